@@ -1,0 +1,184 @@
+"""The `kokoro-tts` command: run, status, synth, chunk, config init, install-service.
+
+Each subcommand is a small function that parses nothing itself and calls into the modules;
+argparse exits with code 2 on invalid flags. Output meant for a person goes to stdout,
+logging to stderr (the journal, under systemd).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .config import DEFAULT_CONFIG_PATH, Config, ConfigError, KokoroConfig, default_config_text, load_config
+
+log = logging.getLogger("kokoro_tts")
+
+
+def setup_logging(verbose: bool = False) -> None:
+    """Log one line per event to stderr; quiet kokoro's own debug output (loguru)."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        from loguru import logger as loguru_logger
+
+        loguru_logger.remove()
+        loguru_logger.add(sys.stderr, level="DEBUG" if verbose else "WARNING")
+    except ImportError:
+        pass
+
+
+def _kokoro_overrides(config: Config, args: argparse.Namespace) -> Config:
+    """Apply the synth flags that override tts.kokoro settings."""
+    names = {"voice": "voice", "speed": "speed", "lang_code": "lang_code", "device": "device", "split_pattern": "split_pattern"}
+    changes = {key: getattr(args, flag) for flag, key in names.items() if getattr(args, flag, None) is not None}
+    if not changes:
+        return config
+    kokoro = dataclasses.replace(config.tts.kokoro, **changes)
+    return dataclasses.replace(config, tts=dataclasses.replace(config.tts, kokoro=kokoro))
+
+
+def cmd_synth(config: Config, args: argparse.Namespace) -> int:
+    from .audio import write_chunk_wav
+    from .engine import KokoroEngine
+    from .text import read_book
+
+    try:
+        book = read_book(args.text_file.read_bytes(), args.text_file.name)
+    except OSError as exc:
+        print(f"kokoro-tts synth: cannot read {args.text_file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    engine = KokoroEngine.load(config.tts.kokoro)
+    started = time.perf_counter()
+    segments = engine.synthesize_chunk(book.text)
+    info = write_chunk_wav(args.out_wav, (segment.audio for segment in segments))
+    wall = time.perf_counter() - started
+    print(f"wrote {args.out_wav}: {info.seconds:.1f} s of audio in {wall:.1f} s "
+          f"({info.seconds / wall if wall else 0:.2f}x real time), device={engine.device_label}")
+    return 0
+
+
+def cmd_chunk(config: Config, args: argparse.Namespace) -> int:
+    from .chunker import plan_chunks
+    from .text import read_book
+
+    try:
+        book = read_book(args.book.read_bytes(), args.book.name)
+    except OSError as exc:
+        print(f"kokoro-tts chunk: cannot read {args.book}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    plan = plan_chunks(book.text, args.max_chunk_chars or config.jobs.max_chunk_chars)
+    report = plan.to_json()
+    report["source"] = {"name": args.book.name, "encoding": book.encoding, "warnings": list(book.warnings)}
+    if args.json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return 0
+    print(f"{args.book.name}: encoding {book.encoding}" + "".join(f"\n  warning: {w}" for w in book.warnings))
+    for chapter in plan.chapters:
+        sizes = [c.text.__len__() for c in plan.chunks if c.chapter == chapter.index]
+        print(f"  [{chapter.index:3d}] {chapter.title[:60]!s:60}  {len(sizes):3d} chunks  {sum(sizes):8d} chars  {sizes}")
+    totals = report["totals"]
+    print(f"total: {totals['chapters']} chapters, {totals['chunks']} chunks, {totals['chars']} chars "
+          f"(max_chunk_chars {plan.max_chunk_chars}, chunker v{plan.version})")
+    return 0
+
+
+def cmd_config_init(config_path: Path, args: argparse.Namespace) -> int:
+    path = (args.config or DEFAULT_CONFIG_PATH).expanduser()
+    if path.exists() and not args.force:
+        print(f"kokoro-tts config init: {path} exists; use --force to overwrite", file=sys.stderr)
+        return 1
+    from .atomic import atomic_write
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, default_config_text().encode("utf-8"))
+    print(f"wrote {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kokoro-tts", description="Turn ebooks into audiobooks with Kokoro-82M.")
+    parser.add_argument("--version", action="version", version=f"kokoro-tts {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=None, help=f"config file (default {DEFAULT_CONFIG_PATH})")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("run", parents=[common], help="run the daemon in the foreground (what systemd starts)")
+
+    status = sub.add_parser("status", parents=[common], help="show running, queued, finished and failed books")
+    status.add_argument("--json", action="store_true", help="machine-readable output")
+
+    synth = sub.add_parser("synth", parents=[common], help="speak one text file into one WAV")
+    synth.add_argument("--text-file", type=Path, required=True)
+    synth.add_argument("--out-wav", type=Path, required=True)
+    synth.add_argument("--voice")
+    synth.add_argument("--speed", type=float)
+    synth.add_argument("--lang-code", dest="lang_code")
+    synth.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    synth.add_argument("--split-pattern", dest="split_pattern")
+
+    chunk = sub.add_parser("chunk", parents=[common], help="dry run: show the chapters and chunks of a book")
+    chunk.add_argument("book", type=Path)
+    chunk.add_argument("--json", action="store_true")
+    chunk.add_argument("--max-chunk-chars", type=int, default=None)
+
+    config = sub.add_parser("config", help="config file helpers")
+    config_sub = config.add_subparsers(dest="config_command", required=True)
+    init = config_sub.add_parser("init", parents=[common], help="write a commented default config")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+
+    install = sub.add_parser("install-service", parents=[common], help="install the systemd user unit")
+    install.add_argument("--unit-dir", type=Path, default=None, help="default ~/.config/systemd/user")
+    return parser
+
+
+def _validate_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Check flag values argparse cannot, with the config's own rules; exit 2 when wrong."""
+    if args.command == "synth":
+        if not args.text_file.is_file():
+            parser.exit(1, f"kokoro-tts synth: error: --text-file {args.text_file}: no such file\n")
+        fields = {f.name: f for f in dataclasses.fields(KokoroConfig)}
+        for name in ("speed", "lang_code", "split_pattern"):
+            value = getattr(args, name)
+            problem = value is not None and fields[name].metadata["check"](value)
+            if problem:
+                parser.exit(2, f"kokoro-tts synth: error: --{name.replace('_', '-')}: {problem}, got {value!r}\n")
+    if args.command == "chunk" and args.max_chunk_chars is not None and args.max_chunk_chars < 100:
+        parser.exit(2, "kokoro-tts chunk: error: --max-chunk-chars must be at least 100\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _validate_flags(parser, args)
+    setup_logging(getattr(args, "verbose", False))
+    if args.command == "config":
+        return cmd_config_init(args.config, args)
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    config = _kokoro_overrides(config, args)
+    from .engine import EngineError
+
+    commands = {"synth": cmd_synth, "chunk": cmd_chunk}
+    try:
+        return commands[args.command](config, args)
+    except EngineError as exc:
+        log.error("%s", exc)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

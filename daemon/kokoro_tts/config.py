@@ -1,0 +1,242 @@
+"""The TOML config: read with tomllib, validated in full, held in frozen dataclasses.
+
+Every field carries its documentation and its check in its dataclass metadata, so that
+validation, `kokoro-tts config init` and the README all describe the same keys. Validation
+reports every error at once, each as `<file>: <key path>: <problem>, got <value>`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import tomli_w
+
+DEFAULT_CONFIG_PATH = Path("~/.config/kokoro-tts/config.toml")
+LANG_CODES = ("a", "b", "e", "f", "h", "i", "p", "j", "z")
+
+Check = Callable[[Any], str | None]
+
+
+def _between(low: float, high: float) -> Check:
+    return lambda v: None if low <= v <= high else f"must be between {low} and {high}"
+
+
+def _one_of(*choices: str) -> Check:
+    return lambda v: None if v in choices else "must be one of " + ", ".join(map(repr, choices))
+
+
+def _regex(value: str) -> str | None:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        return f"is not a valid regular expression ({exc})"
+    return None
+
+
+def _nonempty(value: str) -> str | None:
+    return None if value.strip() else "must not be empty"
+
+
+def _opt(doc: str, default: Any, check: Check | None = None, kind: type | None = None) -> Any:
+    return field(default=default, metadata={"doc": doc, "check": check, "kind": kind})
+
+
+@dataclass(frozen=True)
+class KokoroConfig:
+    """Settings of the Kokoro engine. Local files (offline) win over the hub when given."""
+
+    voice: str = _opt("Voice name: <voices_dir>/<voice>.pt when voices_dir is set, else from the hub.", "af_heart", _nonempty)
+    lang_code: str = _opt("KPipeline language: a=US English, b=UK English, e, f, h, i, p, j, z.", "a", _one_of(*LANG_CODES))
+    device: str = _opt('"auto" (GPU when there is one: ROCm or CUDA), "cpu" or "cuda".', "auto", _one_of("auto", "cpu", "cuda"))
+    speed: float = _opt("Speaking speed, 1.0 is normal.", 1.0, _between(0.5, 2.0))
+    split_pattern: str = _opt("Regex that splits text into utterances before sentence splitting.", r"\n+", _regex)
+    repo_id: str = _opt("Hugging Face repo the weights and voices are downloaded from.", "hexgrad/Kokoro-82M", _nonempty)
+    model_config: Path | None = _opt("Offline: path to the model's config.json.", None, kind=Path)
+    model_weights: Path | None = _opt("Offline: path to the model's .pth weights.", None, kind=Path)
+    voices_dir: Path | None = _opt("Offline: directory holding <voice>.pt voice packs.", None, kind=Path)
+    threads: int = _opt("CPU threads for torch; 0 keeps torch's default.", 0, _between(0, 256))
+    backend: str = _opt('Acoustic model runtime: "torch" (CPU and GPU) or "onnx" (CPU, needs onnx_model).', "torch", _one_of("torch", "onnx"))
+    onnx_model: Path | None = _opt("Path to a Kokoro .onnx file, for backend = \"onnx\".", None, kind=Path)
+
+
+@dataclass(frozen=True)
+class TtsConfig:
+    """Which text-to-speech provider to use."""
+
+    provider: str = _opt("The TTS provider; only kokoro for now.", "kokoro", _one_of("kokoro"))
+    kokoro: KokoroConfig = field(default_factory=KokoroConfig)
+
+
+@dataclass(frozen=True)
+class JobsConfig:
+    """How books are cut and joined."""
+
+    max_chunk_chars: int = _opt("Largest chunk of text synthesized and saved as one WAV.", 20000, _between(100, 1_000_000))
+    retries: int = _opt("Extra attempts for a chunk that fails before the job fails.", 2, _between(0, 20))
+    paragraph_pause: float = _opt("Seconds of silence between paragraphs.", 0.6, _between(0.0, 10.0))
+    chapter_pause: float = _opt("Seconds of silence between chapters.", 2.0, _between(0.0, 30.0))
+
+
+@dataclass(frozen=True)
+class PathsConfig:
+    """Where books come from, where audio goes, where job state lives."""
+
+    inbox: Path = _opt("Drop .txt or .md books here.", Path("~/tts/inbox"), kind=Path)
+    outbox: Path = _opt("Finished <book>.wav and <book>.json appear here.", Path("~/tts/outbox"), kind=Path)
+    jobs: Path = _opt("One folder per book: job.json, the source copy, chunk WAVs.", Path("~/.local/share/kokoro-tts/jobs"), kind=Path)
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    """How the inbox is watched."""
+
+    settle_seconds: float = _opt("A file must keep its size and mtime this long before it is read.", 3.0, _between(0.0, 3600.0))
+    rescan_seconds: float = _opt("Full inbox rescan interval (inotify can overflow silently).", 60.0, _between(1.0, 86400.0))
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration of kokoro-tts."""
+
+    tts: TtsConfig = field(default_factory=TtsConfig)
+    jobs: JobsConfig = field(default_factory=JobsConfig)
+    paths: PathsConfig = field(default_factory=PathsConfig)
+    watch: WatchConfig = field(default_factory=WatchConfig)
+
+
+class ConfigError(ValueError):
+    """A config file that cannot be used; `errors` lists every problem found."""
+
+    def __init__(self, errors: list[str]):
+        super().__init__("\n".join(errors))
+        self.errors = errors
+
+
+def _is_section(f: dataclasses.Field) -> bool:
+    return isinstance(f.default_factory, type) and dataclasses.is_dataclass(f.default_factory)
+
+
+def _typed(value: Any, f: dataclasses.Field, base: Path) -> tuple[Any, str | None]:
+    """Given a TOML value for field f, return (converted value, problem or None).
+
+    Relative paths are taken relative to the config file's directory (base).
+    """
+    kind = f.metadata.get("kind") or type(f.default)
+    if kind is Path:
+        if not isinstance(value, str) or not value:
+            return None, "must be a non-empty path string"
+        return base / Path(os.path.expandvars(value)).expanduser(), None
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        return None, f"must be of type {kind.__name__}"
+    return value, None
+
+
+def _build(cls: type, table: dict, prefix: str, errors: list[str], source: str, base: Path) -> Any:
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    for key in table:
+        if key not in known:
+            errors.append(f"{source}: {prefix}{key}: unknown key")
+    values: dict[str, Any] = {}
+    for name, f in known.items():
+        if name not in table:
+            continue
+        value = table[name]
+        if _is_section(f):
+            if isinstance(value, dict):
+                values[name] = _build(f.default_factory, value, f"{prefix}{name}.", errors, source, base)
+            else:
+                errors.append(f"{source}: {prefix}{name}: must be a table, got {value!r}")
+            continue
+        converted, problem = _typed(value, f, base)
+        check = f.metadata.get("check")
+        if problem is None and check is not None:
+            problem = check(converted)
+        if problem is None:
+            values[name] = converted
+        else:
+            errors.append(f"{source}: {prefix}{name}: {problem}, got {value!r}")
+    return cls(**values)
+
+
+def _expand_paths(config: Config) -> Config:
+    """Expand ~ in the default paths too, so callers only ever see absolute paths."""
+    paths = config.paths
+    expanded = PathsConfig(**{f.name: getattr(paths, f.name).expanduser() for f in dataclasses.fields(paths)})
+    return dataclasses.replace(config, paths=expanded)
+
+
+def _cross_checks(config: Config, source: str) -> list[str]:
+    k = config.tts.kokoro
+    errors = []
+    local = {"model_config": k.model_config, "model_weights": k.model_weights}
+    if any(local.values()) and not all(local.values()):
+        missing = [name for name, value in local.items() if value is None]
+        errors.append(f"{source}: tts.kokoro.{missing[0]}: must be set together with the other local model file, got nothing")
+    if k.backend == "onnx" and k.onnx_model is None:
+        errors.append(f"{source}: tts.kokoro.onnx_model: required when backend = \"onnx\", got nothing")
+    return errors
+
+
+def parse_config(data: dict, source: str = "config.toml", base: Path | None = None) -> Config:
+    """Given a parsed TOML document, return a Config; raise ConfigError listing every problem.
+
+    base: the directory relative paths are resolved against (default: the current one).
+    """
+    errors: list[str] = []
+    config = _build(Config, data, "", errors, source, base or Path.cwd())
+    errors += _cross_checks(config, source)
+    if errors:
+        raise ConfigError(errors)
+    return _expand_paths(config)
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Given a config path (None: the default location), return its Config.
+
+    A missing file at the default location means all defaults; a missing file named
+    explicitly is an error.
+    """
+    explicit = path is not None
+    path = (path or DEFAULT_CONFIG_PATH).expanduser()
+    if not path.exists():
+        if explicit:
+            raise ConfigError([f"{path}: no such config file (create one with `kokoro-tts config init`)"])
+        return parse_config({}, str(path), path.parent)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
+    return parse_config(data, path.name, path.parent.resolve())
+
+
+def _render_section(cls: type, prefix: str) -> list[str]:
+    lines = [f"# {cls.__doc__}", f"[{prefix}]"] if prefix else []
+    sections = []
+    for f in dataclasses.fields(cls):
+        if _is_section(f):
+            sections.append((f.default_factory, f"{prefix}.{f.name}" if prefix else f.name))
+            continue
+        lines.append(f"# {f.metadata['doc']}")
+        default = f.default
+        if default is None:
+            lines.append(f"# {f.name} = \"\"")
+        else:
+            value = str(default) if isinstance(default, Path) else default
+            lines.append(tomli_w.dumps({f.name: value}).rstrip("\n"))
+    for section_cls, name in sections:
+        lines += ["", *_render_section(section_cls, name)]
+    return lines
+
+
+def default_config_text() -> str:
+    """Return the commented default config file, as `kokoro-tts config init` writes it."""
+    header = ["# kokoro-tts configuration. Every key is optional; shown are the defaults."]
+    return "\n".join(header + _render_section(Config, "")).lstrip("\n") + "\n"

@@ -1,0 +1,47 @@
+"""Shared fixtures: the tiny real Kokoro model (built once per session) and its engine."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tiny_model import VOICE, build_tiny_model  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+@pytest.fixture(scope="session")
+def tiny_settings(tiny_model_dir: Path):
+    from kokoro_tts.config import KokoroConfig
+
+    return KokoroConfig(
+        voice=VOICE,
+        device="cpu",
+        model_config=tiny_model_dir / "config.json",
+        model_weights=tiny_model_dir / "tiny.pth",
+        voices_dir=tiny_model_dir / "voices",
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny_settings):
+    from kokoro_tts.engine import KokoroEngine
+
+    return KokoroEngine.load(tiny_settings)
+
+
+@pytest.fixture
+def corpus() -> Path:
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not found at {CORPUS}")
+    return CORPUS
