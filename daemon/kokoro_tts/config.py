@@ -81,6 +81,7 @@ class JobsConfig:
     retries: int = _opt("Extra attempts for a chunk that fails before the job fails.", 2, _between(0, 20))
     paragraph_pause: float = _opt("Seconds of silence between paragraphs.", 0.6, _between(0.0, 10.0))
     chapter_pause: float = _opt("Seconds of silence between chapters.", 2.0, _between(0.0, 30.0))
+    keep_chunks: bool = _opt("Keep the chunk WAVs after the book is published (they take as much space as the book).", False)
 
 
 @dataclass(frozen=True)
