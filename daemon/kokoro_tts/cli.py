@@ -92,6 +92,37 @@ def cmd_chunk(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_run(config: Config, args: argparse.Namespace) -> int:
+    from .engine import KokoroEngine
+    from .notify import Notifier
+    from .service import Daemon
+
+    notifier = Notifier()
+    notifier.status("Loading the Kokoro model")
+    engine = KokoroEngine.load(config.tts.kokoro, warm_up=True)
+    daemon = Daemon(config, engine, notifier)
+    daemon.install_signal_handlers()
+    return daemon.run()
+
+
+def cmd_status(config: Config, args: argparse.Namespace) -> int:
+    from .jobs import JobStore
+    from .status import collect, render
+
+    report = collect(JobStore(config.paths.jobs))
+    print(json.dumps(report, indent=2) if args.json else render(report))
+    return 0
+
+
+def cmd_install_service(config: Config, args: argparse.Namespace) -> int:
+    from .unit import default_exec_start, install_instructions, install_unit
+
+    path = install_unit(default_exec_start(args.config), args.unit_dir)
+    print(f"wrote {path}")
+    print(install_instructions(path))
+    return 0
+
+
 def cmd_config_init(config_path: Path, args: argparse.Namespace) -> int:
     path = (args.config or DEFAULT_CONFIG_PATH).expanduser()
     if path.exists() and not args.force:
@@ -172,7 +203,8 @@ def main(argv: list[str] | None = None) -> int:
     config = _kokoro_overrides(config, args)
     from .engine import EngineError
 
-    commands = {"synth": cmd_synth, "chunk": cmd_chunk}
+    commands = {"run": cmd_run, "status": cmd_status, "synth": cmd_synth, "chunk": cmd_chunk,
+                "install-service": cmd_install_service}
     try:
         return commands[args.command](config, args)
     except EngineError as exc:

