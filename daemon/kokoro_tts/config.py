@@ -10,12 +10,17 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import tomllib
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import tomli_w
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
 
 DEFAULT_CONFIG_PATH = Path("~/.config/kokoro-tts/config.toml")
 LANG_CODES = ("a", "b", "e", "f", "h", "i", "p", "j", "z")
