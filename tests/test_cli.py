@@ -1,0 +1,86 @@
+"""The kokoro-tts command, run as a user runs it (subprocess), on the tiny local model."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from tiny_model import tiny_config_toml
+
+
+def kokoro_tts(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    return subprocess.run([sys.executable, "-m", "kokoro_tts.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=300)
+
+
+@pytest.fixture
+def tiny_config(tmp_path, tiny_model_dir) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(tiny_config_toml(tiny_model_dir, inbox=tmp_path / "in", outbox=tmp_path / "out", jobs=tmp_path / "jobs"))
+    return path
+
+
+@pytest.mark.parametrize("flags", [
+    ["--speed", "fast"],
+    ["--speed", "7"],
+    ["--lang-code", "xx"],
+    ["--device", "gpu"],
+    ["--split-pattern", "(["],
+    ["--bogus"],
+])
+def test_invalid_synth_flags_exit_with_code_2(tmp_path, flags):
+    text = tmp_path / "t.txt"
+    text.write_text("Hi.")
+    result = kokoro_tts("synth", "--text-file", str(text), "--out-wav", str(tmp_path / "o.wav"), *flags)
+    assert result.returncode == 2, result.stderr
+    assert "error" in result.stderr
+
+
+def test_a_missing_text_file_is_a_one_line_error(tmp_path):
+    result = kokoro_tts("synth", "--text-file", str(tmp_path / "nope.txt"), "--out-wav", str(tmp_path / "o.wav"))
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0
+    assert "nope.txt: no such file" in result.stderr
+
+
+def test_synth_writes_a_24khz_mono_wav_with_the_tiny_local_model(tmp_path, tiny_config):
+    text = tmp_path / "t.txt"
+    text.write_text("Hello there. This is a short test.\n\nA second paragraph.")
+    out = tmp_path / "out.wav"
+    result = kokoro_tts("synth", "--config", str(tiny_config), "--text-file", str(text), "--out-wav", str(out))
+    assert result.returncode == 0, result.stderr
+    info = sf.info(out)
+    assert (info.samplerate, info.channels) == (24000, 1)
+    assert info.frames > 24000 * 0.5
+    assert "device=cpu" in result.stderr
+
+
+def test_synth_with_a_custom_split_pattern_writes_output(tmp_path, tiny_config):
+    text = tmp_path / "t.txt"
+    text.write_text("one, two, three; four")
+    out = tmp_path / "out.wav"
+    result = kokoro_tts("synth", "--config", str(tiny_config), "--text-file", str(text), "--out-wav", str(out),
+                        "--split-pattern", r"[,;]\s*")
+    assert result.returncode == 0, result.stderr
+    assert sf.info(out).frames > 0
+
+
+def test_config_init_writes_a_config_that_loads(tmp_path):
+    path = tmp_path / "c" / "config.toml"
+    assert kokoro_tts("config", "init", "--config", str(path)).returncode == 0
+    assert "max_chunk_chars = 20000" in path.read_text()
+    again = kokoro_tts("config", "init", "--config", str(path))
+    assert again.returncode == 1 and "exists" in again.stderr
+    assert kokoro_tts("status", "--config", str(path)).returncode == 0
+
+
+def test_a_bad_config_names_the_key(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("[tts.kokoro]\nspeed = 7\n")
+    result = kokoro_tts("status", "--config", str(path))
+    assert result.returncode == 2
+    assert "config.toml: tts.kokoro.speed: must be between 0.5 and 2.0, got 7" in result.stderr

@@ -1,0 +1,159 @@
+"""End to end: the real daemon as a subprocess, the tiny real Kokoro model, temporary dirs."""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from tiny_model import tiny_config_toml
+
+
+class NotifySocket:
+    """A real AF_UNIX datagram socket standing in for systemd's NOTIFY_SOCKET."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(str(path))
+        self.sock.settimeout(0.2)
+        self.messages: list[str] = []
+        self.closed = False
+        self.thread = threading.Thread(target=self._receive, daemon=True)
+        self.thread.start()
+
+    def _receive(self):
+        while not self.closed:
+            try:
+                self.messages.append(self.sock.recv(4096).decode())
+            except socket.timeout:
+                continue
+
+    def close(self):
+        self.closed = True
+        self.thread.join()
+        self.sock.close()
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def jobs(jobs_dir: Path) -> list[dict]:
+    found = []
+    for path in sorted(jobs_dir.glob("*/job.json")):
+        try:
+            found.append(json.loads(path.read_text()))
+        except (OSError, ValueError):
+            pass  # never happens with atomic writes, but a test must not crash on it
+    return found
+
+
+def job_named(jobs_dir: Path, name: str) -> dict | None:
+    return next((job for job in jobs(jobs_dir) if job["source"]["name"] == name), None)
+
+
+@pytest.fixture
+def daemon_env(tmp_path, tiny_model_dir):
+    dirs = {name: tmp_path / name for name in ("inbox", "outbox", "jobs")}
+    config = tmp_path / "config.toml"
+    config.write_text(tiny_config_toml(tiny_model_dir, **dirs)
+                      + "[jobs]\nmax_chunk_chars = 400\n[watch]\nsettle_seconds = 1.5\nrescan_seconds = 5\n")
+    notify = NotifySocket(tmp_path / "notify.sock")
+    processes = []
+
+    def start():
+        env = dict(os.environ, NOTIFY_SOCKET=str(notify.path), HF_HUB_OFFLINE="1", WATCHDOG_USEC="20000000")
+        process = subprocess.Popen([sys.executable, "-m", "kokoro_tts.cli", "run", "--config", str(config)],
+                                   env=env, stderr=subprocess.PIPE, text=True)
+        processes.append(process)
+        return process
+
+    yield dirs, notify, start
+    for process in processes:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+    notify.close()
+
+
+def excerpt(corpus: Path, name: str, chars: int) -> str:
+    text = (corpus / name).read_text(encoding="utf-8-sig")
+    start = text.index("CHAPTER I")
+    return text[start:start + chars].rsplit("\n", 1)[0] + "\n"
+
+
+def test_the_daemon_turns_books_dropped_in_the_inbox_into_audio(daemon_env, corpus):
+    dirs, notify, start = daemon_env
+    daemon = start()
+    wait_for(lambda: "READY=1" in notify.messages, 120, "READY=1")
+
+    # A slow copy, in pieces: nothing may start before the file has been stable for a while.
+    first = excerpt(corpus, "pg11.txt", 1600).encode()
+    target = dirs["inbox"] / "alice.txt"
+    with open(target, "wb") as f:
+        for piece in range(4):
+            f.write(first[piece * len(first) // 4:(piece + 1) * len(first) // 4])
+            f.flush()
+            time.sleep(0.6)
+            assert job_named(dirs["jobs"], "alice.txt") is None, "started on half a book"
+    wait_for(lambda: job_named(dirs["jobs"], "alice.txt"), 30, "the job to be made")
+    assert (dirs["jobs"] / job_named(dirs["jobs"], "alice.txt")["id"] / "source.txt").read_bytes() == first
+
+    # A second book, arriving as temp-then-rename, while the first runs.
+    second = dirs["inbox"] / ".metamorphosis.txt.part"
+    second.write_bytes((corpus / "pg5200.txt").read_bytes()[3000:3700])
+    second.rename(dirs["inbox"] / "metamorphosis.txt")
+
+    # Stop mid-job with SIGTERM: clean exit, job.json consistent, some chunks done.
+    wait_for(lambda: any(c["status"] == "done" for c in job_named(dirs["jobs"], "alice.txt")["chunks"]), 120,
+             "a first chunk")
+    daemon.send_signal(signal.SIGTERM)
+    assert daemon.wait(timeout=120) == 0
+    stopped = job_named(dirs["jobs"], "alice.txt")
+    assert stopped["status"] == "queued"
+    done_before = [c["index"] for c in stopped["chunks"] if c["status"] == "done"]
+    assert 0 < len(done_before) < len(stopped["chunks"])
+    assert any(m.startswith("STOPPING=1") for m in notify.messages)
+    assert not list(dirs["outbox"].glob("*.wav"))
+
+    # Start again: it resumes, regenerates nothing already done, and finishes both in order.
+    notify.messages.clear()
+    daemon = start()
+    wait_for(lambda: all((job_named(dirs["jobs"], n) or {}).get("status") == "done"
+                         for n in ("alice.txt", "metamorphosis.txt")), 300, "both books")
+    alice, metamorphosis = job_named(dirs["jobs"], "alice.txt"), job_named(dirs["jobs"], "metamorphosis.txt")
+    assert alice["finished_at"] < metamorphosis["finished_at"]
+    assert all(c["attempts"] == 1 for c in alice["chunks"] if c["index"] in done_before)
+    for stem in ("alice", "metamorphosis"):
+        info = sf.info(dirs["outbox"] / f"{stem}.wav")
+        assert (info.samplerate, info.channels) == (24000, 1) and info.frames > 0
+        meta = json.loads((dirs["outbox"] / f"{stem}.json").read_text())
+        assert meta["audio_seconds"] == pytest.approx(info.frames / 24000, abs=0.01)
+    assert json.loads((dirs["outbox"] / "alice.json").read_text())["chapters"][0]["title"].startswith("CHAPTER I")
+
+    statuses = [m for m in notify.messages if "STATUS=" in m]
+    assert any("Synthesizing alice.txt: chunk" in m for m in statuses)
+    wait_for(lambda: any("STATUS=Idle; 2 books done" in m for m in notify.messages), 30, "idle status")
+    assert any("WATCHDOG=1" in m for m in notify.messages)
+
+    # `kokoro-tts status` reads the same state from the job folders.
+    config = dirs["inbox"].parent / "config.toml"
+    report = json.loads(subprocess.run([sys.executable, "-m", "kokoro_tts.cli", "status", "--json", "--config",
+                                        str(config)], capture_output=True, text=True, check=True).stdout)
+    assert sorted(j["name"] for j in report["done"]) == ["alice.txt", "metamorphosis.txt"]
+
+    daemon.send_signal(signal.SIGTERM)
+    assert daemon.wait(timeout=60) == 0
