@@ -76,7 +76,7 @@ def cmd_chunk(config: Config, args: argparse.Namespace) -> int:
     except OSError as exc:
         print(f"kokoro-tts chunk: cannot read {args.book}: {exc.strerror or exc}", file=sys.stderr)
         return 1
-    plan = plan_chunks(book.text, args.max_chunk_chars or config.jobs.max_chunk_chars)
+    plan = plan_chunks(book.text, args.max_chunk_chars or config.jobs.max_chunk_chars, book.headings)
     report = plan.to_json()
     report["source"] = {"name": args.book.name, "encoding": book.encoding, "warnings": list(book.warnings)}
     if args.json:

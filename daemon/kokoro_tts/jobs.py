@@ -204,7 +204,7 @@ class JobStore:
         job = Job(identity, "queued", source, settings, [], [])
         try:
             book = read_book(data, name)
-            plan = plan_chunks(book.text, config.jobs.max_chunk_chars)
+            plan = plan_chunks(book.text, config.jobs.max_chunk_chars, book.headings)
         except (TextError, ValueError) as exc:
             job.status, job.error, job.finished_at = "failed", f"bad input: {exc}", now()
             log.error("book %s refused: %s", name, exc)
@@ -225,7 +225,7 @@ class JobStore:
         """Re-chunk the job's own source copy; the chunk hashes must match job.json."""
         folder = self.folder(job)
         book = read_book((folder / job.source["copy"]).read_bytes(), job.name)
-        plan = plan_chunks(book.text, job.settings["max_chunk_chars"])
+        plan = plan_chunks(book.text, job.settings["max_chunk_chars"], book.headings)
         texts = [chunk.text for chunk in plan.chunks]
         hashes = [chunk.sha256 for chunk in plan.chunks]
         if hashes != [chunk.sha256 for chunk in job.chunks]:
