@@ -7,14 +7,14 @@ import threading
 import pytest
 import soundfile as sf
 
-from kokoro_tts.config import Config, JobsConfig, PathsConfig
+from kokoro_tts.config import Config, JobsConfig, PathsConfig, TtsConfig
 from kokoro_tts.jobs import JOB_FILE, Job, JobStore
 from kokoro_tts.runner import JobRunner
 
 from providers import ToneProvider
 
 BOOK = "\n\n".join(
-    [f"CHAPTER {n}\n\n" + "\n\n".join(f"Paragraph {n}.{p} of the book. It has two sentences." for p in range(1, 5))
+    [f"CHAPTER {n}\n\n" + "\n\n".join(f"Paragraph {n}.{p} of the book. It has two sentences." for p in range(1, 7))
      for n in ("I", "II", "III")]
 ).encode()
 
@@ -188,7 +188,8 @@ def test_chunk_wavs_are_removed_after_publishing_unless_kept(tmp_path):
 
 def test_a_book_runs_through_the_real_engine(tmp_path, tiny_engine):
     config = make_config(tmp_path, max_chunk_chars=100)
-    data = b"CHAPTER I\n\nHello there. This is short.\n\nCHAPTER II\n\nAnother chapter begins here."
+    config = dataclasses.replace(config, tts=TtsConfig(kokoro=tiny_engine.settings))
+    data = ("CHAPTER I\n\n" + "Hello there. This is a short paragraph of the first chapter.\n\n" * 4 + "CHAPTER II\n\nAnother chapter begins here, and it ends the book.").encode()
     store, job = make_job(config, data)
     job = run(config, store, job, tiny_engine)
     assert job.status == "done", job.error
