@@ -1,0 +1,183 @@
+"""Watching the inbox: which files are books, and when a book is complete.
+
+A watchdog observer (inotify, non-recursive) only records paths that were created,
+written, closed or moved in. A checker thread reports a path to `on_ready` once its size
+and mtime have not changed for `settle_seconds`, so a slow copy is never read half-way.
+A full rescan at start (files already there make no events) and every `rescan_seconds`
+(inotify can overflow, and watchdog drops that silently) catches anything missed.
+
+Only regular files with a book suffix are reported. Hidden files, editors' and browsers'
+temp files, symlinks, FIFOs and directories are ignored or refused, with a logged reason.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import stat
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+log = logging.getLogger(__name__)
+
+BOOK_SUFFIXES = (".txt", ".md")
+TEMP_SUFFIXES = (".swp", ".swx", ".swo", ".part", ".partial", ".crdownload", ".download", ".tmp", ".temp", ".bak")
+
+
+class RefusedFile(Exception):
+    """A path that will not be read, and why."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def is_candidate_name(name: str) -> bool:
+    """Whether a file name looks like a finished book (not hidden, not a temp file)."""
+    lower = name.lower()
+    if name.startswith((".", "#", "~")) or name.endswith(("~", "#")) or lower.endswith(TEMP_SUFFIXES):
+        return False
+    return lower.endswith(BOOK_SUFFIXES) and len(Path(lower).stem) > 0
+
+
+def read_regular_file(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result]:
+    """Read a regular file without following symlinks or blocking on FIFOs; raise RefusedFile."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RefusedFile("it is a symbolic link; copy the book itself into the inbox") from None
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            raise RefusedFile("permission denied: the daemon cannot read it") from None
+        if exc.errno == errno.ENOENT:
+            raise
+        raise RefusedFile(f"cannot open it: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (FIFO, socket or device)"
+            raise RefusedFile(f"it is {kind}")
+        if info.st_size > max_bytes:
+            raise RefusedFile(f"it is {info.st_size} bytes, over the {max_bytes}-byte limit for one book")
+        chunks = []
+        while block := os.read(fd, 1 << 20):
+            chunks.append(block)
+        return b"".join(chunks), info
+    finally:
+        os.close(fd)
+
+
+class _Recorder(FileSystemEventHandler):
+    """Records paths worth a look; does no I/O (watchdog's dispatcher thread runs it)."""
+
+    def __init__(self, note: Callable[[str], None]):
+        self.note = note
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        if event.is_directory:
+            return
+        if event.event_type in ("created", "modified", "closed"):
+            self.note(os.fsdecode(event.src_path))
+        elif event.event_type == "moved":
+            self.note(os.fsdecode(event.dest_path))
+
+
+class InboxWatcher:
+    """Reports each complete book in the inbox to on_ready (once per size and mtime)."""
+
+    def __init__(self, inbox: Path, on_ready: Callable[[Path], None], settle_seconds: float = 3.0,
+                 rescan_seconds: float = 60.0, poll_seconds: float = 0.25):
+        self.inbox = inbox
+        self.on_ready = on_ready
+        self.settle_seconds = settle_seconds
+        self.rescan_seconds = rescan_seconds
+        self.poll_seconds = poll_seconds
+        self.lock = threading.Lock()
+        self.pending: dict[str, tuple[tuple[int, int], float] | None] = {}
+        self.reported: dict[str, tuple[int, int]] = {}
+        self.refused: dict[str, tuple[int, int]] = {}
+        self.stopping = threading.Event()
+        self.observer: Observer | None = None
+        self.checker: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.rescan()
+        self.observer = Observer()
+        self.observer.schedule(_Recorder(self._note), str(self.inbox), recursive=False)
+        self.observer.start()
+        self.checker = threading.Thread(target=self._check_loop, name="kokoro-inbox", daemon=True)
+        self.checker.start()
+
+    def stop(self) -> None:
+        self.stopping.set()
+        if self.observer is not None:
+            self.observer.stop()
+            self.observer.join()
+        if self.checker is not None:
+            self.checker.join()
+
+    def rescan(self) -> None:
+        try:
+            with os.scandir(self.inbox) as entries:
+                for entry in entries:
+                    self._note(entry.path)
+        except OSError as exc:
+            log.warning("cannot scan the inbox %s: %s", self.inbox, exc)
+
+    def _note(self, path: str) -> None:
+        if Path(path).parent != self.inbox:
+            return
+        if not is_candidate_name(Path(path).name):
+            log.debug("ignoring %s", Path(path).name)
+            return
+        with self.lock:
+            self.pending.setdefault(path, None)
+
+    def _check_loop(self) -> None:
+        next_rescan = time.monotonic() + self.rescan_seconds
+        while not self.stopping.wait(self.poll_seconds):
+            if time.monotonic() >= next_rescan:
+                self.rescan()
+                next_rescan = time.monotonic() + self.rescan_seconds
+            with self.lock:
+                paths = list(self.pending)
+            for path in paths:
+                self._check(path)
+
+    def _check(self, path: str) -> None:
+        """Report path if it has been stable long enough; forget it if it is gone or refused."""
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            with self.lock:
+                self.pending.pop(path, None)
+            return
+        signature = (info.st_size, info.st_mtime_ns)
+        if not stat.S_ISREG(info.st_mode):
+            with self.lock:
+                self.pending.pop(path, None)
+            if self.refused.get(path) != signature:
+                self.refused[path] = signature
+                kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
+                log.warning("refused %s: it is %s", Path(path).name, kind)
+            return
+        if self.reported.get(path) == signature:
+            with self.lock:
+                self.pending.pop(path, None)
+            return
+        with self.lock:
+            seen = self.pending.get(path)
+            if seen is None or seen[0] != signature:
+                self.pending[path] = (signature, time.monotonic())
+                return
+            if time.monotonic() - seen[1] < self.settle_seconds:
+                return
+            self.pending.pop(path, None)
+        self.reported[path] = signature
+        self.on_ready(Path(path))
