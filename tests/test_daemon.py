@@ -76,12 +76,15 @@ def daemon_env(tmp_path, tiny_model_dir):
 
     def start():
         env = dict(os.environ, NOTIFY_SOCKET=str(notify.path), HF_HUB_OFFLINE="1", WATCHDOG_USEC="20000000")
+        log = open(tmp_path / f"daemon-{len(processes)}.log", "w")
         process = subprocess.Popen([sys.executable, "-m", "kokoro_tts.cli", "run", "--config", str(config)],
-                                   env=env, stderr=subprocess.PIPE, text=True)
+                                   env=env, stderr=log, text=True)
         processes.append(process)
         return process
 
     yield dirs, notify, start
+    for log in sorted(tmp_path.glob("daemon-*.log")):
+        print(f"--- {log.name}\n{log.read_text()}")  # shown when the test fails
     for process in processes:
         if process.poll() is None:
             process.kill()
@@ -98,7 +101,7 @@ def excerpt(corpus: Path, name: str, chars: int) -> str:
 def test_the_daemon_turns_books_dropped_in_the_inbox_into_audio(daemon_env, corpus):
     dirs, notify, start = daemon_env
     daemon = start()
-    wait_for(lambda: "READY=1" in notify.messages, 120, "READY=1")
+    wait_for(lambda: any("READY=1" in m for m in notify.messages), 120, "READY=1")
 
     # A slow copy, in pieces: nothing may start before the file has been stable for a while.
     first = excerpt(corpus, "pg11.txt", 1600).encode()
