@@ -80,8 +80,7 @@ class _Recorder(FileSystemEventHandler):
         self.note = note
 
     def on_any_event(self, event: FileSystemEvent) -> None:
-        if event.is_directory:
-            return
+        # Directories are noted too, so that a directory named like a book is refused aloud.
         if event.event_type in ("created", "modified", "closed"):
             self.note(os.fsdecode(event.src_path))
         elif event.event_type == "moved":
