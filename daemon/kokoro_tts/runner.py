@@ -108,15 +108,22 @@ class JobRunner:
             self._publish(job, folder)
         except Interrupted:
             job.status = "queued"
-            self._durably(job, lambda: self.store.save(job), wait=False)
             log.info("job %s stopped; it resumes at the next start", job.name)
+            self._save_if_possible(job)
         return job
 
     def _fail(self, job: Job, reason: str) -> Job:
         job.status, job.error, job.finished_at = "failed", reason, now()
-        self._durably(job, lambda: self.store.save(job), wait=False)
         log.error("job failed: %s: %s", job.name, reason)
+        self._save_if_possible(job)
         return job
+
+    def _save_if_possible(self, job: Job) -> None:
+        """Record job state when the disk lets us; else job.json keeps its last good state."""
+        try:
+            self.store.save(job)
+        except OSError as exc:
+            log.error("could not update job.json of %s: %s", job.name, exc)
 
     def _check_stop(self) -> None:
         if self.stop.is_set():
@@ -164,7 +171,7 @@ class JobRunner:
                 chunk.status, chunk.error = "failed", f"{type(exc).__name__}: {exc}"
                 log.warning("chunk %d/%d of %s failed (attempt %d of %d): %s",
                             chunk.index, len(job.chunks), job.name, chunk.attempts, allowed, chunk.error)
-                self._durably(job, lambda: self.store.save(job), wait=False)
+                self._save_if_possible(job)
                 if chunk.attempts >= allowed:
                     return False
                 chunk.status = "pending"
@@ -305,13 +312,13 @@ class JobRunner:
 
     # ------------------------------------------------------------------ disk and progress
 
-    def _durably(self, job: Job, action: Callable, wait: bool = True):
+    def _durably(self, job: Job, action: Callable):
         """Run action; while the disk is full, mark the job waiting and try again later."""
         while True:
             try:
                 return action()
             except OSError as exc:
-                if exc.errno not in DISK_FULL or not wait:
+                if exc.errno not in DISK_FULL:
                     raise
                 self._wait(job, f"disk full ({exc.strerror or exc})")
 

@@ -24,7 +24,7 @@ from .config import Config
 from .engine import TtsProvider
 from .jobs import Job, JobStore, audio_settings
 from .notify import Notifier, watchdog_interval
-from .runner import JobRunner, Progress, requeue
+from .runner import DISK_FULL, JobRunner, Progress, requeue
 from .watcher import InboxWatcher, RefusedFile, read_regular_file
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,9 @@ class Daemon:
         self.ping_every = watchdog_interval()
         self.last_ping = 0.0
         self.done_count = 0
+        self.watcher: InboxWatcher | None = None
+        self.broken: set[str] = set()
+        """Jobs that hit an unexpected error in this daemon's life; skipped until the next start."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -84,8 +87,8 @@ class Daemon:
         remove_stale_temps(paths.outbox)
         self._supersede_changed_jobs()
         self.done_count = sum(job.status == "done" for job in self.store.all())
-        watcher = InboxWatcher(paths.inbox, self.paths.put, self.config.watch.settle_seconds,
-                               self.config.watch.rescan_seconds)
+        self.watcher = watcher = InboxWatcher(paths.inbox, self.paths.put, self.config.watch.settle_seconds,
+                                              self.config.watch.rescan_seconds)
         ingest = threading.Thread(target=self._ingest_loop, name="kokoro-ingest")
         ingest.start()
         watcher.start()
@@ -111,12 +114,17 @@ class Daemon:
                 self.wake.wait(timeout=self._idle_timeout())
                 self.wake.clear()
                 continue
-            job = self.runner.run(job)
+            try:
+                job = self.runner.run(job)
+            except Exception:  # e.g. job.json cannot be written (EIO): serve the other books
+                log.exception("job %s stopped by an unexpected error; it is retried at the next start", job.name)
+                self.broken.add(job.id)
+                continue
             if job.status == "done":
                 self.done_count += 1
 
     def _next_job(self) -> Job | None:
-        unfinished = self.store.unfinished()
+        unfinished = [job for job in self.store.unfinished() if job.id not in self.broken]
         return unfinished[0] if unfinished else None
 
     def _idle_timeout(self) -> float:
@@ -132,7 +140,9 @@ class Daemon:
             try:
                 self.ingest(path)
             except Exception:  # one bad book must never stop the daemon
-                log.exception("could not take in %s", path)
+                log.exception("could not take in %s; it is tried again at the next rescan", path)
+                if self.watcher is not None:
+                    self.watcher.forget(path)
 
     def ingest(self, path: Path) -> Job | None:
         """Given a complete-looking inbox file, make (or find) its job; return it."""
@@ -149,7 +159,16 @@ class Daemon:
             if self.stop.wait(self.space_wait_seconds):
                 return None
         name = path.name
-        job, created = self.store.create(name, str(path), data, self.config)
+        while True:
+            try:
+                job, created = self.store.create(name, str(path), data, self.config)
+                break
+            except OSError as exc:
+                if exc.errno not in DISK_FULL:
+                    raise
+                log.warning("disk full while taking in %s; waiting", name)
+                if self.stop.wait(self.space_wait_seconds):
+                    return None
         if created:
             log.info("queued %s as job %s (%d chunks)%s", name, job.id, len(job.chunks),
                      f"; failed: {job.error}" if job.status == "failed" else "")

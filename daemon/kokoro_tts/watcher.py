@@ -129,6 +129,10 @@ class InboxWatcher:
         except OSError as exc:
             log.warning("cannot scan the inbox %s: %s", self.inbox, exc)
 
+    def forget(self, path: Path) -> None:
+        """Report path again at the next rescan, even unchanged (its last handling failed)."""
+        self.reported.pop(str(path), None)
+
     def _note(self, path: str) -> None:
         if Path(path).parent != self.inbox:
             return
