@@ -1,0 +1,97 @@
+"""Crash loop: SIGKILL the real daemon (tiny model) at random points, restart, check, repeat.
+
+Slow (a model load per restart): `pytest -m slow tests/test_crash_loop.py`.
+"""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import soundfile as sf
+
+from kokoro_tts.config import Config, JobsConfig, PathsConfig, TtsConfig
+from kokoro_tts.jobs import JobStore
+from kokoro_tts.runner import JobRunner
+from test_daemon import NotifySocket, wait_for
+from tiny_model import tiny_config_toml
+
+KILLS = int(os.environ.get("CRASH_LOOP_KILLS", "25"))
+MAX_CHUNK_CHARS = 300
+
+
+def book_text(corpus) -> bytes:
+    text = (corpus / "pg5200.txt").read_bytes()
+    return text[:3200].rsplit(b"\r\n\r\n", 1)[0] + b"\r\n"
+
+
+def check_state(dirs) -> dict:
+    """After a kill: job.json parses and is consistent; no partial output is visible."""
+    jobs = list(dirs["jobs"].glob("*/job.json"))
+    assert len(jobs) <= 1
+    for wav in dirs["outbox"].glob("*.wav"):
+        assert sf.info(wav).frames > 0  # a published file is always whole
+    if not jobs:
+        return {}
+    job = json.loads(jobs[0].read_text())
+    assert job["schema_version"] == 1 and job["status"] in ("queued", "running", "done")
+    indexes = [chunk["index"] for chunk in job["chunks"]]
+    assert indexes == list(range(1, len(indexes) + 1))  # no chunk lost or duplicated
+    for chunk in job["chunks"]:
+        if chunk["status"] == "done" and job["status"] != "done":
+            assert sf.info(jobs[0].parent / f"chunk_{chunk['index']:04d}.wav").frames == chunk["frames"]
+    return job
+
+
+@pytest.mark.slow
+def test_the_daemon_survives_being_killed_again_and_again(tmp_path, tiny_model_dir, tiny_engine, corpus):
+    data = book_text(corpus)
+
+    # The reference: the same book, uninterrupted, through the same engine and runner.
+    ref = Config(tts=TtsConfig(kokoro=tiny_engine.settings), jobs=JobsConfig(max_chunk_chars=MAX_CHUNK_CHARS),
+                 paths=PathsConfig(inbox=tmp_path / "ri", outbox=tmp_path / "ro", jobs=tmp_path / "rj"))
+    store = JobStore(ref.paths.jobs)
+    job, _ = store.create("book.txt", "x", data, ref)
+    assert JobRunner(store, ref, tiny_engine).run(job).status == "done"
+    expected = (tmp_path / "ro" / "book.wav").read_bytes()
+
+    dirs = {name: tmp_path / name for name in ("inbox", "outbox", "jobs")}
+    config = tmp_path / "config.toml"
+    config.write_text(tiny_config_toml(tiny_model_dir, **dirs)
+                      + f"[jobs]\nmax_chunk_chars = {MAX_CHUNK_CHARS}\n[watch]\nsettle_seconds = 0.5\n")
+    dirs["inbox"].mkdir()
+    (dirs["inbox"] / "book.txt").write_bytes(data)
+    notify = NotifySocket(tmp_path / "notify.sock")
+    rng = random.Random(20261125)
+    env = dict(os.environ, NOTIFY_SOCKET=str(notify.path), HF_HUB_OFFLINE="1")
+    command = [sys.executable, "-m", "kokoro_tts.cli", "run", "--config", str(config)]
+    deadline = time.monotonic() + 1500
+    kills = 0
+    try:
+        while kills < KILLS and time.monotonic() < deadline:
+            notify.messages.clear()
+            daemon = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+            if rng.random() < 0.2:
+                time.sleep(rng.uniform(0, 8))  # sometimes while it loads
+            else:
+                wait_for(lambda: any("READY=1" in m for m in notify.messages), 120, "READY")
+                time.sleep(rng.uniform(0, 4))
+            daemon.send_signal(signal.SIGKILL)
+            daemon.wait()
+            kills += 1
+            job = check_state(dirs)
+            if job.get("status") == "done":
+                break
+        assert kills >= min(KILLS, 25) or check_state(dirs).get("status") == "done"
+        daemon = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
+        wait_for(lambda: check_state(dirs).get("status") == "done", 600, "the job to finish")
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=120) == 0
+    finally:
+        notify.close()
+    assert (dirs["outbox"] / "book.wav").read_bytes() == expected
+    print(f"{kills} kills; output identical to the uninterrupted run")
