@@ -265,21 +265,80 @@ def seed_for(*parts: object) -> int:
     return int.from_bytes(digest[:8], "big") & (2**63 - 1)
 
 
+class TorchAcoustic:
+    """The acoustic model on torch: phonemes + style → audio, on the CPU or a GPU."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def __call__(self, phonemes: str, style: "torch.Tensor", speed: float) -> np.ndarray:
+        import torch
+
+        with torch.inference_mode():
+            audio = self.model(phonemes, style, speed)
+        return audio.detach().float().cpu().numpy().reshape(-1)
+
+
+class OnnxAcoustic:
+    """The same acoustic model exported to ONNX, on ONNX Runtime (fast on CPUs).
+
+    Inputs as in the Kokoro ONNX export: tokens [1, n] int64 with a 0 at both ends, the
+    voice pack's row for n phonemes as style [1, 256], and speed [1].
+    """
+
+    def __init__(self, path: Path, vocab: dict[str, int], threads: int = 0) -> None:
+        try:
+            import onnxruntime
+        except ImportError as exc:
+            raise EngineError('backend = "onnx" needs onnxruntime: pip install "kokoro-tts[onnx]"') from exc
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self.vocab = vocab
+
+    def __call__(self, phonemes: str, style: "torch.Tensor", speed: float) -> np.ndarray:
+        ids = [self.vocab[p] for p in phonemes if p in self.vocab]
+        feeds = {
+            "tokens": np.array([[0, *ids, 0]], dtype=np.int64),
+            "style": style.detach().cpu().numpy().reshape(1, -1).astype(np.float32),
+            "speed": np.array([speed], dtype=np.float32),
+        }
+        return self.session.run(None, feeds)[0].reshape(-1).astype(np.float32)
+
+
+def _load_vocab(settings: KokoroConfig) -> dict[str, int]:
+    """The phoneme vocabulary from config.json (local, else the hub's)."""
+    import json
+
+    path = settings.model_config
+    if path is None:
+        from huggingface_hub import hf_hub_download
+
+        path = Path(hf_hub_download(repo_id=settings.repo_id, filename="config.json"))
+    return json.loads(Path(path).read_text(encoding="utf-8"))["vocab"]
+
+
 @dataclass
 class KokoroEngine:
     """The warm Kokoro engine. Build it with `KokoroEngine.load(config)`.
 
-    Responsibilities: choose the device, hold one KModel and one model-less KPipeline
-    (G2P and voices), and turn chunk text into audio segments.
+    Responsibilities: choose the device, hold one acoustic model (a KModel, or its ONNX
+    export) and one model-less KPipeline (G2P and voices), and turn chunk text into audio
+    segments.
     """
 
     settings: KokoroConfig
-    model: object
+    acoustic: Callable[[str, "torch.Tensor", float], np.ndarray]
     pipeline: object
     device: str
     device_label: str
     load_seconds: float
     voice_packs: dict[str, "torch.Tensor"] = field(default_factory=dict)
+    overlap: bool = True
+    """Run G2P in a thread ahead of the model (False: one after the other, for benchmarks)."""
+    stage_seconds: dict[str, float] = field(default_factory=lambda: {"g2p": 0.0, "model": 0.0})
+    """Seconds spent in each stage since load, for benchmarks and the log."""
 
     @classmethod
     def load(cls, settings: KokoroConfig, warm_up: bool = False) -> "KokoroEngine":
@@ -290,31 +349,37 @@ class KokoroEngine:
         started = time.perf_counter()
         if settings.threads:
             torch.set_num_threads(settings.threads)
-        device, label = resolve_device(settings.device)
-        for name in ("model_config", "model_weights", "voices_dir"):
+        device, label = resolve_device("cpu" if settings.backend == "onnx" else settings.device)
+        for name in ("model_config", "model_weights", "voices_dir", "onnx_model"):
             path = getattr(settings, name)
             if path is not None and not path.exists():
                 raise EngineError(f"tts.kokoro.{name}: {path} does not exist")
-        model_source = str(settings.model_weights) if settings.model_weights else settings.repo_id
+        if settings.backend == "onnx":
+            model_source = str(settings.onnx_model)
+        else:
+            model_source = str(settings.model_weights) if settings.model_weights else settings.repo_id
         try:
-            model = KModel(
-                repo_id=settings.repo_id,
-                config=str(settings.model_config) if settings.model_config else None,
-                model=str(settings.model_weights) if settings.model_weights else None,
-            )
-            model = model.to(device).eval()
+            if settings.backend == "onnx":
+                acoustic = OnnxAcoustic(settings.onnx_model, _load_vocab(settings), settings.threads)
+            else:
+                model = KModel(
+                    repo_id=settings.repo_id,
+                    config=str(settings.model_config) if settings.model_config else None,
+                    model=str(settings.model_weights) if settings.model_weights else None,
+                )
+                acoustic = TorchAcoustic(model.to(device).eval())
             pipeline = KPipeline(lang_code=settings.lang_code, repo_id=settings.repo_id, model=False)
         except (OSError, RuntimeError, KeyError, ValueError) as exc:
             raise EngineError(f"could not load the Kokoro model from {model_source}: {exc}") from exc
-        engine = cls(settings, model, pipeline, device, label, 0.0)
+        engine = cls(settings, acoustic, pipeline, device, label, 0.0)
         engine.voice_pack(settings.voice)
         if warm_up:
             for _ in engine.synthesize_chunk("Warm up."):
                 pass
         engine.load_seconds = time.perf_counter() - started
         log.info(
-            "engine ready: provider=kokoro device=%s model=%s voice=%s lang_code=%s load=%.1fs",
-            label, model_source, settings.voice, settings.lang_code, engine.load_seconds,
+            "engine ready: provider=kokoro device=%s backend=%s model=%s voice=%s lang_code=%s load=%.1fs",
+            label, settings.backend, model_source, settings.voice, settings.lang_code, engine.load_seconds,
         )
         return engine
 
@@ -358,15 +423,19 @@ class KokoroEngine:
 
         def phonemized() -> Iterator[Phonemized]:
             for utterance in utterances:
-                yield from g2p(utterance)
+                started = time.perf_counter()
+                calls = g2p(utterance)
+                self.stage_seconds["g2p"] += time.perf_counter() - started
+                yield from calls
 
-        for number, call in enumerate(prefetch(phonemized)):
+        calls = prefetch(phonemized) if self.overlap else phonemized()
+        for number, call in enumerate(calls):
             audio = np.zeros(0, dtype=np.float32)
             if call.phonemes:
+                started = time.perf_counter()
                 torch.manual_seed(seed_for(voice, speed, number, call.phonemes))
-                with torch.inference_mode():
-                    output = self.model(call.phonemes, pack[len(call.phonemes) - 1], speed)
-                audio = output.detach().float().cpu().numpy().reshape(-1)
+                audio = self.acoustic(call.phonemes, pack[len(call.phonemes) - 1], speed)
+                self.stage_seconds["model"] += time.perf_counter() - started
             yield Segment(
                 audio, call.text, call.phonemes, call.ends_paragraph,
                 call.sent_chars, call.spoken_chars, call.dropped,
