@@ -1,0 +1,233 @@
+"""Speed benchmark: the same book spoken five ways, compared as ratios from one run.
+
+    python bench/bench_speed.py                      # the tiny random model (built on the fly)
+    python bench/bench_speed.py --weights weights    # real Kokoro-82M weights (make offline-weights)
+
+Ways (each in its own process, so that load time and peak RSS are its own):
+  a   the plan's original design: one worker process per chunk, each loading KPipeline cold
+  b   kokoro's README loop: one KPipeline, `for gs, ps, audio in pipeline(text, ...)`, raw text
+  c   this project: engine + job runner (chunking, G2P overlapped with the model, WAVs, concat)
+  c-seq  the same with G2P and the model one after the other (to show what overlap buys)
+  c-onnx the same with the ONNX Runtime backend (needs --weights with the .onnx file)
+  d   kokoro-onnx: Kokoro(model.onnx, voices.npz).create(text, voice=...)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+CORPUS = REPO.parent / "shared" / "corpus"
+MAX_CHUNK_CHARS = 300
+
+
+def book_text(chars: int) -> str:
+    """An excerpt of Metamorphosis, as the raw CRLF, hard-wrapped file text."""
+    raw = (CORPUS / "pg5200.txt").read_bytes().decode("utf-8-sig")
+    return raw[:chars].rsplit("\r\n\r\n", 1)[0] + "\r\n"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def settings(args, backend: str = "torch"):
+    from kokoro_tts.config import KokoroConfig
+
+    w = Path(args.weights)
+    if args.tiny:
+        return KokoroConfig(voice="tiny_voice", device=args.device, threads=args.threads, model_config=w / "config.json",
+                            model_weights=w / "tiny.pth", voices_dir=w / "voices")
+    return KokoroConfig(voice=args.voice, device=args.device, threads=args.threads, model_config=w / "config.json",
+                        model_weights=w / "kokoro-v1_0-dequant.pth", voices_dir=w / "voices",
+                        backend=backend, onnx_model=w / "kokoro-v1.0.int8.onnx")
+
+
+def load_kokoro(args):
+    import torch
+    from kokoro import KModel, KPipeline
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    s = settings(args)
+    device = "cuda" if args.device != "cpu" and torch.cuda.is_available() else "cpu"
+    model = KModel(repo_id="hexgrad/Kokoro-82M", config=str(s.model_config), model=str(s.model_weights)).to(device).eval()
+    pipeline = KPipeline(lang_code="a", repo_id="hexgrad/Kokoro-82M", model=model)
+    return pipeline, str(s.voices_dir / f"{s.voice}.pt")
+
+
+def mode_b(args, text: str) -> dict:
+    """kokoro's README loop on the raw text."""
+    import soundfile as sf
+
+    started = time.perf_counter()
+    pipeline, voice = load_kokoro(args)
+    load = time.perf_counter() - started
+    started = time.perf_counter()
+    frames = 0
+    with sf.SoundFile(Path(args.out) / "b.wav", "w", 24000, 1, "PCM_16") as out:
+        for _, _, audio in pipeline(text, voice=voice, split_pattern=r"\n+"):
+            out.write(audio.numpy())
+            frames += len(audio)
+    return {"load": load, "wall": time.perf_counter() - started, "audio": frames / 24000}
+
+
+def mode_c(args, text: str, backend: str = "torch", overlap: bool = True) -> dict:
+    """This project's engine and job runner, from the book's bytes to the outbox WAV."""
+    import dataclasses
+
+    from kokoro_tts.config import Config, JobsConfig, PathsConfig, TtsConfig
+    from kokoro_tts.engine import KokoroEngine
+    from kokoro_tts.jobs import JobStore
+    from kokoro_tts.runner import JobRunner
+
+    started = time.perf_counter()
+    engine = KokoroEngine.load(settings(args, backend), warm_up=True)
+    engine.overlap = overlap
+    load = time.perf_counter() - started
+    root = Path(args.out) / f"c-{backend}-{overlap}"
+    config = Config(tts=TtsConfig(kokoro=engine.settings), jobs=JobsConfig(max_chunk_chars=MAX_CHUNK_CHARS),
+                    paths=PathsConfig(inbox=root / "in", outbox=root / "out", jobs=root / "jobs"))
+    store = JobStore(config.paths.jobs)
+    engine.stage_seconds.update(g2p=0.0, model=0.0)
+    started = time.perf_counter()
+    job, _ = store.create("book.txt", "book.txt", text.encode(), config)
+    job = JobRunner(store, config, engine, space_margin=0).run(job)
+    wall = time.perf_counter() - started
+    assert job.status == "done", job.error
+    return {"load": load, "wall": wall, "audio": job.output["audio_seconds"], "chunks": len(job.chunks),
+            "g2p_share": engine.stage_seconds["g2p"] / wall, "model_share": engine.stage_seconds["model"] / wall}
+
+
+def mode_a(args, text: str) -> dict:
+    """One cold worker process per chunk, as the plan first drew it."""
+    from kokoro_tts.chunker import plan_chunks
+    from kokoro_tts.text import read_book
+
+    plan = plan_chunks(read_book(text.encode(), "book.txt").text, MAX_CHUNK_CHARS)
+    started = time.perf_counter()
+    audio = 0.0
+    for chunk in plan.chunks:
+        result = subprocess.run([sys.executable, __file__, "--worker", "--weights", args.weights, "--voice", args.voice,
+                                 "--threads", str(args.threads), "--device", args.device, "--out", args.out]
+                                + (["--tiny"] if args.tiny else []),
+                                input=chunk.text, capture_output=True, text=True, check=True)
+        audio += json.loads(result.stdout.strip().splitlines()[-1])["audio"]
+    return {"load": None, "wall": time.perf_counter() - started, "audio": audio, "chunks": len(plan.chunks)}
+
+
+def worker(args) -> dict:
+    """(a)'s worker: load everything cold, speak stdin, exit."""
+    text = sys.stdin.read()
+    pipeline, voice = load_kokoro(args)
+    frames = sum(len(audio) for _, _, audio in pipeline(text, voice=voice, split_pattern=r"\n+"))
+    return {"audio": frames / 24000}
+
+
+def mode_d(args, text: str) -> dict:
+    """kokoro-onnx, what CPU users pick today, on the same int8 weights and voice."""
+    import numpy as np
+    import torch
+    from kokoro_onnx import Kokoro
+
+    w = Path(args.weights)
+    voices = Path(args.out) / "voices.npz"
+    packs = {p.stem: torch.load(p, weights_only=True).numpy() for p in (w / "voices").glob("*.pt")}
+    np.savez(voices, **packs)
+    started = time.perf_counter()
+    kokoro = Kokoro(str(w / "kokoro-v1.0.int8.onnx"), str(voices))
+    load = time.perf_counter() - started
+    started = time.perf_counter()
+    samples, rate = kokoro.create(text, voice=args.voice, speed=1.0, lang="en-us")
+    return {"load": load, "wall": time.perf_counter() - started, "audio": len(samples) / rate}
+
+
+MODES = {
+    "a": mode_a, "b": mode_b, "c": mode_c,
+    "c-seq": lambda args, text: mode_c(args, text, overlap=False),
+    "c-onnx": lambda args, text: mode_c(args, text, backend="onnx"),
+    "d": mode_d,
+}
+
+
+def run_mode(args, mode: str) -> dict:
+    command = [sys.executable, __file__, "--mode", mode, "--weights", args.weights, "--voice", args.voice,
+               "--threads", str(args.threads), "--chars", str(args.chars), "--device", args.device, "--out", args.out]
+    command += ["--tiny"] if args.tiny else []
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        return {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed"}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--weights", help="real weights dir (config.json, kokoro-v1_0-dequant.pth, voices/, .onnx)")
+    parser.add_argument("--voice", default="jf_gongitsune")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--chars", type=int, default=3000, help="book length (10 chunks of 300 at the default)")
+    parser.add_argument("--modes", default=None, help="comma-separated subset of a,b,c,c-seq,c-onnx,d")
+    parser.add_argument("--tiny", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--mode", help=argparse.SUPPRESS)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.worker or args.mode:
+        from kokoro_tts.cli import setup_logging
+
+        setup_logging()
+        text = book_text(args.chars)
+        result = worker(args) if args.worker else MODES[args.mode](args, text)
+        result.update(chars=len(text), rss_mb=peak_rss_mb())
+        print(json.dumps(result))
+        return
+
+    with tempfile.TemporaryDirectory() as out:
+        args.out = out
+        if args.weights is None:
+            from tiny_model import build_tiny_model
+
+            args.weights, args.tiny, args.voice = str(build_tiny_model(Path(out) / "tiny")), True, "tiny_voice"
+        modes = args.modes.split(",") if args.modes else (["a", "b", "c", "c-seq"] if args.tiny else list(MODES))
+        results = {}
+        for mode in modes:
+            print(f"running {mode} ...", file=sys.stderr, flush=True)
+            results[mode] = run_mode(args, mode)
+    report(args, results)
+
+
+def report(args, results: dict) -> None:
+    model = "tiny random model" if args.tiny else f"real Kokoro-82M ({args.weights}), voice {args.voice}"
+    print(f"\n{results.get('b', {}).get('chars', args.chars)} characters of pg5200.txt, {model}, "
+          f"{args.threads} torch threads, device {args.device}\n")
+    print("| way | chars/s | audio s / wall s | load s | peak RSS MB | speed vs (b) | G2P share | model share |")
+    print("|---|---|---|---|---|---|---|---|")
+    base = results.get("b", {}).get("wall")
+    for mode, r in results.items():
+        if "error" in r:
+            print(f"| {mode} | error: {r['error'][:80]} | | | | | | |")
+            continue
+        ratio = f"{base / r['wall']:.2f}x" if base else ""
+        load = f"{r['load']:.1f}" if r.get("load") is not None else "per chunk"
+        shares = (f"{r['g2p_share']:.0%} | {r['model_share']:.0%}" if "g2p_share" in r else " | ")
+        print(f"| {mode} | {r['chars'] / r['wall']:.0f} | {r['audio'] / r['wall']:.2f} | {load} | {r['rss_mb']:.0f} | "
+              f"{ratio} | {shares} |")
+    if "a" in results and "c" in results and "error" not in results["a"] and "error" not in results["c"]:
+        print(f"\n(c) vs (a): {results['a']['wall'] / results['c']['wall']:.2f}x faster "
+              f"({results['c'].get('chunks')} chunks; (c)'s wall time excludes its one model load, "
+              f"(a) pays a load per chunk)")
+
+
+if __name__ == "__main__":
+    main()
