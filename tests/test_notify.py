@@ -1,3 +1,5 @@
+"""sd_notify against real AF_UNIX datagram sockets (a path in tmp_path, and an abstract one)."""
+
 import os
 import socket
 
@@ -40,7 +42,13 @@ def test_the_watchdog_interval_is_half_of_what_systemd_asks(monkeypatch):
     monkeypatch.setenv("WATCHDOG_USEC", "20000000")
     monkeypatch.delenv("WATCHDOG_PID", raising=False)
     assert watchdog_interval() == 10.0
-    monkeypatch.setenv("WATCHDOG_PID", "1")
+    monkeypatch.setenv("WATCHDOG_PID", str(os.getpid()))
+    assert watchdog_interval() == 10.0
+    monkeypatch.setenv("WATCHDOG_PID", "1")  # meant for another process
     assert watchdog_interval() is None
+    monkeypatch.delenv("WATCHDOG_PID")
+    for nonsense in ("0", "soon"):
+        monkeypatch.setenv("WATCHDOG_USEC", nonsense)
+        assert watchdog_interval() is None
     monkeypatch.delenv("WATCHDOG_USEC")
     assert watchdog_interval() is None

@@ -1,5 +1,9 @@
+"""The systemd user unit: template, repository copy, install-service, and systemd's own verdict."""
+
+import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -7,6 +11,10 @@ import pytest
 from kokoro_tts.unit import DEFAULT_EXEC_START, default_exec_start, install_unit, render_unit
 
 REPO = Path(__file__).resolve().parents[1]
+HARDENING = ("NoNewPrivileges", "UMask", "RestrictRealtime", "LockPersonality", "RestrictSUIDSGID",
+             "SystemCallArchitectures", "Nice", "IOSchedulingClass")
+needs_systemd_analyze = pytest.mark.skipif(shutil.which("systemd-analyze") is None,
+                                           reason="systemd-analyze not installed")
 
 
 def test_the_repository_unit_is_the_rendered_template():
@@ -14,31 +22,85 @@ def test_the_repository_unit_is_the_rendered_template():
 
 
 def test_the_unit_keeps_the_gpu_reachable_and_notifies():
-    unit = render_unit("/x/kokoro-tts run")
-    assert "Type=notify" in unit and "WatchdogSec=" in unit and "Restart=on-failure" in unit
-    for hiding in ("PrivateDevices=yes", "DevicePolicy=", "DeviceAllow="):
-        assert hiding not in unit.replace("# PrivateDevices= and DevicePolicy=", "")
+    settings = [line for line in render_unit("/x/kokoro-tts run").splitlines() if not line.startswith("#")]
+    for expected in ("Type=notify", "NotifyAccess=main", "Restart=on-failure", "ExecStart=/x/kokoro-tts run"):
+        assert expected in settings
+    assert any(line.startswith("WatchdogSec=") for line in settings)
+    for hiding in ("PrivateDevices=", "DevicePolicy=", "DeviceAllow=", "MemoryDenyWriteExecute="):
+        assert not any(line.startswith(hiding) for line in settings)
+
+
+def test_every_hardening_line_says_why():
+    lines = render_unit("/x/kokoro-tts run").splitlines()
+    for index, line in enumerate(lines):
+        if line.split("=", 1)[0] in HARDENING:
+            assert lines[index - 1].startswith("# "), f"{line} has no comment above it"
 
 
 def verify(unit_text: str, tmp_path: Path) -> subprocess.CompletedProcess:
+    """Run `systemd-analyze --user verify` as the user manager would load the unit.
+
+    A private XDG_RUNTIME_DIR lets it run outside a login session (as in a container). It
+    exits non-zero for a missing or non-executable ExecStart, and only *warns* (exit 0) for
+    unknown keys or bad values, so callers also require an empty stderr.
+    """
     path = tmp_path / "kokoro-tts.service"
     path.write_text(unit_text)
-    return subprocess.run(["systemd-analyze", "verify", str(path)], capture_output=True, text=True)
+    runtime = tmp_path / "runtime"
+    runtime.mkdir(mode=0o700, exist_ok=True)
+    env = dict(os.environ, XDG_RUNTIME_DIR=str(runtime), SYSTEMD_LOG_LEVEL="notice")
+    return subprocess.run(["systemd-analyze", "--user", "verify", "--man=no", str(path)],
+                          capture_output=True, text=True, env=env)
 
 
-@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze not installed")
+@needs_systemd_analyze
 def test_systemd_analyze_verifies_the_unit(tmp_path):
-    result = verify(render_unit(f"{shutil.which('true')} run"), tmp_path)
+    unit = render_unit(f"{sys.executable} -c pass")
+    result = verify(unit, tmp_path)
     assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
-    # The same check catches a broken unit (systemd only warns, so stderr must be empty).
-    broken = verify(render_unit(f"{shutil.which('true')} run").replace("Type=notify", "Type=notifyy"), tmp_path)
-    assert "notifyy" in broken.stderr
+
+
+@needs_systemd_analyze
+@pytest.mark.parametrize("breakage, complaint", [
+    (("Type=notify", "Type=notifyy"), "notifyy"),
+    (("Nice=10", "Nicee=10"), "Nicee"),
+    (("UMask=0077", "UMask=0999"), "0999"),
+    (("ExecStart=", "ExecStart=/nonexistent"), "not executable"),
+])
+def test_the_verification_would_catch_a_broken_unit(tmp_path, breakage, complaint):
+    result = verify(render_unit(f"{sys.executable} -c pass").replace(*breakage), tmp_path)
+    assert complaint in result.stderr
+
+
+@needs_systemd_analyze
+def test_odd_characters_in_the_install_path_are_escaped_for_systemd(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "my 100%h $HOME dir"
+    bin_dir.mkdir()
+    program = bin_dir / "kokoro-tts"
+    program.write_text("#!/bin/sh\n")
+    program.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(bin_dir / "python"))
+    exec_start = default_exec_start(Path("/etc/kokoro 50% $USER.toml"))
+    assert exec_start.endswith('--config "/etc/kokoro 50%% $$USER.toml"')
+    result = verify(render_unit(exec_start), tmp_path)  # it finds the program: the path came through
+    assert result.returncode == 0 and result.stderr.strip() == "", result.stderr
+
+
+def test_a_program_path_systemd_would_refuse_is_refused_here(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / 'a "quoted" dir' / "python"))
+    with pytest.raises(ValueError, match="quotes or backslashes in the program's path"):
+        default_exec_start()
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    with pytest.raises(ValueError, match="control characters"):
+        default_exec_start(Path("two\nlines.toml"))
 
 
 def test_install_service_writes_the_unit_with_an_absolute_exec_start(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    exec_start = default_exec_start(Path("my config.toml"))
-    path = install_unit(exec_start)
+    monkeypatch.chdir(tmp_path)
+    path = install_unit(default_exec_start(Path("my config.toml")))
     assert path == tmp_path / "systemd" / "user" / "kokoro-tts.service"
-    line = next(l for l in path.read_text().splitlines() if l.startswith("ExecStart="))
-    assert line.split("=", 1)[1].startswith("/") and line.endswith('my config.toml"')
+    line = next(line for line in path.read_text().splitlines() if line.startswith("ExecStart="))
+    assert line.split("=", 1)[1].startswith("/")
+    assert line.endswith(f' run --config "{tmp_path}/my config.toml"')
+    assert not list(path.parent.glob(".*")), "a temp file was left behind"

@@ -42,9 +42,11 @@ def drain(reported: queue.Queue, wait: float) -> list[str]:
 
 
 @pytest.mark.parametrize("name, ok", [
-    ("book.txt", True), ("Book.MD", True), (".hidden.txt", False), ("book.txt~", False), ("book.txt.swp", False),
-    ("book.txt.part", False), ("book.txt.crdownload", False), ("#book.txt#", False), ("book.pdf", False),
-    ("book", False), (".txt", False),
+    ("book.txt", True), ("Book.MD", True), ("#1 Bestseller.txt", True), ("~tilde.txt", True),
+    (".hidden.txt", False), ("book.txt~", False), ("book.txt.swp", False), ("book.txt.swx", False),
+    ("book.txt.part", False), ("book.txt.partial", False), ("book.txt.crdownload", False), ("book.txt.tmp", False),
+    ("book.txt.download", False), ("#book.txt#", False), (".#book.txt", False), (".~lock.book.txt#", False),
+    ("~$book.txt", False), ("book.pdf", False), ("book", False), (".txt", False),
 ])
 def test_only_finished_book_names_are_candidates(name, ok):
     assert is_candidate_name(name) is ok
@@ -116,6 +118,38 @@ def test_a_changed_file_is_reported_again(inbox, watch):
     assert drain(reported, SETTLE * 4) == ["book.txt"]
     (inbox / "book.txt").write_text("Second, longer version.")
     assert drain(reported, SETTLE * 4) == ["book.txt"]
+
+
+def test_a_failing_consumer_does_not_stop_the_watching(inbox, watch, caplog):
+    watcher, reported = watch
+    failed = threading.Event()
+
+    def flaky(path: Path) -> None:
+        if not failed.is_set():
+            failed.set()
+            raise RuntimeError("consumer failed")
+        reported.put(path)
+
+    watcher.on_ready = flaky
+    watcher.start()
+    with caplog.at_level(logging.ERROR, logger="kokoro_tts.watcher"):
+        (inbox / "first.txt").write_text("Its first hand-over fails.")
+        assert failed.wait(SETTLE * 4)
+        time.sleep(0.1)  # the checker logs after the callback raised
+    assert "consumer failed" in caplog.text
+    (inbox / "second.txt").write_text("Still watched.")
+    assert drain(reported, SETTLE * 4) == ["second.txt"]
+    watcher.rescan()  # the failed book is handed over again, though unchanged
+    assert drain(reported, SETTLE * 4) == ["first.txt"]
+
+
+def test_a_missing_inbox_fails_the_start_without_leaking_a_thread(tmp_path):
+    before = set(threading.enumerate())
+    watcher = InboxWatcher(tmp_path / "absent", lambda path: None)
+    with pytest.raises(OSError):
+        watcher.start()
+    watcher.stop()
+    assert set(threading.enumerate()) <= before
 
 
 def test_reading_refuses_what_is_not_a_regular_file(tmp_path):

@@ -28,6 +28,7 @@ class Notifier:
         return self.address is not None
 
     def send(self, *fields: str) -> bool:
+        """Send fields (`KEY=value`) as one datagram; return whether it went out. Never raises."""
         if self.address is None:
             return False
         try:
@@ -60,6 +61,7 @@ def watchdog_interval() -> float | None:
     if not usec or (pid and pid != str(os.getpid())):
         return None
     try:
-        return int(usec) / 1e6 / 2
+        seconds = int(usec) / 1e6
     except ValueError:
         return None
+    return seconds / 2 if seconds > 0 else None

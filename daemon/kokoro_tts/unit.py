@@ -7,7 +7,6 @@ template rendered with the default ExecStart, and a test keeps the two equal.
 from __future__ import annotations
 
 import os
-
 import shutil
 import sys
 from pathlib import Path
@@ -34,11 +33,14 @@ NotifyAccess=main
 ExecStart=@EXEC_START@
 Restart=on-failure
 RestartSec=10
-# The first start may download the model (~330 MB) and warm it up.
+# The first start may download the model (~330 MB) and load and warm it up; READY=1 follows.
 TimeoutStartSec=900
-# SIGTERM stops at the next utterance (seconds); the job resumes at the next start.
+# SIGTERM stops the worker at its next utterance (seconds, even on a CPU); 120 s also covers a
+# slow first GPU kernel compile. A chunk cut short is made again from the start, nothing is lost.
 TimeoutStopSec=120
-# The worker pings between utterances; a synthesis hung this long gets the service restarted.
+# The worker pings between utterances (not between chunks, which take 10+ min on a CPU) and
+# every few seconds when idle. One utterance takes seconds to a minute; 10 min without a ping
+# means a hung synthesis or driver, and Restart=on-failure then restarts the service.
 WatchdogSec=600
 Environment=PYTHONUNBUFFERED=1
 # ROCm: MIOpen's fast find mode avoids exhaustive per-shape kernel searches, and a persistent
@@ -46,21 +48,33 @@ Environment=PYTHONUNBUFFERED=1
 Environment=MIOPEN_FIND_MODE=FAST
 Environment=MIOPEN_USER_DB_PATH=%h/.cache/kokoro-tts/miopen
 Environment=MIOPEN_CUSTOM_CACHE_DIR=%h/.cache/kokoro-tts/miopen
-# Audiobooks are background work: keep the desktop responsive.
+# Audiobooks are background work: the desktop gets the CPU first.
 Nice=10
-IOSchedulingClass=idle
-# Hardening that works in user units. Nothing here hides /dev/kfd, /dev/dri or /dev/nvidia*:
-# PrivateDevices= and DevicePolicy= are deliberately not set, so the GPU stays reachable.
+# ...and the disk. Lowest best-effort, not "idle": idle I/O can starve for minutes behind a big
+# copy, stalling a job.json fsync past WatchdogSec.
+IOSchedulingClass=best-effort
+IOSchedulingPriority=7
+#
+# Hardening that works in a user unit without user namespaces (seccomp and prctl only).
+# Nothing here hides /dev/kfd, /dev/dri or /dev/nvidia*: PrivateDevices=, DevicePolicy= and
+# DeviceAllow= are deliberately not set, so the GPU stays reachable.
+# ProtectSystem=, ProtectHome= and PrivateTmp= are not set: in a user unit they need
+# unprivileged user namespaces, which some distributions disable (the start can then fail).
+# MemoryDenyWriteExecute= is not set: PyTorch's JIT and the ROCm/CUDA runtimes need W+X pages.
+# SystemCallFilter= is not set: GPU drivers make unusual calls, and a miss kills the daemon.
+#
 # No privilege gain through setuid binaries or file capabilities.
 NoNewPrivileges=yes
-# Files the daemon makes (job state, audio) are readable by you only.
+# Job state, chunks and audiobooks are private to you (books can be personal).
 UMask=0077
-# No need for real-time scheduling, other personalities, SUID files or foreign syscalls.
+# TTS needs no real-time scheduling, which could starve the desktop.
 RestrictRealtime=yes
+# No switching of execution domain (personality), an old exploit helper.
 LockPersonality=yes
+# It never makes setuid or setgid files.
 RestrictSUIDSGID=yes
+# Only native system calls (no 32-bit compat entry points, a common attack surface).
 SystemCallArchitectures=native
-# MemoryDenyWriteExecute= is not set: PyTorch's JIT and the ROCm/CUDA runtimes need W+X pages.
 
 [Install]
 WantedBy=default.target
@@ -72,23 +86,38 @@ def render_unit(exec_start: str) -> str:
     return TEMPLATE.replace("@EXEC_START@", exec_start)
 
 
-def _systemd_quote(word: str) -> str:
-    if word and all(ch.isalnum() or ch in "/._-+=:,@%" for ch in word):
+def systemd_word(word: str, program: bool = False) -> str:
+    """Given one ExecStart word, return it escaped so systemd passes it on unchanged.
+
+    `%` is a specifier everywhere (`%%` is a literal one); `$` is expanded in arguments but not
+    in the program path (see systemd.service(5), "Command lines"); words with spaces, quotes
+    or backslashes are double-quoted with C escapes. Raise ValueError for what systemd refuses
+    outright: control characters anywhere, quotes or backslashes in the program path.
+    """
+    if (program and any(ch in word for ch in "\"'\\")) or any(ord(ch) < 32 or ord(ch) == 127 for ch in word):
+        raise ValueError(f"systemd cannot take {word!r} in ExecStart (it refuses control characters, and "
+                         "quotes or backslashes in the program's path); use a path without them")
+    word = word.replace("%", "%%")
+    if not program:
+        word = word.replace("$", "$$")
+    if word and all(ch.isalnum() or ch in "/._-+=:,@%$" for ch in word):
         return word
     return '"' + word.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def default_exec_start(config: Path | None = None) -> str:
-    """The ExecStart for this installation: the absolute kokoro-tts beside this Python."""
+    """The ExecStart for this installation: the absolute kokoro-tts beside this Python (else
+    the one on PATH) with `run`, and `--config <absolute path>` when config is given."""
     beside = Path(sys.executable).parent / "kokoro-tts"
     program = beside if beside.exists() else Path(shutil.which("kokoro-tts") or beside)
     words = [str(program.absolute()), "run"]
     if config is not None:
         words += ["--config", str(config.expanduser().absolute())]
-    return " ".join(_systemd_quote(word) for word in words)
+    return " ".join([systemd_word(words[0], program=True)] + [systemd_word(word) for word in words[1:]])
 
 
 def unit_directory() -> Path:
+    """The user's systemd unit directory: $XDG_CONFIG_HOME/systemd/user (~/.config/...)."""
     base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
     return Path(base) / "systemd" / "user"
 
@@ -103,6 +132,7 @@ def install_unit(exec_start: str, unit_dir: Path | None = None) -> Path:
 
 
 def install_instructions(path: Path) -> str:
+    """The commands that enable and start the unit installed at path, for the user to run."""
     return "\n".join([
         "now run:",
         "  systemctl --user daemon-reload",

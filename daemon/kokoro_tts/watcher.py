@@ -27,7 +27,6 @@ from watchdog.observers import Observer
 log = logging.getLogger(__name__)
 
 BOOK_SUFFIXES = (".txt", ".md")
-TEMP_SUFFIXES = (".swp", ".swx", ".swo", ".part", ".partial", ".crdownload", ".download", ".tmp", ".temp", ".bak")
 
 
 class RefusedFile(Exception):
@@ -39,11 +38,24 @@ class RefusedFile(Exception):
 
 
 def is_candidate_name(name: str) -> bool:
-    """Whether a file name looks like a finished book (not hidden, not a temp file)."""
-    lower = name.lower()
-    if name.startswith((".", "#", "~")) or name.endswith(("~", "#")) or lower.endswith(TEMP_SUFFIXES):
+    """Whether a file name looks like a finished book: a .txt or .md, any case.
+
+    Hidden files (editor locks such as `.#x.txt` and `.~lock.x.txt#`, our own temp files),
+    backups (`x.txt~`) and office owner files (`~$x.txt`) are not. Download and editor temp
+    files (`.part`, `.crdownload`, `.swp`, `#x.txt#`, ...) fail the suffix test.
+    """
+    if name.startswith((".", "~$")) or name.endswith("~"):
         return False
-    return lower.endswith(BOOK_SUFFIXES) and len(Path(lower).stem) > 0
+    return name.lower().endswith(BOOK_SUFFIXES)
+
+
+def describe_kind(mode: int) -> str:
+    """Name what a non-regular file is, for the log: `a directory`, `a symbolic link`, ..."""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link; copy the book itself into the inbox"
+    return "not a regular file (a FIFO, socket or device)"
 
 
 def read_regular_file(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result]:
@@ -52,7 +64,7 @@ def read_regular_file(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise RefusedFile("it is a symbolic link; copy the book itself into the inbox") from None
+            raise RefusedFile(f"it is {describe_kind(stat.S_IFLNK)}") from None
         if exc.errno in (errno.EACCES, errno.EPERM):
             raise RefusedFile("permission denied: the daemon cannot read it") from None
         if exc.errno == errno.ENOENT:
@@ -61,12 +73,15 @@ def read_regular_file(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
-            kind = "a directory" if stat.S_ISDIR(info.st_mode) else "not a regular file (FIFO, socket or device)"
-            raise RefusedFile(f"it is {kind}")
+            raise RefusedFile(f"it is {describe_kind(info.st_mode)}")
         if info.st_size > max_bytes:
             raise RefusedFile(f"it is {info.st_size} bytes, over the {max_bytes}-byte limit for one book")
-        chunks = []
+        chunks: list[bytes] = []
+        total = 0
         while block := os.read(fd, 1 << 20):
+            total += len(block)
+            if total > max_bytes:  # it grew after fstat
+                raise RefusedFile(f"it grew past the {max_bytes}-byte limit for one book while being read")
             chunks.append(block)
         return b"".join(chunks), info
     finally:
@@ -91,7 +106,7 @@ class InboxWatcher:
     """Reports each complete book in the inbox to on_ready (once per size and mtime)."""
 
     def __init__(self, inbox: Path, on_ready: Callable[[Path], None], settle_seconds: float = 3.0,
-                 rescan_seconds: float = 60.0, poll_seconds: float = 0.25):
+                 rescan_seconds: float = 60.0, poll_seconds: float = 0.5):
         self.inbox = inbox
         self.on_ready = on_ready
         self.settle_seconds = settle_seconds
@@ -106,14 +121,21 @@ class InboxWatcher:
         self.checker: threading.Thread | None = None
 
     def start(self) -> None:
+        """Watch the inbox, then scan it (events start first, so nothing slips between)."""
+        observer = Observer()
+        observer.schedule(_Recorder(self._note), str(self.inbox), recursive=False)
+        try:
+            observer.start()
+        except BaseException:  # e.g. the inbox is missing: release watchdog's inotify thread
+            observer.stop()
+            raise
+        self.observer = observer
         self.rescan()
-        self.observer = Observer()
-        self.observer.schedule(_Recorder(self._note), str(self.inbox), recursive=False)
-        self.observer.start()
         self.checker = threading.Thread(target=self._check_loop, name="kokoro-inbox", daemon=True)
         self.checker.start()
 
     def stop(self) -> None:
+        """Stop and join the observer's and the checker's threads."""
         self.stopping.set()
         if self.observer is not None:
             self.observer.stop()
@@ -122,6 +144,7 @@ class InboxWatcher:
             self.checker.join()
 
     def rescan(self) -> None:
+        """Note every candidate in the inbox (events can be lost when inotify overflows)."""
         try:
             with os.scandir(self.inbox) as entries:
                 for entry in entries:
@@ -131,7 +154,8 @@ class InboxWatcher:
 
     def forget(self, path: Path) -> None:
         """Report path again at the next rescan, even unchanged (its last handling failed)."""
-        self.reported.pop(str(path), None)
+        with self.lock:
+            self.reported.pop(str(path), None)
 
     def _note(self, path: str) -> None:
         if Path(path).parent != self.inbox:
@@ -151,15 +175,23 @@ class InboxWatcher:
             with self.lock:
                 paths = list(self.pending)
             for path in paths:
-                self._check(path)
+                try:
+                    self._check(path)
+                except Exception:  # a failing consumer must not stop the watching
+                    log.exception("could not hand over %s; it is tried again at the next rescan", path)
+                    self.forget(Path(path))
 
     def _check(self, path: str) -> None:
         """Report path if it has been stable long enough; forget it if it is gone or refused."""
         try:
             info = os.lstat(path)
-        except FileNotFoundError:
+        except OSError as exc:
             with self.lock:
                 self.pending.pop(path, None)
+                self.reported.pop(path, None)
+            self.refused.pop(path, None)
+            if exc.errno != errno.ENOENT:
+                log.warning("refused %s: %s", Path(path).name, exc.strerror)
             return
         signature = (info.st_size, info.st_mtime_ns)
         if not stat.S_ISREG(info.st_mode):
@@ -167,14 +199,12 @@ class InboxWatcher:
                 self.pending.pop(path, None)
             if self.refused.get(path) != signature:
                 self.refused[path] = signature
-                kind = "a symbolic link" if stat.S_ISLNK(info.st_mode) else "not a regular file"
-                log.warning("refused %s: it is %s", Path(path).name, kind)
-            return
-        if self.reported.get(path) == signature:
-            with self.lock:
-                self.pending.pop(path, None)
+                log.warning("refused %s: it is %s", Path(path).name, describe_kind(info.st_mode))
             return
         with self.lock:
+            if self.reported.get(path) == signature:
+                self.pending.pop(path, None)
+                return
             seen = self.pending.get(path)
             if seen is None or seen[0] != signature:
                 self.pending[path] = (signature, time.monotonic())
@@ -182,5 +212,5 @@ class InboxWatcher:
             if time.monotonic() - seen[1] < self.settle_seconds:
                 return
             self.pending.pop(path, None)
-        self.reported[path] = signature
+            self.reported[path] = signature
         self.on_ready(Path(path))
