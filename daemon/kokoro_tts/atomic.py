@@ -3,56 +3,88 @@
 A reader (the user, the watcher, `kokoro-tts status`, a restarted daemon) never sees a
 half-written `job.json`, chunk WAV or outbox file: either the old file or the new one.
 Temp files are hidden (`.<name>.tmp-<random>`), so watchers ignore them and a restart can
-recognise and remove leftovers.
+recognise and remove leftovers with `remove_stale_temps`.
 
-`fault_hook`, when set, is called with the target path before every write. The reliability
-tests use it to make the Nth write fail with ENOSPC or EIO.
+Fault injection: `fault_hook`, when set, is called with the target path at the start of
+every `atomic_write`, before anything touches the disk. Whatever it raises is what the
+write raises. The reliability tests set it (with monkeypatch) to a function that raises
+`OSError(errno.ENOSPC, ...)` or `OSError(errno.EIO, ...)` on the Nth call.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import shutil
 from pathlib import Path
 from typing import Any, BinaryIO, Callable
 
+log = logging.getLogger(__name__)
+
 TEMP_MARKER = ".tmp-"
+"""Every temp file's name is `.<target name>.tmp-<16 hex digits>`."""
+
+NAME_MAX = 255
+"""Longest file name (in bytes) most Linux file systems allow."""
 
 fault_hook: Callable[[Path], None] | None = None
+"""Test seam: called with the target path before every write; raise to fail that write."""
 
 
 def atomic_write(path: Path, write: Callable[[BinaryIO], None] | bytes) -> None:
-    """Given a path and bytes (or a function writing to a binary file), replace path atomically.
+    """Given a path and bytes (or a function writing to an open binary file), replace path atomically.
 
-    On any error the temp file is removed, the old file is left as it was, and the error
-    is raised.
+    On any error (including one raised by `write` or by `fault_hook`) the temp file is
+    removed, the old file is left as it was, and the error is raised.
     """
     if fault_hook is not None:
         fault_hook(path)
-    temp = path.with_name(f".{path.name}{TEMP_MARKER}{secrets.token_hex(4)}")
+    temp = path.with_name(temp_name(path.name))
+    f = open(temp, "xb")  # outside the try: if creating it fails there is no temp of ours to remove
     try:
-        with open(temp, "xb") as f:
-            if isinstance(write, (bytes, bytearray)):
+        with f:
+            if isinstance(write, (bytes, bytearray, memoryview)):
                 f.write(write)
             else:
                 write(f)
             f.flush()
-            os.fsync(f.fileno())
+            os.fsync(f.fileno())  # the data is on disk before the name points at it
         os.replace(temp, path)
-    except BaseException:
+    except BaseException:  # KeyboardInterrupt too: never leave a temp behind
         temp.unlink(missing_ok=True)
         raise
-    fsync_directory(path.parent)
+    fsync_directory(path.parent)  # the rename itself survives a power cut
+
+
+def temp_name(name: str) -> str:
+    """Return the hidden temp file name for a target named name, never longer than NAME_MAX bytes.
+
+    A long target name is shortened in the temp name only (the target keeps its name), so
+    a legal target never fails with ENAMETOOLONG because of its temp file.
+    """
+    suffix = f"{TEMP_MARKER}{secrets.token_hex(8)}"
+    budget = NAME_MAX - 1 - len(suffix)  # 1 for the leading dot
+    encoded = os.fsencode(name)
+    if len(encoded) > budget:
+        name = os.fsdecode(encoded[:budget])  # a cut multi-byte character decodes as surrogates
+    return f".{name}{suffix}"
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:
-    """Write obj as indented JSON. ensure_ascii keeps names with undecodable bytes serialisable."""
-    atomic_write(path, (json.dumps(obj, indent=2, ensure_ascii=True) + "\n").encode("ascii"))
+    """Write obj as indented JSON plus a newline, atomically.
+
+    ensure_ascii=True writes every non-ASCII character as a \\u escape, so a str holding
+    lone surrogates (a file name whose bytes were not UTF-8, decoded with surrogateescape)
+    still serialises, and `json.loads` gives the same str back.
+    """
+    text = json.dumps(obj, indent=2, ensure_ascii=True) + "\n"
+    atomic_write(path, text.encode("ascii"))
 
 
 def fsync_directory(directory: Path) -> None:
+    """Flush directory's entries (a rename into it) to disk."""
     fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
@@ -60,18 +92,28 @@ def fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
+def is_temp(path: Path) -> bool:
+    """Return whether path is named like a temp file of `atomic_write`."""
+    return path.name.startswith(".") and TEMP_MARKER in path.name
+
+
 def remove_stale_temps(directory: Path) -> list[Path]:
-    """Remove temp files an interrupted write left in directory; return what was removed."""
+    """Given a directory, remove the temp files that interrupted writes left there; return them.
+
+    Only call this when no write into directory can be in progress (at start-up, or by
+    the one thread that owns the directory). A missing directory has nothing to remove.
+    """
     if not directory.is_dir():
         return []
-    stale = [p for p in directory.iterdir() if p.name.startswith(".") and TEMP_MARKER in p.name and p.is_file()]
+    stale = sorted(p for p in directory.iterdir() if is_temp(p) and p.is_file() and not p.is_symlink())
     for path in stale:
         path.unlink(missing_ok=True)
+        log.info("removed a temp file left by an interrupted write: %s", path)
     return stale
 
 
 def disk_free_bytes(path: Path) -> int:
-    """Free bytes on the file system holding path (or its nearest existing parent)."""
+    """Return the free bytes on the file system holding path, or its nearest existing parent."""
     path = path.absolute()
     while not path.exists() and path != path.parent:
         path = path.parent
