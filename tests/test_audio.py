@@ -1,9 +1,11 @@
+"""Chunk WAVs and the streamed join: formats, exact pauses, click-free seams, RF64, bad input."""
+
 import numpy as np
 import pytest
 import soundfile as sf
 
-from kokoro_tts.audio import (AudioError, Piece, concat_wavs, max_seam_jump, silence, wav_info,
-                              write_chunk_wav)
+from kokoro_tts.audio import (AudioError, Piece, check_compatible, concat_wavs, fade_edges, max_seam_jump,
+                              silence, wav_info, write_chunk_wav)
 
 RATE = 24000
 
@@ -11,6 +13,10 @@ RATE = 24000
 def tone(seconds: float, level: float = 0.5, freq: float = 220.0) -> np.ndarray:
     t = np.arange(round(seconds * RATE), dtype=np.float32) / RATE
     return (level * np.sin(2 * np.pi * freq * t)).astype(np.float32)
+
+
+def dc(seconds: float, level: float) -> np.ndarray:
+    return np.full(round(seconds * RATE), level, dtype=np.float32)
 
 
 def chunk(path, *segments, rate=RATE):
@@ -22,21 +28,55 @@ def chunk(path, *segments, rate=RATE):
 
 
 def zero_runs(samples: np.ndarray) -> list[int]:
-    """Lengths of runs of exact zeros."""
-    runs, current = [], 0
-    for is_zero in samples == 0:
-        if is_zero:
-            current += 1
-        elif current:
-            runs.append(current)
-            current = 0
-    return runs + ([current] if current else [])
+    """Lengths of the runs of exact zeros in samples."""
+    padded = np.concatenate([[False], samples == 0, [False]]).astype(np.int8)
+    edges = np.flatnonzero(np.diff(padded))
+    return list(edges[1::2] - edges[0::2])
 
 
 def test_a_chunk_wav_is_24khz_mono_16bit_with_every_segment(tmp_path):
-    info = write_chunk_wav(tmp_path / "c.wav", iter([tone(0.5), tone(0.25)]))
-    assert (info.samplerate, info.channels, info.subtype) == (RATE, 1, "PCM_16")
-    assert info.frames == round(0.75 * RATE)
+    info = write_chunk_wav(tmp_path / "c.wav", iter([tone(0.5), silence(0.3), tone(0.25)]))
+    assert (info.samplerate, info.channels, info.subtype, info.format) == (RATE, 1, "PCM_16", "WAV")
+    assert info.frames == sf.info(tmp_path / "c.wav").frames == round(1.05 * RATE)
+    assert info.seconds == pytest.approx(1.05)
+    audio, _ = sf.read(tmp_path / "c.wav", dtype="float32")
+    middle = slice(RATE // 10, RATE // 5)  # away from the faded edges the samples are the tone's
+    assert np.allclose(audio[middle], tone(0.5)[middle], atol=1 / 32768)
+
+
+def test_a_chunk_wav_with_a_failing_source_is_not_written(tmp_path):
+    def segments():
+        yield tone(0.2)
+        raise RuntimeError("model crashed")
+
+    with pytest.raises(RuntimeError, match="model crashed"):
+        write_chunk_wav(tmp_path / "c.wav", segments())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_non_finite_samples_become_silence_not_a_full_scale_click(tmp_path):
+    audio = tone(0.1)
+    audio[1000:1010] = np.nan
+    audio[2000] = np.inf
+    write_chunk_wav(tmp_path / "c.wav", [audio])
+    written, _ = sf.read(tmp_path / "c.wav", dtype="float32")
+    assert np.all(written[1000:1010] == 0) and written[2000] == 0
+    assert np.abs(written).max() <= 0.5 + 1 / 32768
+
+
+def test_stereo_segments_are_rejected(tmp_path):
+    with pytest.raises(AudioError, match="c.wav: segment 0 has shape"):
+        write_chunk_wav(tmp_path / "c.wav", [np.zeros((100, 2), dtype=np.float32)])
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fade_edges_is_a_short_raised_cosine_that_never_reaches_zero():
+    faded = fade_edges(dc(0.1, 1.0), fade_ms=5.0)
+    fade = 120
+    assert 0 < faded[0] < 0.001 and 0 < faded[-1] < 0.001
+    assert np.all(np.diff(faded[:fade]) > 0) and np.all(faded[fade:-fade] == 1.0)
+    assert faded[fade // 2] == pytest.approx(0.5, abs=0.01)  # the cosine's midpoint
+    assert np.allclose(faded[:fade], faded[::-1][:fade])  # symmetric in and out
 
 
 def test_three_chunks_join_with_their_pauses(tmp_path):
@@ -47,36 +87,60 @@ def test_three_chunks_join_with_their_pauses(tmp_path):
     assert out.stat().st_size > headers
     expected = sum(sf.info(p).frames for p in paths) + round(2.6 * RATE)
     assert result.frames == sf.info(out).frames == expected
+    assert result.seconds == pytest.approx(expected / RATE)
+    assert (result.format, sf.info(out).format, sf.info(out).subtype) == ("WAV", "WAV", "PCM_16")
     assert result.starts == pytest.approx((0.0, 0.5 + 0.6, 0.5 + 0.6 + 0.6 + 2.0))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["0.wav", "1.wav", "2.wav", "book.wav"]
+
+
+def test_the_join_keeps_each_chunks_samples_between_its_fades(tmp_path):
+    first, second = tone(0.3, freq=300), tone(0.4, freq=440)
+    paths = [chunk(tmp_path / "a.wav", first), chunk(tmp_path / "b.wav", second)]
+    result = concat_wavs([Piece(paths[0], 0.25), Piece(paths[1], 0.0)], tmp_path / "book.wav")
+    book, _ = sf.read(tmp_path / "book.wav", dtype="int16")
+    a, _ = sf.read(paths[0], dtype="int16")
+    b, _ = sf.read(paths[1], dtype="int16")
+    start = round(result.starts[1] * RATE)
+    assert np.array_equal(book[120:len(a) - 120], a[120:-120])
+    assert np.array_equal(book[start + 120:start + len(b) - 120], b[120:-120])
 
 
 def test_silence_lengths_are_exact(tmp_path):
-    paths = [chunk(tmp_path / f"{n}.wav", np.full(2400, 0.25, dtype=np.float32)) for n in range(3)]
+    paths = [chunk(tmp_path / f"{n}.wav", dc(0.1, 0.25)) for n in range(3)]
     out = tmp_path / "book.wav"
     concat_wavs([Piece(paths[0], 0.6), Piece(paths[1], 2.0), Piece(paths[2], 0.0)], out)
     audio, _ = sf.read(out, dtype="float32")
-    long_runs = [run for run in zero_runs(audio) if run > 100]
-    # each pause, plus at most a few edge samples that the seam fade brings to zero
-    assert len(long_runs) == 2
-    assert abs(long_runs[0] - 0.6 * RATE) <= 6 and abs(long_runs[1] - 2.0 * RATE) <= 6
-    assert len(silence(0.6)) == 14400
+    runs = zero_runs(audio)
+    assert len(runs) == 2
+    assert abs(runs[0] - 0.6 * RATE) <= 1 and abs(runs[1] - 2.0 * RATE) <= 1
+    assert len(silence(0.6)) == 14400 and silence(0.6).dtype == np.float32
+
+
+def test_a_negative_pause_is_rejected(tmp_path):
+    path = chunk(tmp_path / "chunk_0001.wav", tone(0.1))
+    with pytest.raises(AudioError, match="chunk_0001.wav pause_after"):
+        concat_wavs([Piece(path, -0.5)], tmp_path / "out.wav")
+    with pytest.raises(AudioError):
+        silence(float("nan"))
+    assert not (tmp_path / "out.wav").exists()
 
 
 def test_seams_do_not_click(tmp_path):
-    loud = chunk(tmp_path / "a.wav", np.full(4800, 0.8, dtype=np.float32))
-    quiet = chunk(tmp_path / "b.wav", np.full(4800, -0.8, dtype=np.float32))
+    loud = chunk(tmp_path / "a.wav", dc(0.2, 0.8))
+    quiet = chunk(tmp_path / "b.wav", dc(0.2, -0.8))
+    sine = chunk(tmp_path / "c.wav", tone(0.2, level=0.9, freq=1000))
     out = tmp_path / "book.wav"
-    result = concat_wavs([Piece(loud, 0.0), Piece(quiet, 0.0)], out)
-    assert max_seam_jump(out, [result.starts[1]]) < 0.05
+    result = concat_wavs([Piece(loud, 0.0), Piece(quiet, 0.0), Piece(sine, 0.0)], out)
+    assert max_seam_jump(out, result.starts[1:]) < 0.05
     naive = tmp_path / "naive.wav"
-    sf.write(naive, np.concatenate([np.full(4800, 0.8), np.full(4800, -0.8)]), RATE, subtype="PCM_16")
+    sf.write(naive, np.concatenate([dc(0.2, 0.8), dc(0.2, -0.8)]), RATE, subtype="PCM_16")
     assert max_seam_jump(naive, [0.2]) > 1.0  # what the fade prevents
 
 
 def test_a_sample_rate_mismatch_is_rejected_naming_the_chunk(tmp_path):
     good = chunk(tmp_path / "chunk_0001.wav", tone(0.2))
     bad = chunk(tmp_path / "chunk_0002.wav", tone(0.2), rate=22050)
-    with pytest.raises(AudioError, match="chunk_0002.wav: samplerate is 22050"):
+    with pytest.raises(AudioError, match="chunk_0002.wav: samplerate is 22050, but chunk_0001.wav has 24000"):
         concat_wavs([Piece(good, 0.1), Piece(bad, 0.0)], tmp_path / "out.wav")
     assert not (tmp_path / "out.wav").exists()
 
@@ -86,16 +150,24 @@ def test_a_channel_mismatch_is_rejected(tmp_path):
     stereo = tmp_path / "chunk_0002.wav"
     sf.write(stereo, np.zeros((4800, 2), dtype=np.float32), RATE, subtype="PCM_16")
     with pytest.raises(AudioError, match="chunk_0002.wav: channels is 2"):
+        check_compatible([good, good, stereo])
+    with pytest.raises(AudioError, match="chunk_0002.wav: channels is 2"):
         concat_wavs([Piece(good, 0.0), Piece(stereo, 0.0)], tmp_path / "out.wav")
+    with pytest.raises(AudioError, match="no chunk WAVs"):
+        concat_wavs([], tmp_path / "out.wav")
 
 
 def test_past_the_riff_limit_the_output_becomes_rf64(tmp_path):
     paths = [chunk(tmp_path / f"{n}.wav", tone(0.3, freq=300 + n)) for n in range(2)]
-    small = concat_wavs([Piece(paths[0], 0.1), Piece(paths[1], 0.0)], tmp_path / "wav.wav")
-    big = concat_wavs([Piece(paths[0], 0.1), Piece(paths[1], 0.0)], tmp_path / "rf64.wav", rf64_threshold_bytes=10_000)
+    pieces = [Piece(paths[0], 0.1), Piece(paths[1], 0.0)]
+    small = concat_wavs(pieces, tmp_path / "wav.wav")
+    big = concat_wavs(pieces, tmp_path / "rf64.wav", rf64_threshold_bytes=10_000)
     assert (small.format, big.format) == ("WAV", "RF64")
-    assert sf.info(tmp_path / "rf64.wav").format == "RF64"
-    assert np.array_equal(sf.read(tmp_path / "wav.wav")[0], sf.read(tmp_path / "rf64.wav")[0])
+    assert (sf.info(tmp_path / "wav.wav").format, sf.info(tmp_path / "rf64.wav").format) == ("WAV", "RF64")
+    assert wav_info(tmp_path / "rf64.wav").frames == big.frames == small.frames
+    riff, _ = sf.read(tmp_path / "wav.wav", dtype="int16")
+    rf64, _ = sf.read(tmp_path / "rf64.wav", dtype="int16")
+    assert np.array_equal(riff, rf64)
 
 
 def test_a_damaged_wav_is_an_audio_error(tmp_path):
@@ -103,3 +175,5 @@ def test_a_damaged_wav_is_an_audio_error(tmp_path):
     path.write_bytes(path.read_bytes()[:20])
     with pytest.raises(AudioError, match="c.wav: not a readable WAV"):
         wav_info(path)
+    with pytest.raises(AudioError, match="missing.wav: not a readable WAV"):
+        wav_info(tmp_path / "missing.wav")

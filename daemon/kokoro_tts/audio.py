@@ -1,13 +1,22 @@
 """WAV files: writing chunks, checking them, and joining them into one book, streamed.
 
-Audio is float32 mono at 24 kHz in memory and 16-bit PCM on disk. Joining never holds
-more than one block of audio, whatever the book's length, and needs no external tool.
-Seams get a few milliseconds of fade so that no sample jumps (a click) where two pieces
-meet. Past the 4 GiB RIFF limit (about 24.8 h of audio) the output becomes RF64.
+Audio is float32 mono at 24 kHz in memory and 16-bit PCM on disk. Every file is written
+through `atomic_write`, so a chunk WAV or a book appears whole or not at all.
+
+Joining (`concat_wavs`) reads each chunk in blocks of `BLOCK_FRAMES` and writes them
+straight to the output, so it holds one block of audio whatever the book's length, and
+needs no external tool. Every piece gets a few milliseconds of raised-cosine fade at both
+ends, so no sample jumps (a click) where two pieces meet. The join's fade never turns a
+non-zero sample into zero, so the only silence it adds is the pauses asked for. Past the
+4 GiB RIFF limit (about 24.8 h of audio) the output is RF64, so a long book is still one
+valid file.
 """
 
 from __future__ import annotations
 
+import itertools
+import logging
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterable, Sequence
@@ -17,12 +26,19 @@ import soundfile as sf
 
 from .atomic import atomic_write
 
+log = logging.getLogger(__name__)
+
 SAMPLE_RATE = 24000
 SUBTYPE = "PCM_16"
+SAMPLE_BYTES = 2
+"""Bytes per sample of SUBTYPE."""
 BLOCK_FRAMES = 65536
-FADE_SECONDS = 0.005
+"""Frames read and written at a time when joining (256 KiB of float32 mono)."""
+FADE_MS = 5.0
 HEADER_BYTES = 44
+"""Size of a plain PCM WAV header; RF64 needs more, which the threshold's margin covers."""
 RIFF_LIMIT = 0xFFFFFFFF - 1024
+"""Largest WAV (bytes) written as RIFF; larger books are written as RF64."""
 
 
 class AudioError(ValueError):
@@ -31,11 +47,15 @@ class AudioError(ValueError):
 
 @dataclass(frozen=True)
 class WavInfo:
+    """The format and length of one audio file."""
+
     samplerate: int
     channels: int
     subtype: str
+    """Sample encoding, as soundfile names it: "PCM_16", "FLOAT", ..."""
     frames: int
     format: str
+    """Container: "WAV" or "RF64"."""
 
     @property
     def seconds(self) -> float:
@@ -44,111 +64,190 @@ class WavInfo:
 
 @dataclass(frozen=True)
 class Piece:
-    """A chunk WAV to join, and the silence (seconds) that follows it."""
+    """A chunk WAV to join."""
 
     path: Path
     pause_after: float
+    """Seconds of silence after this chunk (0 for the last)."""
 
 
 @dataclass(frozen=True)
 class ConcatResult:
+    """What `concat_wavs` wrote."""
+
     frames: int
     seconds: float
     format: str
+    """"WAV", or "RF64" when the book is past the RIFF limit."""
     starts: tuple[float, ...]
-    """Start time (s) of each piece in the output."""
+    """Start time (s) of each piece in the output, for chapter timestamps."""
 
 
 def wav_info(path: Path) -> WavInfo:
     """Given a WAV path, return its format; raise AudioError when it is missing or damaged."""
     try:
         info = sf.info(str(path))
-    except (RuntimeError, OSError, sf.LibsndfileError) as exc:
+    except (RuntimeError, OSError) as exc:  # sf.LibsndfileError is a RuntimeError
         raise AudioError(f"{path.name}: not a readable WAV ({exc})") from exc
     return WavInfo(info.samplerate, info.channels, info.subtype, info.frames, info.format)
 
 
 def silence(seconds: float, samplerate: int = SAMPLE_RATE) -> np.ndarray:
-    return np.zeros(round(seconds * samplerate), dtype=np.float32)
+    """Return `seconds` of float32 silence (rounded to the nearest frame)."""
+    return np.zeros(_frames(seconds, samplerate, "silence"), dtype=np.float32)
+
+
+def _frames(seconds: float, samplerate: int, what: str) -> int:
+    """Return seconds as a whole number of frames; raise AudioError unless finite and >= 0."""
+    if not math.isfinite(seconds) or seconds < 0:
+        raise AudioError(f"{what}: a duration must be a finite number of seconds >= 0, not {seconds!r}")
+    return round(seconds * samplerate)
+
+
+def _fade_frames(fade_ms: float, samplerate: int, length: int) -> int:
+    """Frames of fade at each end of a piece of `length` frames (at most half of it)."""
+    return min(round(fade_ms * samplerate / 1000), length // 2)
 
 
 def _envelope(start: int, count: int, total: int, fade: int) -> np.ndarray | None:
-    """Gain for frames [start, start+count) of a piece of `total` frames faded at both ends."""
+    """Gain for frames [start, start+count) of a piece of `total` frames, faded at both ends.
+
+    Raised cosine over `fade` frames, strictly between 0 and 1 inside the fade: it starts
+    near zero (no click) but never at zero (no silence the caller did not ask for).
+    Return None where no frame in the range is faded.
+    """
     if fade <= 0 or (fade <= start and start + count <= total - fade):
         return None
-    index = np.arange(start, start + count, dtype=np.float32)
-    gain_in = np.clip(index / fade, 0.0, 1.0)
-    gain_out = np.clip((total - 1 - index) / fade, 0.0, 1.0)
-    return np.minimum(gain_in, gain_out)
+    index = np.arange(start, start + count, dtype=np.float64)
+    from_edge = np.minimum(index, total - 1 - index)  # 0 at the first and last frame
+    ramp = np.clip((from_edge + 1) / (fade + 1), 0.0, 1.0)
+    return (0.5 - 0.5 * np.cos(np.pi * ramp)).astype(np.float32)
 
 
-def fade_edges(audio: np.ndarray, fade_seconds: float = FADE_SECONDS, samplerate: int = SAMPLE_RATE) -> np.ndarray:
-    """Return audio with a short linear fade in and out, so that seams never click."""
-    fade = min(round(fade_seconds * samplerate), len(audio) // 2)
+def fade_edges(audio: np.ndarray, fade_ms: float = FADE_MS, samplerate: int = SAMPLE_RATE) -> np.ndarray:
+    """Return audio (frames first) with a short raised-cosine fade in and out, so seams never click."""
+    fade = _fade_frames(fade_ms, samplerate, len(audio))
     gain = _envelope(0, len(audio), len(audio), fade)
-    return audio if gain is None else (audio * gain).astype(np.float32)
+    if gain is None:
+        return audio
+    faded: np.ndarray = (audio * (gain if audio.ndim == 1 else gain[:, None])).astype(np.float32)
+    return faded
+
+
+def _clean_segment(segment: np.ndarray, path: Path, number: int) -> np.ndarray:
+    """Return segment as 1-D float32 with non-finite samples silenced; raise AudioError if not mono."""
+    audio = np.asarray(segment, dtype=np.float32)
+    if audio.ndim == 2 and audio.shape[1] == 1:
+        audio = audio[:, 0]
+    if audio.ndim != 1:
+        raise AudioError(f"{path.name}: segment {number} has shape {audio.shape}; expected mono (1-D) audio")
+    bad = ~np.isfinite(audio)
+    if bad.any():  # libsndfile would turn NaN into full-scale -1.0, a loud click
+        log.warning("%s: segment %d had %d non-finite samples; they were silenced", path.name, number, int(bad.sum()))
+        audio = np.where(bad, np.float32(0.0), audio)
+    return audio
 
 
 def write_chunk_wav(path: Path, segments: Iterable[np.ndarray], samplerate: int = SAMPLE_RATE) -> WavInfo:
-    """Stream float32 mono segments into a 16-bit WAV at path (atomic); return its info.
+    """Stream float32 mono segments into a 16-bit WAV at path (atomically); return its info.
 
-    Each segment is written as it arrives, so a chunk's audio is never held whole.
+    Each segment is faded at its edges and written as it arrives, so a chunk's audio is
+    never held whole. Samples beyond [-1, 1] are clipped by libsndfile. If iterating
+    segments raises, no file is written and the error propagates.
     """
 
     def write(f: BinaryIO) -> None:
         with sf.SoundFile(f, "w", samplerate=samplerate, channels=1, subtype=SUBTYPE, format="WAV") as out:
-            for segment in segments:
-                if len(segment):
-                    out.write(fade_edges(np.asarray(segment, dtype=np.float32), samplerate=samplerate))
+            for number, segment in enumerate(segments):
+                audio = _clean_segment(segment, path, number)
+                if len(audio):
+                    out.write(fade_edges(audio, samplerate=samplerate))
 
     atomic_write(path, write)
     return wav_info(path)
 
 
-def check_compatible(paths: Sequence[Path]) -> WavInfo:
-    """Return the common format of paths; raise AudioError naming the first that differs."""
-    if not paths:
-        raise AudioError("nothing to join: no chunk WAVs")
-    first = wav_info(paths[0])
-    for path in paths[1:]:
-        info = wav_info(path)
+def _check_infos(paths: Sequence[Path], infos: Sequence[WavInfo]) -> None:
+    """Raise AudioError naming the first of paths whose format differs from the first one's."""
+    first = infos[0]
+    for path, info in zip(paths[1:], infos[1:]):
         for name in ("samplerate", "channels", "subtype"):
             if getattr(info, name) != getattr(first, name):
                 raise AudioError(f"{path.name}: {name} is {getattr(info, name)}, but {paths[0].name} has "
                                  f"{getattr(first, name)}; chunks must all match")
-    return first
+
+
+def check_compatible(paths: Sequence[Path]) -> WavInfo:
+    """Given chunk paths, return their common format; raise AudioError naming the first that differs."""
+    if not paths:
+        raise AudioError("nothing to join: no chunk WAVs")
+    infos = [wav_info(path) for path in paths]
+    _check_infos(paths, infos)
+    return infos[0]
+
+
+def _fade_pcm(block: np.ndarray, gain: np.ndarray) -> np.ndarray:
+    """Return 16-bit frames times gain (per frame), rounded; a sample that was not zero stays not zero.
+
+    Chunks are already faded when written, so a second fade here would round their first
+    and last few samples to zero and lengthen every pause; keeping them at the smallest
+    step means the join adds no silence beyond the pauses asked for.
+    """
+    faded = np.rint(block * gain[:, None]).astype(np.int16)
+    kept: np.ndarray = np.where((faded == 0) & (block != 0), np.sign(block), faded).astype(np.int16)
+    return kept
+
+
+def _copy_faded(out: sf.SoundFile, piece: Path, length: int, fade: int) -> None:
+    """Stream piece's `length` frames into out, block by block, faded at both ends.
+
+    Frames are copied as 16-bit integers, so the samples between the fades are the
+    chunk's own, bit for bit.
+    """
+    offset = 0
+    with sf.SoundFile(str(piece)) as source:
+        for block in source.blocks(blocksize=BLOCK_FRAMES, dtype="int16", always_2d=True):
+            gain = _envelope(offset, len(block), length, fade)
+            out.write(block if gain is None else _fade_pcm(block, gain))
+            offset += len(block)
+    if offset != length:  # changed since it was checked: the starts would be wrong
+        raise AudioError(f"{piece.name}: read {offset} frames, but its header said {length}; was it changed?")
+
+
+def _write_silence(out: sf.SoundFile, frames: int, channels: int) -> None:
+    """Write `frames` of silence to out, one block at most at a time."""
+    for start in range(0, frames, BLOCK_FRAMES):
+        out.write(np.zeros((min(BLOCK_FRAMES, frames - start), channels), dtype=np.int16))
 
 
 def concat_wavs(pieces: Sequence[Piece], out_path: Path, rf64_threshold_bytes: int = RIFF_LIMIT) -> ConcatResult:
-    """Join pieces into out_path (atomic), with their pauses and faded seams; return timings."""
-    common = check_compatible([piece.path for piece in pieces])
-    rate, channels = common.samplerate, common.channels
-    lengths = [wav_info(piece.path).frames for piece in pieces]
-    pauses = [round(piece.pause_after * rate) for piece in pieces]
+    """Join pieces into out_path (atomically), with their pauses and faded seams; return timings.
+
+    Raise AudioError when there are no pieces, one is unreadable, their formats differ
+    (naming the first that differs) or a pause is negative. The output is RF64 when its
+    size (data plus header) would exceed rf64_threshold_bytes, else WAV.
+    """
+    paths = [piece.path for piece in pieces]
+    if not paths:
+        raise AudioError(f"{out_path.name}: nothing to join: no chunk WAVs")
+    infos = [wav_info(path) for path in paths]
+    _check_infos(paths, infos)
+    rate, channels = infos[0].samplerate, infos[0].channels
+    lengths = [info.frames for info in infos]
+    pauses = [_frames(piece.pause_after, rate, f"{piece.path.name} pause_after") for piece in pieces]
     total = sum(lengths) + sum(pauses)
-    data_bytes = total * channels * 2
-    container = "RF64" if data_bytes + HEADER_BYTES > rf64_threshold_bytes else "WAV"
-    fade = round(FADE_SECONDS * rate)
-    starts: list[float] = []
+    container = "RF64" if total * channels * SAMPLE_BYTES + HEADER_BYTES > rf64_threshold_bytes else "WAV"
+    starts = (0, *itertools.accumulate(length + pause for length, pause in zip(lengths[:-1], pauses[:-1])))
 
     def write(f: BinaryIO) -> None:
-        position = 0
         with sf.SoundFile(f, "w", samplerate=rate, channels=channels, subtype=SUBTYPE, format=container) as out:
-            for piece, length, pause in zip(pieces, lengths, pauses):
-                starts.append(position / rate)
-                with sf.SoundFile(str(piece.path)) as source:
-                    offset = 0
-                    for block in source.blocks(blocksize=BLOCK_FRAMES, dtype="float32", always_2d=True):
-                        gain = _envelope(offset, len(block), length, min(fade, length // 2))
-                        out.write(block if gain is None else block * gain[:, None])
-                        offset += len(block)
-                position += length
-                for start in range(0, pause, BLOCK_FRAMES):
-                    out.write(np.zeros((min(BLOCK_FRAMES, pause - start), channels), dtype=np.float32))
-                position += pause
+            for path, length, pause in zip(paths, lengths, pauses):
+                _copy_faded(out, path, length, _fade_frames(FADE_MS, rate, length))
+                _write_silence(out, pause, channels)
 
     atomic_write(out_path, write)
-    return ConcatResult(total, total / rate, container, tuple(starts))
+    log.debug("joined %d pieces into %s: %d frames, %s", len(pieces), out_path, total, container)
+    return ConcatResult(total, total / rate, container, tuple(start / rate for start in starts))
 
 
 def max_seam_jump(path: Path, seams: Sequence[float], window: float = 0.002) -> float:
@@ -158,7 +257,7 @@ def max_seam_jump(path: Path, seams: Sequence[float], window: float = 0.002) -> 
         span = round(window * source.samplerate)
         for seam in seams:
             centre = round(seam * source.samplerate)
-            source.seek(max(0, centre - span))
+            source.seek(min(max(0, centre - span), source.frames))
             frames = source.read(2 * span + 1, dtype="float32", always_2d=True)
             if len(frames) > 1:
                 worst = max(worst, float(np.abs(np.diff(frames, axis=0)).max()))
