@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from kokoro_tts import audio
 from kokoro_tts.audio import (AudioError, Piece, check_compatible, concat_wavs, fade_edges, max_seam_jump,
                               silence, wav_info, write_chunk_wav)
 
@@ -103,6 +104,15 @@ def test_the_join_keeps_each_chunks_samples_between_its_fades(tmp_path):
     start = round(result.starts[1] * RATE)
     assert np.array_equal(book[120:len(a) - 120], a[120:-120])
     assert np.array_equal(book[start + 120:start + len(b) - 120], b[120:-120])
+
+
+def test_the_join_is_the_same_whatever_the_block_size(tmp_path, monkeypatch):
+    paths = [chunk(tmp_path / f"{n}.wav", tone(0.3, freq=300 + 50 * n)) for n in range(3)]
+    pieces = [Piece(paths[0], 0.01), Piece(paths[1], 0.0), Piece(paths[2], 0.0)]
+    concat_wavs(pieces, tmp_path / "big-blocks.wav")
+    monkeypatch.setattr(audio, "BLOCK_FRAMES", 37)  # fades (120 frames) and pauses span several blocks
+    concat_wavs(pieces, tmp_path / "small-blocks.wav")
+    assert (tmp_path / "big-blocks.wav").read_bytes() == (tmp_path / "small-blocks.wav").read_bytes()
 
 
 def test_silence_lengths_are_exact(tmp_path):

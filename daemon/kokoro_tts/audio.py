@@ -109,28 +109,42 @@ def _fade_frames(fade_ms: float, samplerate: int, length: int) -> int:
     return min(round(fade_ms * samplerate / 1000), length // 2)
 
 
-def _envelope(start: int, count: int, total: int, fade: int) -> np.ndarray | None:
-    """Gain for frames [start, start+count) of a piece of `total` frames, faded at both ends.
+def _ramp(from_edge: np.ndarray, fade: int) -> np.ndarray:
+    """Raised-cosine gain for frames `from_edge` frames away from a piece's edge (0 = the edge frame).
 
-    Raised cosine over `fade` frames, strictly between 0 and 1 inside the fade: it starts
-    near zero (no click) but never at zero (no silence the caller did not ask for).
-    Return None where no frame in the range is faded.
+    Strictly between 0 and 1 inside the fade: it starts near zero (no click) but never at
+    zero (no silence the caller did not ask for).
     """
-    if fade <= 0 or (fade <= start and start + count <= total - fade):
-        return None
-    index = np.arange(start, start + count, dtype=np.float64)
-    from_edge = np.minimum(index, total - 1 - index)  # 0 at the first and last frame
-    ramp = np.clip((from_edge + 1) / (fade + 1), 0.0, 1.0)
-    return (0.5 - 0.5 * np.cos(np.pi * ramp)).astype(np.float32)
+    ramp = (from_edge + 1.0) / (fade + 1.0)
+    gain: np.ndarray = (0.5 - 0.5 * np.cos(np.pi * ramp)).astype(np.float32)
+    return gain
+
+
+def _fade_spans(start: int, count: int, total: int, fade: int) -> list[tuple[slice, np.ndarray]]:
+    """Given frames [start, start+count) of a piece of `total` frames faded `fade` frames at both ends,
+    return (where in those frames, gain) for the parts that lie in a fade; frames elsewhere keep gain 1.
+
+    The fades never overlap, as fade <= total // 2.
+    """
+    spans = []
+    head = range(start, min(start + count, fade))
+    if head:
+        spans.append((slice(head.start - start, head.stop - start), _ramp(np.arange(head.start, head.stop), fade)))
+    tail = range(max(start, total - fade), start + count)
+    if tail:
+        spans.append((slice(tail.start - start, tail.stop - start),
+                      _ramp(total - 1 - np.arange(tail.start, tail.stop), fade)))
+    return spans
 
 
 def fade_edges(audio: np.ndarray, fade_ms: float = FADE_MS, samplerate: int = SAMPLE_RATE) -> np.ndarray:
     """Return audio (frames first) with a short raised-cosine fade in and out, so seams never click."""
-    fade = _fade_frames(fade_ms, samplerate, len(audio))
-    gain = _envelope(0, len(audio), len(audio), fade)
-    if gain is None:
+    spans = _fade_spans(0, len(audio), len(audio), _fade_frames(fade_ms, samplerate, len(audio)))
+    if not spans:
         return audio
-    faded: np.ndarray = (audio * (gain if audio.ndim == 1 else gain[:, None])).astype(np.float32)
+    faded = np.array(audio, dtype=np.float32)  # a copy: the caller's array is left alone
+    for where, gain in spans:
+        faded[where] *= gain if faded.ndim == 1 else gain[:, None]
     return faded
 
 
@@ -198,17 +212,18 @@ def _fade_pcm(block: np.ndarray, gain: np.ndarray) -> np.ndarray:
     return kept
 
 
-def _copy_faded(out: sf.SoundFile, piece: Path, length: int, fade: int) -> None:
-    """Stream piece's `length` frames into out, block by block, faded at both ends.
+def _copy_faded(out: sf.SoundFile, piece: Path, length: int, fade: int, buffer: np.ndarray) -> None:
+    """Stream piece's `length` frames into out through buffer (int16, frames x channels), faded at both ends.
 
     Frames are copied as 16-bit integers, so the samples between the fades are the
     chunk's own, bit for bit.
     """
     offset = 0
     with sf.SoundFile(str(piece)) as source:
-        for block in source.blocks(blocksize=BLOCK_FRAMES, dtype="int16", always_2d=True):
-            gain = _envelope(offset, len(block), length, fade)
-            out.write(block if gain is None else _fade_pcm(block, gain))
+        for block in source.blocks(out=buffer):  # each block is written before the next read reuses buffer
+            for where, gain in _fade_spans(offset, len(block), length, fade):
+                block[where] = _fade_pcm(block[where], gain)
+            out.write(block)
             offset += len(block)
     if offset != length:  # changed since it was checked: the starts would be wrong
         raise AudioError(f"{piece.name}: read {offset} frames, but its header said {length}; was it changed?")
@@ -240,9 +255,10 @@ def concat_wavs(pieces: Sequence[Piece], out_path: Path, rf64_threshold_bytes: i
     starts = (0, *itertools.accumulate(length + pause for length, pause in zip(lengths[:-1], pauses[:-1])))
 
     def write(f: BinaryIO) -> None:
+        buffer = np.empty((BLOCK_FRAMES, channels), dtype=np.int16)  # the one block of audio held
         with sf.SoundFile(f, "w", samplerate=rate, channels=channels, subtype=SUBTYPE, format=container) as out:
             for path, length, pause in zip(paths, lengths, pauses):
-                _copy_faded(out, path, length, _fade_frames(FADE_MS, rate, length))
+                _copy_faded(out, path, length, _fade_frames(FADE_MS, rate, length), buffer)
                 _write_silence(out, pause, channels)
 
     atomic_write(out_path, write)
