@@ -71,7 +71,7 @@ def test_unusable_input_is_refused_with_a_clear_error(data, message):
 
 def test_text_error_is_a_value_error_that_says_what_to_do():
     with pytest.raises(ValueError, match="re-save it as UTF-8"):
-        decode("x".encode("utf-16-le"))
+        decode("xy".encode("utf-16-le"))
 
 
 # ----------------------------------------------------------------------------- normalizing
@@ -87,7 +87,7 @@ def test_invisible_characters_and_runs_of_spaces_go():
 
 
 def test_paragraphs_are_separated_by_exactly_one_blank_line_with_no_trailing_spaces():
-    text = read_book(("  First.   \n\n\n\n \t \nSecond.  \n\n\n").encode(), "a.txt").text
+    text = read_book(b"  First.   \n\n\n\n \t \nSecond.  \n\n\n", "a.txt").text
     assert text == "First.\n\nSecond."
 
 
@@ -200,7 +200,7 @@ print("not read")
 > A quotation
 > over two lines.
 
-Hard break here  
+Hard break here\x20\x20
 next line.<br>And a tag break.
 
 <script>alert("not read")</script>

@@ -1,137 +1,310 @@
 """Clean text in, chapters and chunks out: chapter-first, deterministic, nothing dropped.
 
-1. Chapters. A heading is a paragraph of one short line (or a heading line plus a short
-   subtitle line) that looks like `CHAPTER IV.`, `Chapter 12`, `BOOK ONE`, `PART II`, a bare
-   Roman numeral (`II`), or a markdown heading passed in by the reader. Prose that merely
-   starts with "Part of..." is not a heading: the word after the marker must be a number.
-   A heading with (almost) no text before the next one, as in a table of contents, does
-   not start a chapter; its line stays in the text. The text before the first heading is
-   the opening chapter.
-2. Chunks. Each chapter's paragraphs are packed into chunks of at most `max_chunk_chars`;
-   a longer paragraph is cut at sentences, then words, then hard (a URL, base64). Chunks
-   never span two chapters and are never empty.
+The input is `text.read_book`'s output: paragraphs separated by blank lines.
 
-The heading text stays in the spoken text; titles are metadata besides. The same text and
-settings always give the same chunks; `CHUNKER_VERSION` changes when the rules do.
+1. Headings. A heading is a paragraph of its own, at most 100 characters and two lines,
+   whose first line is one of:
+   - a marker word and a number: `CHAPTER IV.`, `Chapter 12`, `BOOK ONE`, `PART II`,
+     `Chapter the First`, `Letter 3`, `STAVE I`, `Act II` (words: chapter, book, part,
+     volume, section, canto, act, scene, stave, letter; numbers: digits, a valid Roman
+     numeral, or an English number word), optionally followed by a title;
+   - a valid Roman numeral up to 399 alone, upper case (`II`, `XIV.`), or with a title
+     (`IV. The Battle`);
+   - `Prologue`, `Epilogue`, `Preface`, `Introduction`, `Foreword`, `Afterword`, `Appendix`,
+     `Interlude`, `Conclusion`, `Postscript`, alone or with a title;
+   - a markdown heading (`SourceText.headings`, passed in as `headings`): matched by text.
+   Prose that starts like a marker is not a heading: the number must be followed by
+   punctuation, a space or the end ("I'll ..." is not "I"), and a title separated by a space
+   only must not start in lower case ("Part one of the plan ..." is prose). A second line
+   is allowed when it looks like a title (a subtitle: `CHAPTER I.\\nDown the Rabbit-Hole.`).
+   A heading's first line is split off into a paragraph of its own when a keyword marker
+   is glued to the text below it without a blank line (`CHAPTER V\\nIt was ...`), unless
+   more heading lines follow (a table of contents set as one block).
+2. Chapters. Each heading's section runs to the next heading. A section is "small" under
+   200 characters. A heading starts a chapter when its section is not small or holds prose
+   (a paragraph that does not look like a title), except:
+   - three or more consecutive small sections are a table of contents: none of those
+     headings starts a chapter, their text stays in the chapter before (the opening);
+   - a heading with only titles under it (`PART ONE`, then `CHAPTER 1`) merges forward into
+     the next chapter when that is of another kind, whose title becomes `PART ONE: CHAPTER 1`;
+   - otherwise a heading with nothing to say stays in the chapter before it.
+   The text before the first chapter is the opening chapter, titled "Opening". A chapter's
+   title is its heading (both lines), plus the next paragraph when the heading is a bare
+   marker (`CHAPTER I.`) and that paragraph looks like a title. Titles are metadata: the
+   heading text also stays in the spoken text. Text is never dropped, only moved between
+   neighbouring chapters.
+3. Chunks. Each chapter's paragraphs are packed, in order, into chunks of at most
+   `max_chunk_chars`, joined by a blank line. A longer paragraph is cut at sentences, then
+   words, then hard (a URL, base64); its pieces are joined by a space. Chunks never span two
+   chapters and are never empty.
+
+`split_sentences` and `split_words` are also what the engine uses to cut a chunk into
+model-sized utterances. The same text and settings always give the same plan;
+`CHUNKER_VERSION` changes whenever the rules change what a plan would be.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
+from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any, Collection
+from typing import Any
+
+log = logging.getLogger(__name__)
 
 CHUNKER_VERSION = 1
-# A "heading" followed by less body text than this before the next heading is a contents line.
 MIN_CHAPTER_BODY = 200
+"""A section with fewer characters than this is small: a contents entry, or a part title."""
+TOC_RUN = 3
+"""This many consecutive small sections are a table of contents."""
 MAX_HEADING_CHARS = 100
+MAX_TITLE_CHARS = 60
+"""A paragraph longer than this never looks like a title."""
+MIN_CHUNK_CHARS = 100
 
-NUMBER_WORDS = (
-    "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
-    "sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|first|second|third|fourth|fifth|"
-    "sixth|seventh|eighth|ninth|tenth|last|the\\s+first|the\\s+last"
+NUMBER_WORD = (
+    r"(?:the\s+)?(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[-\s](?:one|two|three|four|"
+    r"five|six|seven|eight|nine|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth))?|one|two|three|"
+    r"four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|"
+    r"nineteen|hundred|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
+    r"(?:thir|four|fif|six|seven|eigh|nine)teenth|twentieth|thirtieth|fortieth|fiftieth|last|final)"
 )
+ROMAN = r"(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
+SMALL_ROMAN = r"(?=[CLXVI])C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"  # up to 399
 MARKER = re.compile(
-    rf"^(chapter|book|part|volume|section|canto)\s+(\d+|[ivxlcdm]+|{NUMBER_WORDS})\b(?![''])([\s.:,;—–-].*)?$",
+    rf"^(chapter|book|part|volume|section|canto|act|scene|stave|letter)\s+(\d{{1,4}}|{ROMAN}|{NUMBER_WORD})"
+    r"(?:$|[.:;,)\]\u2013\u2014-]|\s+(?!(?-i:[a-z])))",
     re.IGNORECASE,
 )
-ROMAN_ONLY = re.compile(r"^[IVXLCDM]{1,7}\.?$")
-ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "rev", "gen", "col", "capt", "lt", "sgt", "hon",
-    "vs", "etc", "e.g", "i.e", "no", "vol", "ch", "fig", "mt", "ft", "co", "inc", "ltd", "messrs", "mme", "mlle",
-}
-SENTENCE_END = re.compile(r"""([.!?…]+["')\]]*)(\s+)""")
+ROMAN_LINE = re.compile(rf"^{SMALL_ROMAN}(?:[.:]?$|[.:]\s+[A-Z\"'])")
+SPECIAL = re.compile(
+    r"^(prologue|epilogue|preface|introduction|foreword|afterword|appendix|interlude|conclusion|postscript)"
+    r"(?:$|[.:\u2013\u2014-]|\s+(?=(?-i:[A-Z0-9])))",
+    re.IGNORECASE,
+)
+BARE_MARKER = re.compile(rf"^(?:\w+\s+)?(?:\d{{1,4}}|{ROMAN}|{NUMBER_WORD})\W*$", re.IGNORECASE)
+SMALL_WORDS = frozenset(
+    "a an the and or but nor of in on at to by for from with into onto upon as vs de la le du von van".split()
+)
+
+ABBREVIATIONS = frozenset(
+    "mr mrs ms mx dr st jr sr prof rev fr gen col capt cpt lt sgt cmdr adm gov pres sen rep hon messrs mme mlle "
+    "esq supt insp mt ft vs etc cf viz approx dept est inc ltd co corp bros jan feb mar apr jun jul aug sep "
+    "sept oct nov dec".split()
+)
+NUMBERED_ABBREVIATIONS = frozenset("no nos vol vols ch chap p pp fig figs art sec op".split())
+"""Abbreviations only when a number follows: "No. 5", but "he said no. Then"."""
+SENTENCE_END = re.compile(r"([.!?\u2026]+)([\"')\]\u2019\u201d]*)\s+(?=(\S))")
 
 
 @dataclass(frozen=True)
 class Chapter:
+    """One chapter of the plan."""
+
     index: int
+    """0-based position in the book."""
     title: str
+    """The heading, e.g. "CHAPTER I. Down the Rabbit-Hole."; "Opening" for the text before the first."""
 
 
 @dataclass(frozen=True)
 class Chunk:
+    """One unit of synthesis: a run of paragraphs of one chapter."""
+
     index: int
+    """0-based, global order."""
     chapter: int
+    """The `Chapter.index` this chunk belongs to."""
     text: str
+    """Paragraphs separated by a blank line; never empty, at most `max_chunk_chars` long."""
     sha256: str
+    """Hex SHA-256 of `text` as UTF-8: a changed chunk is a different chunk."""
 
 
 @dataclass(frozen=True)
 class ChunkPlan:
+    """A book cut into chapters and chunks."""
+
     chapters: tuple[Chapter, ...]
     chunks: tuple[Chunk, ...]
     max_chunk_chars: int
     version: int = CHUNKER_VERSION
 
     def to_json(self) -> dict[str, Any]:
+        """Return the plan as JSON-ready data: chapters with their sizes, chunks, and totals."""
+        chunk_counts = Counter(chunk.chapter for chunk in self.chunks)
+        char_counts: Counter[int] = Counter()
+        for chunk in self.chunks:
+            char_counts[chunk.chapter] += len(chunk.text)
         return {
             "version": self.version,
             "max_chunk_chars": self.max_chunk_chars,
-            "chapters": [
-                {"index": c.index, "title": c.title,
-                 "chunks": sum(1 for k in self.chunks if k.chapter == c.index),
-                 "chars": sum(len(k.text) for k in self.chunks if k.chapter == c.index)}
-                for c in self.chapters
-            ],
+            "chapters": [{"index": c.index, "title": c.title, "chunks": chunk_counts[c.index],
+                          "chars": char_counts[c.index]} for c in self.chapters],
             "chunks": [{"index": k.index, "chapter": k.chapter, "chars": len(k.text), "sha256": k.sha256}
                        for k in self.chunks],
             "totals": {"chapters": len(self.chapters), "chunks": len(self.chunks),
-                       "chars": sum(len(k.text) for k in self.chunks)},
+                       "chars": sum(char_counts.values())},
         }
 
 
+# ----------------------------------------------------------------------------- headings
+
+
+def is_heading_line(line: str) -> bool:
+    """Whether one line looks like a chapter heading: a marker and a number, a Roman numeral, a prologue..."""
+    line = line.strip()
+    return bool(MARKER.match(line) or ROMAN_LINE.match(line) or SPECIAL.match(line))
+
+
+def looks_like_title(paragraph: str) -> bool:
+    """Whether a paragraph reads like a title: one short line, its longer words capitalized.
+
+    "Down the Rabbit-Hole." and "THE POOL OF TEARS" do; "It was night." does not.
+    """
+    if "\n" in paragraph or not 0 < len(paragraph) <= MAX_TITLE_CHARS or paragraph.endswith((",", ";", ":")):
+        return False
+    words = [word.strip("\"'([-") for word in paragraph.split()]
+    if not words[0][:1].isupper() and not words[0][:1].isdigit():
+        return False
+    return all(not word[:1].islower() or word.lower().strip(".,!?;:)\"'") in SMALL_WORDS for word in words)
+
+
 def is_heading(paragraph: str, headings: Collection[str] = ()) -> bool:
-    """Given a paragraph, say whether it is a chapter heading line."""
+    """Given a paragraph, say whether it is a chapter heading (see the module docstring)."""
     if paragraph in headings:
         return True
     lines = paragraph.split("\n")
-    if len(paragraph) > MAX_HEADING_CHARS or len(lines) > 2:
+    if len(paragraph) > MAX_HEADING_CHARS or len(lines) > 2 or not is_heading_line(lines[0]):
         return False
-    first = lines[0].strip()
-    return bool(MARKER.match(first) or ROMAN_ONLY.match(first))
+    return len(lines) == 1 or looks_like_title(lines[1].strip())
+
+
+def split_glued_heading(paragraph: str, headings: Collection[str]) -> list[str]:
+    """Split a keyword heading line off the text glued below it; other paragraphs come back whole."""
+    first, _, rest = paragraph.partition("\n")
+    if not rest or not MARKER.match(first.strip()) or is_heading(paragraph, headings):
+        return [paragraph]
+    if any(is_heading_line(line) for line in rest.split("\n")):
+        return [paragraph]  # a list of headings: contents, not a heading and its text
+    return [first.strip(), rest.strip()]
 
 
 def heading_title(paragraph: str) -> str:
-    return " ".join(line.strip() for line in paragraph.split("\n"))
+    return " ".join(paragraph.split())
 
 
-def split_chapters(paragraphs: list[str], headings: Collection[str] = ()) -> list[tuple[str, list[str]]]:
-    """Return [(title, paragraphs)] with the opening first; contents-like headings merge in."""
-    marks = [i for i, p in enumerate(paragraphs) if is_heading(p, headings)]
-    starts = []
-    for position, i in enumerate(marks):
-        following = marks[position + 1] if position + 1 < len(marks) else len(paragraphs)
-        body = sum(len(p) for p in paragraphs[i + 1:following])
-        if body >= MIN_CHAPTER_BODY or (following == len(paragraphs) and body > 0):
-            starts.append(i)
-    chapters: list[tuple[str, list[str]]] = []
-    if not starts or starts[0] > 0:
-        chapters.append(("Opening", paragraphs[:starts[0]] if starts else paragraphs))
-    for position, i in enumerate(starts):
-        end = starts[position + 1] if position + 1 < len(starts) else len(paragraphs)
-        chapters.append((heading_title(paragraphs[i]), paragraphs[i:end]))
+def heading_kind(title: str) -> str:
+    """What sort of heading this is: the marker word ("part", "chapter"), "roman", or its first word."""
+    marker = MARKER.match(title)
+    if marker:
+        return marker.group(1).lower()
+    return "roman" if ROMAN_LINE.match(title) else title.split()[0].lower().strip(".:")
+
+
+@dataclass(frozen=True)
+class Section:
+    """A heading and what follows it up to the next heading."""
+
+    start: int
+    """Index of the heading paragraph."""
+    end: int
+    """Index after the section's last paragraph."""
+    title: str
+    kind: str
+    """The heading's first word, lower case: tells a PART from a CHAPTER."""
+    small: bool
+    prose: bool
+
+
+def sections_of(paragraphs: list[str], headings: Collection[str]) -> list[Section]:
+    marks = [i for i, paragraph in enumerate(paragraphs) if is_heading(paragraph, headings)]
+    sections = []
+    for position, start in enumerate(marks):
+        end = marks[position + 1] if position + 1 < len(marks) else len(paragraphs)
+        body = paragraphs[start + 1:end]
+        title = heading_title(paragraphs[start])
+        if body and BARE_MARKER.match(title) and looks_like_title(body[0]):
+            title = f"{title} {heading_title(body[0])}"  # "CHAPTER I." + "Down the Rabbit-Hole."
+        sections.append(Section(
+            start, end, title, heading_kind(title),
+            small=sum(len(p) for p in body) < MIN_CHAPTER_BODY,
+            prose=any(not looks_like_title(p) for p in body),
+        ))
+    return sections
+
+
+def in_contents(sections: list[Section]) -> list[bool]:
+    """Mark the sections that belong to a run of TOC_RUN or more consecutive small ones."""
+    marked = [False] * len(sections)
+    run_start = 0
+    for position in range(len(sections) + 1):
+        if position == len(sections) or not sections[position].small:
+            if position - run_start >= TOC_RUN:
+                marked[run_start:position] = [True] * (position - run_start)
+            run_start = position + 1
+    return marked
+
+
+def chapter_starts(paragraphs: list[str], headings: Collection[str] = ()) -> list[tuple[int, str]]:
+    """Return (paragraph index, title) for each chapter, the opening included."""
+    sections = sections_of(paragraphs, headings)
+    contents = in_contents(sections)
+    starts: dict[int, tuple[int, str]] = {}  # section position -> (paragraph index, title)
+    for position in reversed(range(len(sections))):
+        section = sections[position]
+        if contents[position]:
+            continue
+        if not section.small or section.prose:
+            starts[position] = (section.start, section.title)
+        elif position + 1 in starts and sections[position + 1].kind != section.kind:
+            _, title = starts.pop(position + 1)  # "PART ONE" then "CHAPTER 1": one chapter
+            starts[position] = (section.start, f"{section.title.rstrip(' .:')}: {title}")
+    chapters = sorted(starts.values())
+    if not chapters or chapters[0][0] > 0:
+        chapters.insert(0, (0, "Opening"))
     return chapters
 
 
+# ----------------------------------------------------------------------------- sentences and words
+
+
+def is_abbreviation(before: str, following: str) -> bool:
+    """Whether the word before a full stop is an abbreviation (Mr., e.g., J.) given the next character."""
+    word = before.split()[-1].lstrip("\"'([\u2018\u201c").lower() if before.split() else ""
+    if word in ABBREVIATIONS or "." in word or (len(word) == 1 and word.isalpha()):
+        return True
+    return word in NUMBERED_ABBREVIATIONS and following.isdigit()
+
+
 def split_sentences(paragraph: str) -> list[str]:
-    """Cut a paragraph into sentences, keeping abbreviations like "Mr." inside them."""
-    sentences, start = [], 0
+    """Cut text into sentences, stripped; joined by spaces they give the text back, modulo whitespace.
+
+    A sentence ends at `.`, `!`, `?` or `…` (and any closing quotes or brackets) followed by
+    whitespace, unless the next word starts in lower case ("'Oh!' she said") or the full stop
+    ends an abbreviation ("Mr.", "St.", "e.g.", an initial, "No. 5").
+    """
+    sentences: list[str] = []
+    start = 0
     for match in SENTENCE_END.finditer(paragraph):
-        words = paragraph[start:match.start()].split()
-        last = words[-1].lower().strip("\"'([") if words else ""
-        if match.group(1) == "." and (last in ABBREVIATIONS or re.fullmatch(r"[a-z]", last)):
+        following = match.group(3)
+        if following.islower():
             continue
-        sentences.append(paragraph[start:match.end(1)])
-        start = match.end()
-    if paragraph[start:].strip():
-        sentences.append(paragraph[start:])
-    return [s.strip() for s in sentences if s.strip()]
+        if match.group(1) == "." and is_abbreviation(paragraph[start:match.start()], following):
+            continue
+        sentences.append(paragraph[start:match.end(2)])
+        start = match.end(2)
+    sentences.append(paragraph[start:])
+    return [sentence.strip() for sentence in sentences if sentence.strip()]
 
 
 def split_words(text: str, limit: int) -> list[str]:
-    """Cut text at whitespace into pieces of at most limit chars; cut longer words hard."""
+    """Cut text at whitespace into pieces of at most limit characters; cut longer words hard."""
+    if limit < 1:
+        raise ValueError(f"limit must be at least 1, got {limit}")
     pieces: list[str] = []
     current = ""
     for word in text.split():
@@ -151,24 +324,26 @@ def split_words(text: str, limit: int) -> list[str]:
     return pieces
 
 
+# ----------------------------------------------------------------------------- chunks
+
+
 def pieces_of(paragraph: str, limit: int) -> list[str]:
-    """A paragraph as pieces of at most limit chars: itself, or its sentences, or words."""
+    """A paragraph as pieces of at most limit characters: itself, else its sentences, else words."""
     if len(paragraph) <= limit:
         return [paragraph]
-    pieces = []
-    for sentence in split_sentences(paragraph.replace("\n", " ")):
+    pieces: list[str] = []
+    for sentence in split_sentences(paragraph):
         pieces += [sentence] if len(sentence) <= limit else split_words(sentence, limit)
     return pieces
 
 
 def pack(paragraphs: list[str], limit: int) -> list[str]:
-    """Pack paragraphs (joined by a blank line) into chunks of at most limit chars."""
+    """Pack paragraphs, in order, into chunks of at most limit characters."""
     chunks: list[str] = []
     current = ""
     for paragraph in paragraphs:
-        pieces = pieces_of(paragraph, limit)
         joiner = "\n\n"
-        for piece in pieces:
+        for piece in pieces_of(paragraph, limit):
             candidate = f"{current}{joiner}{piece}" if current else piece
             if len(candidate) <= limit:
                 current = candidate
@@ -182,16 +357,25 @@ def pack(paragraphs: list[str], limit: int) -> list[str]:
 
 
 def plan_chunks(text: str, max_chunk_chars: int = 20000, headings: Collection[str] = ()) -> ChunkPlan:
-    """Given clean text, return its chapters and chunks; raise ValueError for unusable input."""
-    if max_chunk_chars < 100:
-        raise ValueError(f"max_chunk_chars must be at least 100, got {max_chunk_chars}")
-    paragraphs = [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+    """Given clean text (and markdown headings), return its chapters and chunks.
+
+    Raise ValueError when max_chunk_chars is under 100 or the text has nothing but whitespace.
+    """
+    if isinstance(max_chunk_chars, bool) or not isinstance(max_chunk_chars, int) or max_chunk_chars < MIN_CHUNK_CHARS:
+        raise ValueError(f"max_chunk_chars must be an integer of at least {MIN_CHUNK_CHARS}, got {max_chunk_chars!r}")
+    headings = frozenset(headings)
+    paragraphs = [piece for block in re.split(r"\n\s*\n", text) if block.strip()
+                  for piece in split_glued_heading(block.strip(), headings)]
     if not paragraphs:
-        raise ValueError("no text to chunk")
-    chapters, chunks = [], []
-    for index, (title, chapter_paragraphs) in enumerate(split_chapters(paragraphs, headings)):
+        raise ValueError("no text to chunk: the text is empty or only whitespace")
+    starts = chapter_starts(paragraphs, headings)
+    chapters: list[Chapter] = []
+    chunks: list[Chunk] = []
+    for index, (start, title) in enumerate(starts):
+        end = starts[index + 1][0] if index + 1 < len(starts) else len(paragraphs)
         chapters.append(Chapter(index, title))
-        for chunk_text in pack(chapter_paragraphs, max_chunk_chars):
+        for chunk_text in pack(paragraphs[start:end], max_chunk_chars):
             digest = hashlib.sha256(chunk_text.encode("utf-8", "surrogatepass")).hexdigest()
             chunks.append(Chunk(len(chunks), index, chunk_text, digest))
+    log.debug("planned %d chapters, %d chunks (max %d chars)", len(chapters), len(chunks), max_chunk_chars)
     return ChunkPlan(tuple(chapters), tuple(chunks), max_chunk_chars)

@@ -14,10 +14,19 @@ Decoding (`decode`):
   and empty or whitespace-only input.
 
 Cleaning, both formats:
-- CRLF and CR become LF, form feeds and Unicode line separators become LF, the BOM and
-  invisible characters (zero-width space, soft hyphen, word joiner) go, Unicode NFC.
+- CRLF and CR become LF, form feeds and Unicode line separators become LF; the BOM,
+  invisible characters (zero-width space, soft hyphen, word joiner) and stray control
+  characters go; Unicode NFC.
 - Curly quotes and apostrophes become straight ' and ", which kokoro's G2P reads reliably.
 - Runs of spaces and tabs inside a line become one space.
+
+Plain text (any name but `.md`):
+- Project Gutenberg: when both the `*** START OF THE/THIS PROJECT GUTENBERG ...***` and
+  `*** END OF ...` lines are present, only the text between them is read: what comes
+  before and after is the licence boilerplate, not the book. With only one of them the
+  text is read whole (a truncated file is better read with its licence than cut wrongly).
+- `_emphasis_` loses its underscores; `[Illustration]` and `[Illustration: caption]` are
+  not read (a caption describes a picture, as a markdown image's alt text does).
 - Unwrapping: a paragraph is the text between blank lines. Hard-wrapped prose is joined
   with spaces. The book's wrap width W is the 90th percentile of the lengths of lines in
   multi-line paragraphs; a line is "full" when the next line's first word would not have
@@ -31,15 +40,11 @@ Cleaning, both formats:
   paragraph on one line without blank lines between them. List bullets are dropped (the
   item stays on its own line); ordered-list numbers are kept ("1. Preheat the oven").
 
-Plain text (any name but `.md`):
-- Project Gutenberg: when both the `*** START OF THE/THIS PROJECT GUTENBERG ...***` and
-  `*** END OF ...` lines are present, only the text between them is read: what comes
-  before and after is the licence boilerplate, not the book. With only one of them the
-  text is read whole (a truncated file is better read with its licence than cut wrongly).
-- `_emphasis_` loses its underscores; `[Illustration]` and `[Illustration: caption]` are
-  not read (a caption describes a picture, as a markdown image's alt text does).
-
 Markdown (`.md`), a line-based subset of CommonMark and GitHub tables:
+- Paragraphs follow markdown, not the plain-text unwrapping: soft line breaks join with a
+  space, as any renderer shows them; a hard break (two trailing spaces, a backslash, `<br>`)
+  keeps its line break, so verse needs hard breaks. List items (nested ones too) are one per
+  line, bullets and task boxes dropped, ordered numbers kept.
 - Front matter (`---` YAML or `+++` TOML at the very top, whose first line is `key: value`
   or `key = value`) is removed; a file that is only front matter has nothing to read.
 - Headings (ATX `#`..`######` and setext `===`/`---` underlines) become paragraphs of their
@@ -215,7 +220,7 @@ def unwrap(block: list[str], width: int, indented_book: bool = False) -> list[st
         return ["\n".join(LIST_ITEM.sub(keep_number, line) for line in lines)]
     if not indented_book and all(line[:1].isspace() for line in block):
         return ["\n".join(lines)]  # verse or a quoted letter, set indented
-    full = [is_full(line, following, width) for line, following in zip(block, block[1:])]
+    full = [is_full(line, following, width) for line, following in zip(block, block[1:], strict=False)]
     if width and sum(full) * 2 > len(full):
         return [" ".join(lines)]
     if sum(map(len, lines)) / len(lines) > LONG_LINE:
@@ -347,12 +352,11 @@ def table_row(line: str) -> str:
     return ", ".join(cell for cell in (clean_inline(c.strip()) for c in cells) if cell)
 
 
-def skip_fence(lines: list[str], start: int, doc: Markdown) -> int:
-    """Given the index of an opening fence, return the index after its closing one.
+def skip_fence(lines: list[str], start: int, marker: str, doc: Markdown) -> int:
+    """Given the index of an opening fence and its marker, return the index after its closing one.
 
     Unclosed: the fence line alone is skipped and counted, the rest is read as text.
     """
-    marker = FENCE.match(lines[start]).group(1)  # type: ignore[union-attr]
     closing = re.compile(rf"^ {{0,3}}{re.escape(marker[0])}{{{len(marker)},}}[ \t]*$")
     for end in range(start + 1, len(lines)):
         if closing.match(lines[end]):
@@ -377,9 +381,10 @@ def parse_markdown(text: str) -> Markdown:
     i = 0
     while i < len(lines):
         line = lines[i]
-        if FENCE.match(line):
+        fence = FENCE.match(line)
+        if fence:
             flush()
-            i = skip_fence(lines, i, doc)
+            i = skip_fence(lines, i, fence.group(1), doc)
             continue
         if not line.strip():
             flush()
