@@ -370,7 +370,10 @@ class KokoroEngine:
                 acoustic = TorchAcoustic(model.to(device).eval())
             pipeline = KPipeline(lang_code=settings.lang_code, repo_id=settings.repo_id, model=False)
         except (OSError, RuntimeError, KeyError, ValueError) as exc:
-            raise EngineError(f"could not load the Kokoro model from {model_source}: {exc}") from exc
+            hint = "" if settings.model_weights else (
+                "; without a network, point tts.kokoro.model_config, model_weights and voices_dir at local "
+                "files (README: Offline setup)")
+            raise EngineError(f"could not load the Kokoro model from {model_source}: {exc}{hint}") from exc
         engine = cls(settings, acoustic, pipeline, device, label, 0.0)
         engine.voice_pack(settings.voice)
         if warm_up:
