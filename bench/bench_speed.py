@@ -37,7 +37,9 @@ def book_text(chars: int) -> str:
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak RSS of this process or of its largest child ((a)'s workers), in MB."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 
 def settings(args, backend: str = "torch"):
@@ -220,7 +222,7 @@ def report(args, results: dict) -> None:
             continue
         ratio = f"{base / r['wall']:.2f}x" if base else ""
         load = f"{r['load']:.1f}" if r.get("load") is not None else "per chunk"
-        shares = (f"{r['g2p_share']:.0%} | {r['model_share']:.0%}" if "g2p_share" in r else " | ")
+        shares = (f"{r['g2p_share']:.1%} | {r['model_share']:.1%}" if "g2p_share" in r else " | ")
         print(f"| {mode} | {r['chars'] / r['wall']:.0f} | {r['audio'] / r['wall']:.2f} | {load} | {r['rss_mb']:.0f} | "
               f"{ratio} | {shares} |")
     if "a" in results and "c" in results and "error" not in results["a"] and "error" not in results["c"]:

@@ -56,7 +56,7 @@ def test_a_missing_voice_is_a_clear_error(tiny_engine):
 
 
 def test_short_text_gives_24khz_float_audio(tiny_engine):
-    segments = list(tiny_engine.synthesize_chunk("Hello there. How are you today?"))
+    segments = list(tiny_engine.synthesize_chunk("Hello there.\n\nHow are you today?"))
     assert len(segments) == 2
     for segment in segments:
         assert segment.audio.dtype == np.float32 and segment.audio.ndim == 1
@@ -75,9 +75,21 @@ def test_the_same_chunk_gives_identical_samples_twice(tiny_engine):
 
 def test_utterances_follow_paragraphs_and_sentences():
     text = "First sentence. Second one!\n\nA new paragraph.\nA verse line"
-    utterances = split_utterances(text, r"\n+")
+    utterances = split_utterances(text, r"\n+", pack_chars=0)
     assert [u.text for u in utterances] == ["First sentence.", "Second one!", "A new paragraph.", "A verse line"]
     assert [u.ends_paragraph for u in utterances] == [False, True, False, True]
+
+
+def test_sentences_of_one_paragraph_are_packed_up_to_the_limit_never_across_paragraphs():
+    text = "One two. Three four. Five six seven.\n\nNext paragraph. Its end."
+    utterances = split_utterances(text, r"\n+", pack_chars=20)
+    assert [u.text for u in utterances] == [
+        "One two. Three four.", "Five six seven.", "Next paragraph.", "Its end."]
+    assert [u.ends_paragraph for u in utterances] == [False, True, False, True]
+    packed = split_utterances(text, r"\n+")
+    assert [u.text for u in packed] == ["One two. Three four. Five six seven.", "Next paragraph. Its end."]
+    # packing only regroups: every word is still there, in order
+    assert " ".join(u.text for u in packed).split() == text.split()
 
 
 def test_a_custom_split_pattern_is_honoured():

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Protocol
 
 import numpy as np
 
+from .allocator import keep_freed_memory
 from .chunker import split_sentences, split_words
 from .config import KokoroConfig
 
@@ -41,6 +42,10 @@ MAX_PHONEMES = 510
 # Utterances longer than this are cut at words before G2P: espeak languages truncate past
 # 510 phonemes, and shorter calls keep the model's prosody steady.
 MAX_UTTERANCE_CHARS = 400
+# Sentences of one paragraph are packed into one model call up to this many characters, as
+# kokoro's own loop packs tokens: every call pays fixed work and adds its own edge silence,
+# so fewer, longer calls are faster (bench/bench_speed.py) and do not change the words.
+PACK_CHARS = 400
 
 
 class EngineError(RuntimeError):
@@ -115,11 +120,12 @@ class Utterance:
     ends_paragraph: bool
 
 
-def split_utterances(text: str, split_pattern: str) -> list[Utterance]:
-    """Given chunk text, return sentence-sized utterances in order, marking paragraph ends.
+def split_utterances(text: str, split_pattern: str, pack_chars: int = PACK_CHARS) -> list[Utterance]:
+    """Given chunk text, return utterances in order, marking paragraph ends.
 
     The text is first cut with split_pattern (kokoro's own `\\n+` by default); a cut that
-    contains a blank line ends a paragraph.
+    contains a blank line ends a paragraph. Each piece is cut into sentences, and whole
+    sentences are packed together up to pack_chars (0: one sentence per utterance).
     """
     pieces: list[tuple[str, str]] = []
     position = 0
@@ -131,12 +137,25 @@ def split_utterances(text: str, split_pattern: str) -> list[Utterance]:
     utterances: list[Utterance] = []
     for piece, separator in pieces:
         sentences = [s for part in split_sentences(piece) for s in split_words(part, MAX_UTTERANCE_CHARS)]
-        sentences = [s for s in sentences if s.strip()]
+        sentences = pack_sentences([s for s in sentences if s.strip()], pack_chars)
         for number, sentence in enumerate(sentences, 1):
             utterances.append(Utterance(sentence, number == len(sentences) and "\n\n" in separator))
     if utterances:
         utterances[-1] = Utterance(utterances[-1].text, True)
     return utterances
+
+
+def pack_sentences(sentences: list[str], limit: int) -> list[str]:
+    """Join consecutive sentences with a space while the result stays within limit characters."""
+    if limit <= 0:
+        return sentences
+    packed: list[str] = []
+    for sentence in sentences:
+        if packed and len(packed[-1]) + 1 + len(sentence.strip()) <= limit:
+            packed[-1] = f"{packed[-1]} {sentence.strip()}"
+        else:
+            packed.append(sentence.strip())
+    return packed
 
 
 @dataclass
@@ -347,6 +366,7 @@ class KokoroEngine:
         from kokoro import KModel, KPipeline
 
         started = time.perf_counter()
+        keep_freed_memory()
         if settings.threads:
             torch.set_num_threads(settings.threads)
         device, label = resolve_device("cpu" if settings.backend == "onnx" else settings.device)

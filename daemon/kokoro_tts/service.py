@@ -21,6 +21,7 @@ from pathlib import Path
 
 from .atomic import disk_free_bytes, remove_stale_temps
 from .config import Config
+from .allocator import release_freed_memory
 from .engine import TtsProvider
 from .jobs import Job, JobStore, audio_settings
 from .notify import Notifier, watchdog_interval
@@ -106,14 +107,19 @@ class Daemon:
         return 0
 
     def _work(self) -> None:
+        busy = False
         while not self.stop.is_set():
             job = self._next_job()
             if job is None:
+                if busy:  # the queue just ran dry: give the model's working memory back
+                    release_freed_memory()
+                    busy = False
                 self.notifier.status(f"Idle; {self.done_count} books done" + self._queued_suffix())
                 self._alive(force=True)
                 self.wake.wait(timeout=self._idle_timeout())
                 self.wake.clear()
                 continue
+            busy = True
             try:
                 job = self.runner.run(job)
             except Exception:  # e.g. job.json cannot be written (EIO): serve the other books
