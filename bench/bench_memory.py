@@ -2,6 +2,7 @@
 
     python bench/bench_memory.py              # tone provider: pg1342.txt whole vs its opening chapter
     python bench/bench_memory.py --tiny       # tiny Kokoro model: 4,000 vs 16,000 characters of pg1342.txt
+    python bench/bench_memory.py --weights weights   # real Kokoro-82M: 3,000 vs 12,000 characters
 
 Each run is its own process (ingest, chunk, synthesize, join, publish) and reports its peak RSS
 (getrusage). The whole book with the tiny model would take hours on 2 CPU cores, so the model
@@ -45,8 +46,11 @@ def run_one(provider: str, chars: int | None, opening_only: bool, model_dir: str
         from kokoro_tts.engine import KokoroEngine
 
         m = Path(model_dir)
-        settings = KokoroConfig(voice=VOICE, device="cpu", model_config=m / "config.json",
-                                model_weights=m / "tiny.pth", voices_dir=m / "voices")
+        real = provider == "real"
+        settings = KokoroConfig(voice="jf_gongitsune" if real else VOICE, device="cpu", threads=2,
+                                model_config=m / "config.json",
+                                model_weights=m / ("kokoro-v1_0-dequant.pth" if real else "tiny.pth"),
+                                voices_dir=m / "voices")
         engine, tts = KokoroEngine.load(settings), TtsConfig(kokoro=settings)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -65,6 +69,7 @@ def run_one(provider: str, chars: int | None, opening_only: bool, model_dir: str
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tiny", action="store_true")
+    parser.add_argument("--weights", help="real weights dir (make offline-weights)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -79,6 +84,10 @@ def main() -> None:
             model_dir = str(build_tiny_model(Path(tmp) / "tiny"))
             specs = [("4,000 characters", dict(provider="tiny", chars=4000, opening_only=False, model_dir=model_dir)),
                      ("16,000 characters", dict(provider="tiny", chars=16000, opening_only=False, model_dir=model_dir))]
+        elif args.weights:
+            model_dir = str(Path(args.weights).resolve())
+            specs = [("3,000 characters", dict(provider="real", chars=3000, opening_only=False, model_dir=model_dir)),
+                     ("12,000 characters", dict(provider="real", chars=12000, opening_only=False, model_dir=model_dir))]
         else:
             specs = [("opening chapter", dict(provider="tone", chars=None, opening_only=True, model_dir=None)),
                      ("whole book", dict(provider="tone", chars=None, opening_only=False, model_dir=None))]
@@ -87,7 +96,8 @@ def main() -> None:
             output = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True,
                                     text=True, check=True).stdout
             results.append((label, json.loads(output.strip().splitlines()[-1])))
-    provider = "tiny Kokoro model" if args.tiny else "tone provider (no model)"
+    provider = ("tiny Kokoro model" if args.tiny else f"real Kokoro-82M ({args.weights})" if args.weights
+                else "tone provider (no model)")
     print(f"\npg1342.txt, {provider}, max_chunk_chars 2000\n")
     print("| input | chars | chunks | audio h | wall s | peak RSS MB |")
     print("|---|---|---|---|---|---|")

@@ -184,6 +184,17 @@ def test_the_same_name_with_new_content_is_a_new_book_beside_the_old(config):
     assert {p.name for p in config.paths.outbox.glob("*.wav")} == {"book.wav", "book (2).wav"}
 
 
+def test_a_second_book_with_a_name_of_254_bytes_gets_a_numbered_output_that_fits(config):
+    daemon = make_daemon(config)
+    name = "é" * 125 + ".txt"  # the longest name a file system takes, nearly
+    first = process(daemon, drop(config, name, BOOK.encode()))
+    second = process(daemon, drop(config, name, (BOOK + "An added last line.").encode()))
+    assert first.status == second.status == "done"
+    outputs = sorted(config.paths.outbox.glob("*.wav"), key=lambda p: len(p.name))
+    assert len(outputs) == 2 and outputs[1].name.endswith(" (2).wav")
+    assert all(len(os.fsencode(p.with_suffix(".json").name)) <= 255 for p in outputs)
+
+
 def test_a_book_deleted_from_the_inbox_mid_job_still_completes(config):
     daemon = make_daemon(config)
     path = drop(config, "book.txt", BOOK.encode())

@@ -104,3 +104,14 @@ def test_install_service_writes_the_unit_with_an_absolute_exec_start(tmp_path, m
     assert line.split("=", 1)[1].startswith("/")
     assert line.endswith(f' run --config "{tmp_path}/my config.toml"')
     assert not list(path.parent.glob(".*")), "a temp file was left behind"
+
+
+def test_install_service_refuses_a_config_path_systemd_cannot_take(tmp_path, monkeypatch, capsys):
+    from kokoro_tts.cli import main
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    config = tmp_path / "two\nlines.toml"
+    config.write_text("")
+    assert main(["install-service", "--config", str(config)]) == 2
+    assert "systemd cannot take" in capsys.readouterr().err
+    assert not (tmp_path / "systemd" / "user" / "kokoro-tts.service").exists()

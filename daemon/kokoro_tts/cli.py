@@ -117,7 +117,12 @@ def cmd_status(config: Config, args: argparse.Namespace) -> int:
 def cmd_install_service(config: Config, args: argparse.Namespace) -> int:
     from .unit import default_exec_start, install_instructions, install_unit
 
-    path = install_unit(default_exec_start(args.config), args.unit_dir)
+    try:
+        exec_start = default_exec_start(args.config)
+    except ValueError as exc:  # a path systemd cannot take
+        print(f"kokoro-tts install-service: {exc}", file=sys.stderr)
+        return 2
+    path = install_unit(exec_start, args.unit_dir)
     print(f"wrote {path}")
     print(install_instructions(path))
     return 0

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -51,6 +52,19 @@ class Progress:
     done: int
     total: int
     eta_seconds: float | None
+
+
+NAME_MAX = 255  # bytes in one file name on Linux file systems
+
+
+def shorten_to_bytes(name: str, limit: int) -> str:
+    """Given a file name part, return its longest prefix whose encoded form fits in limit bytes."""
+    size = 0
+    for position, ch in enumerate(name):
+        size += len(os.fsencode(ch))
+        if size > limit:
+            return name[:position]
+    return name
 
 
 class JobRunner:
@@ -257,6 +271,7 @@ class JobRunner:
     def _free_output_name(self, job: Job, outbox: Path) -> Path:
         """`<book>.wav`, or `<book> (2).wav` ... when another book already owns that name."""
         stem = "".join(ch if ch.isprintable() else "_" for ch in Path(job.name).stem) or "book"
+        stem = shorten_to_bytes(stem, NAME_MAX - len(" (9999).json"))
         for number in range(1, 10_000):
             candidate = outbox / (f"{stem}.wav" if number == 1 else f"{stem} ({number}).wav")
             owner = self._owner(candidate.with_suffix(".json"))
