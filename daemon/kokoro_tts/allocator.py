@@ -7,13 +7,15 @@ README "Performance"). Telling malloc to keep freed memory in its heap removes t
 leaves the samples bit-identical. The daemon hands the memory back with malloc_trim when it
 goes idle, so a daemon that waits for books does not sit on its peak.
 
-Other C libraries (musl) have no mallopt: then nothing changes.
+Other C libraries (musl) have no mallopt: then nothing changes. KOKORO_TTS_KEEP_FREED_MEMORY=0
+in the environment turns it off.
 """
 
 from __future__ import annotations
 
 import ctypes
 import logging
+import os
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +46,7 @@ def keep_freed_memory() -> bool:
     """Make malloc keep freed blocks for reuse; return False where the C library cannot."""
     global _applied
     libc = _libc()
-    if libc is None:
+    if libc is None or os.environ.get("KOKORO_TTS_KEEP_FREED_MEMORY") == "0":
         return False
     if not _applied:
         _applied = all(libc.mallopt(option, value) == 1 for option, value in _settings)

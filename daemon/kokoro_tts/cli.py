@@ -47,15 +47,23 @@ def _kokoro_overrides(config: Config, args: argparse.Namespace) -> Config:
     return dataclasses.replace(config, tts=dataclasses.replace(config.tts, kokoro=kokoro))
 
 
-def cmd_synth(config: Config, args: argparse.Namespace) -> int:
-    from .audio import write_chunk_wav
-    from .engine import KokoroEngine
+def _read_book(path: Path, command: str):
+    """Given a text file from the command line, return its Book, or None after saying why not."""
     from .text import read_book
 
     try:
-        book = read_book(args.text_file.read_bytes(), args.text_file.name)
+        return read_book(path.read_bytes(), path.name)
     except OSError as exc:
-        print(f"kokoro-tts synth: cannot read {args.text_file}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"kokoro-tts {command}: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
+        return None
+
+
+def cmd_synth(config: Config, args: argparse.Namespace) -> int:
+    from .audio import write_chunk_wav
+    from .engine import KokoroEngine
+
+    book = _read_book(args.text_file, "synth")
+    if book is None:
         return 1
     engine = KokoroEngine.load(config.tts.kokoro)
     started = time.perf_counter()
@@ -69,12 +77,9 @@ def cmd_synth(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_chunk(config: Config, args: argparse.Namespace) -> int:
     from .chunker import plan_chunks
-    from .text import read_book
 
-    try:
-        book = read_book(args.book.read_bytes(), args.book.name)
-    except OSError as exc:
-        print(f"kokoro-tts chunk: cannot read {args.book}: {exc.strerror or exc}", file=sys.stderr)
+    book = _read_book(args.book, "chunk")
+    if book is None:
         return 1
     plan = plan_chunks(book.text, args.max_chunk_chars or config.jobs.max_chunk_chars, book.headings)
     report = plan.to_json()
