@@ -49,6 +49,7 @@ offline-weights: kokoro-install
 bench: kokoro-install
 	$(PY) bench/bench_speed.py
 	$(PY) bench/bench_memory.py
+	$(PY) bench/bench_memory.py --tiny
 
 bench-real: kokoro-install
 	$(PY) -m pip install -q onnxruntime kokoro-onnx==0.6.1
