@@ -5,8 +5,9 @@ process, and every chunk reuses them. Local model files are used when configured
 kokoro downloads the weights from the hub, which is its normal path.
 
 `synthesize_chunk(text)` yields `Segment`s, one per model call. The text is cut into
-sentence-sized utterances first: kokoro speaks at most 510 phonemes per call and, for the
-espeak languages, silently truncates the rest. G2P runs in a thread ahead of the model
+sentences, and a paragraph's whole sentences are packed into utterances of up to PACK_CHARS:
+kokoro speaks at most 510 phonemes per call and, for the espeak languages, silently truncates
+the rest. G2P runs in a thread ahead of the model
 (a bounded queue), so the model never waits for text. Each model call is seeded from its
 content, so the same chunk always gives the same samples: resume can reproduce a chunk.
 
