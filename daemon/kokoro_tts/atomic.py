@@ -65,11 +65,20 @@ def temp_name(name: str) -> str:
     a legal target never fails with ENAMETOOLONG because of its temp file.
     """
     suffix = f"{TEMP_MARKER}{secrets.token_hex(8)}"
-    budget = NAME_MAX - 1 - len(suffix)  # 1 for the leading dot
-    encoded = os.fsencode(name)
-    if len(encoded) > budget:
-        name = os.fsdecode(encoded[:budget])  # a cut multi-byte character decodes as surrogates
-    return f".{name}{suffix}"
+    return f".{shorten_to_bytes(name, NAME_MAX - 1 - len(suffix))}{suffix}"  # 1 for the leading dot
+
+
+def shorten_to_bytes(name: str, limit: int) -> str:
+    """Given a file name part, return its longest prefix whose encoded form fits in limit bytes.
+
+    It cuts between characters, never inside a multi-byte one.
+    """
+    size = 0
+    for position, ch in enumerate(name):
+        size += len(os.fsencode(ch))
+        if size > limit:
+            return name[:position]
+    return name
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:

@@ -151,11 +151,11 @@ def pack_sentences(sentences: list[str], limit: int) -> list[str]:
     if limit <= 0:
         return sentences
     packed: list[str] = []
-    for sentence in sentences:
-        if packed and len(packed[-1]) + 1 + len(sentence.strip()) <= limit:
-            packed[-1] = f"{packed[-1]} {sentence.strip()}"
+    for sentence in (s.strip() for s in sentences):
+        if packed and len(packed[-1]) + 1 + len(sentence) <= limit:
+            packed[-1] = f"{packed[-1]} {sentence}"
         else:
-            packed.append(sentence.strip())
+            packed.append(sentence)
     return packed
 
 

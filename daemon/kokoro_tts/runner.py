@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import errno
 import logging
-import os
 import threading
 import time
 from dataclasses import dataclass
@@ -27,7 +26,7 @@ from typing import Callable, Iterable, Iterator
 import numpy as np
 
 from . import __version__
-from .atomic import atomic_write_json, disk_free_bytes, remove_stale_temps
+from .atomic import NAME_MAX, atomic_write_json, disk_free_bytes, remove_stale_temps, shorten_to_bytes
 from .audio import SAMPLE_RATE, AudioError, Piece, concat_wavs, silence, wav_info, write_chunk_wav
 from .config import Config
 from .engine import Segment, TtsProvider
@@ -52,19 +51,6 @@ class Progress:
     done: int
     total: int
     eta_seconds: float | None
-
-
-NAME_MAX = 255  # bytes in one file name on Linux file systems
-
-
-def shorten_to_bytes(name: str, limit: int) -> str:
-    """Given a file name part, return its longest prefix whose encoded form fits in limit bytes."""
-    size = 0
-    for position, ch in enumerate(name):
-        size += len(os.fsencode(ch))
-        if size > limit:
-            return name[:position]
-    return name
 
 
 class JobRunner:

@@ -19,9 +19,9 @@ import threading
 import time
 from pathlib import Path
 
+from .allocator import release_freed_memory
 from .atomic import disk_free_bytes, remove_stale_temps
 from .config import Config
-from .allocator import release_freed_memory
 from .engine import TtsProvider
 from .jobs import Job, JobStore, audio_settings
 from .notify import Notifier, watchdog_interval
@@ -160,21 +160,20 @@ class Daemon:
         except FileNotFoundError:
             log.info("%s went away before it was read", path.name)
             return None
-        while disk_free_bytes(self.config.paths.jobs) < 2 * len(data) + self.runner.space_margin:
-            log.warning("not enough free space in %s to take in %s; waiting", self.config.paths.jobs, path.name)
+        name = path.name
+        while True:  # a full disk waits here, before the job exists
+            if disk_free_bytes(self.config.paths.jobs) < 2 * len(data) + self.runner.space_margin:
+                log.warning("not enough free space in %s to take in %s; waiting", self.config.paths.jobs, name)
+            else:
+                try:
+                    job, created = self.store.create(name, str(path), data, self.config)
+                    break
+                except OSError as exc:
+                    if exc.errno not in DISK_FULL:
+                        raise
+                    log.warning("disk full while taking in %s; waiting", name)
             if self.stop.wait(self.space_wait_seconds):
                 return None
-        name = path.name
-        while True:
-            try:
-                job, created = self.store.create(name, str(path), data, self.config)
-                break
-            except OSError as exc:
-                if exc.errno not in DISK_FULL:
-                    raise
-                log.warning("disk full while taking in %s; waiting", name)
-                if self.stop.wait(self.space_wait_seconds):
-                    return None
         if created:
             log.info("queued %s as job %s (%d chunks)%s", name, job.id, len(job.chunks),
                      f"; failed: {job.error}" if job.status == "failed" else "")
