@@ -56,7 +56,7 @@ bench-real: kokoro-install
 	$(PY) bench/bench_speed.py --weights $(WEIGHTS)
 
 bench-quality: kokoro-install
-	$(PY) -m pip install -q pocketsphinx soxr
+	$(PY) -m pip install -q pocketsphinx soxr onnxruntime kokoro-onnx==0.6.1
 	$(PY) bench/bench_quality.py --weights $(WEIGHTS)
 
 # Opt-in: the real weights (make offline-weights) speak two sentences, word error rate < 25 %.

@@ -1,11 +1,13 @@
 """Listening-quality benchmark: kokoro's own loop vs this project, same weights, same voice.
 
-    python bench/bench_quality.py --weights weights [--voice jf_gongitsune] [--chars 1500]
+    python bench/bench_quality.py --weights weights [--voice jf_gongitsune] [--chars 1500] [--ways b,c,c-onnx,d]
 
 For a fixed excerpt of each corpus book (the raw, hard-wrapped Gutenberg text):
   (b) kokoro's README loop on the raw file text, split_pattern='\\n+', segments joined as they come;
-  (c) the product: the job runner (unwrapping, chunking, pauses, seams) ending in the outbox WAV.
-Both are cut at silences of 0.3 s or more and transcribed piece by piece with PocketSphinx
+  (c) the product: the job runner (unwrapping, chunking, pauses, seams) ending in the outbox WAV;
+  (c-onnx) the same with backend = "onnx" (the int8 ONNX file);
+  (d) kokoro-onnx's Kokoro.create on the raw text, same ONNX file and voice (espeak G2P).
+All are cut at silences of 0.3 s or more and transcribed piece by piece with PocketSphinx
 (offline, PyPI). Reported side by side: word error rate and deletion rate against the source,
 total duration, pauses inside sentences (a 0.3 s+ silence between two words of one sentence,
 found by aligning the transcript to the source), utterance breaks inside sentences, the longest
@@ -134,7 +136,8 @@ def measure(path: Path, text: str, transcribe: Transcriber, utterances: list[str
     return {
         "wer": errors / len(ref), "deletions": deletions / len(ref), "seconds": len(audio) / rate,
         "pauses_inside": inside, "longest_silence": max(((b - a) / rate for a, b in gaps), default=0.0),
-        "breaks_inside": sum(1 for u in utterances if not SENTENCE_END.search(u.strip())), "jumps": jumps,
+        "breaks_inside": None if utterances is None else sum(1 for u in utterances if not SENTENCE_END.search(u.strip())),
+        "jumps": jumps,
     }
 
 
@@ -145,6 +148,21 @@ def speak_b(pipeline, voice: str, text: str, out: Path) -> list[str]:
             utterances.append(graphemes)
             f.write(audio.numpy())
     return utterances
+
+
+def speak_d(kokoro, voice: str, text: str, out: Path) -> None:
+    samples, rate = kokoro.create(text, voice=voice, speed=1.0, lang="en-us")
+    sf.write(out, samples, rate, subtype="PCM_16")
+
+
+def load_d(weights: Path, tmp: Path):
+    """kokoro-onnx on the same int8 file, the voice packs converted to its .npz."""
+    import torch
+    from kokoro_onnx import Kokoro
+
+    voices = tmp / "voices.npz"
+    np.savez(voices, **{p.stem: torch.load(p, weights_only=True).numpy() for p in (weights / "voices").glob("*.pt")})
+    return Kokoro(str(weights / "kokoro-v1.0.int8.onnx"), str(voices))
 
 
 def speak_c(engine, text: str, root: Path) -> tuple[Path, list[str], dict]:
@@ -181,7 +199,9 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=1500)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--books", default=",".join(BOOKS))
+    parser.add_argument("--ways", default="b,c,c-onnx,d", help="any of b, c, c-onnx, d")
     args = parser.parse_args()
+    ways = args.ways.split(",")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from kokoro import KPipeline
@@ -193,21 +213,33 @@ def main() -> None:
     setup_logging()
     torch.set_num_threads(args.threads)
     w = Path(args.weights)
-    engine = KokoroEngine.load(KokoroConfig(voice=args.voice, threads=args.threads, model_config=w / "config.json",
-                                            model_weights=w / "kokoro-v1_0-dequant.pth", voices_dir=w / "voices"))
+    settings = dict(voice=args.voice, threads=args.threads, model_config=w / "config.json",
+                    model_weights=w / "kokoro-v1_0-dequant.pth", voices_dir=w / "voices",
+                    onnx_model=w / "kokoro-v1.0.int8.onnx")
+    engine = KokoroEngine.load(KokoroConfig(**settings))
+    engines = {"c": engine}
+    if "c-onnx" in ways:
+        engines["c-onnx"] = KokoroEngine.load(KokoroConfig(**settings, backend="onnx"))
     pipeline = KPipeline(lang_code="a", repo_id="hexgrad/Kokoro-82M", model=engine.acoustic.model)
     voice = str(w / "voices" / f"{args.voice}.pt")
     transcribe = Transcriber()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
+        kokoro_onnx = load_d(w, Path(tmp)) if "d" in ways else None
         for book in args.books.split(","):
             text = excerpt(book, args.chars)
-            b_wav = Path(tmp) / f"{book}-b.wav"
-            b = measure(b_wav, text, transcribe, speak_b(pipeline, voice, text, b_wav))
-            c_wav, utterances, coverage = speak_c(engine, text, Path(tmp) / book)
-            c = measure(c_wav, text, transcribe, utterances)
-            c["coverage"] = f"{coverage['spoken']}/{coverage['sent']}"
-            rows += [(book, "b", b), (book, "c", c)]
+            for way in ways:
+                wav = Path(tmp) / f"{book}-{way}.wav"
+                if way == "b":
+                    rows.append((book, way, measure(wav, text, transcribe, speak_b(pipeline, voice, text, wav))))
+                elif way == "d":
+                    speak_d(kokoro_onnx, args.voice, text, wav)
+                    rows.append((book, way, measure(wav, text, transcribe, None)))
+                else:
+                    wav, utterances, coverage = speak_c(engines[way], text, Path(tmp) / f"{book}-{way}")
+                    result = measure(wav, text, transcribe, utterances)
+                    result["coverage"] = f"{coverage['spoken']}/{coverage['sent']}"
+                    rows.append((book, way, result))
             print(f"{book}: done", file=sys.stderr, flush=True)
     print(f"\n{args.chars}-character excerpts, real Kokoro-82M weights ({args.weights}), voice {args.voice}\n")
     print("| book | way | WER | deletions | duration s | pauses inside sentences | utterance breaks inside sentences "
@@ -215,12 +247,13 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for book, way, r in rows:
         print(f"| {book} | {way} | {r['wer']:.1%} | {r['deletions']:.1%} | {r['seconds']:.1f} | {r['pauses_inside']} | "
-              f"{r['breaks_inside']} | {r['longest_silence']:.2f} | {r['jumps']} | {r.get('coverage', 'n/a')} |")
-    for way in ("b", "c"):
+              f"{'n/a' if r['breaks_inside'] is None else r['breaks_inside']} | {r['longest_silence']:.2f} | {r['jumps']} | {r.get('coverage', 'n/a')} |")
+    for way in ways:
         mine = [r for _, w_, r in rows if w_ == way]
+        breaks = [r["breaks_inside"] for r in mine]
         print(f"| all | {way} | {np.mean([r['wer'] for r in mine]):.1%} | {np.mean([r['deletions'] for r in mine]):.1%} | "
               f"{sum(r['seconds'] for r in mine):.1f} | {sum(r['pauses_inside'] for r in mine)} | "
-              f"{sum(r['breaks_inside'] for r in mine)} | {max(r['longest_silence'] for r in mine):.2f} | "
+              f"{'n/a' if None in breaks else sum(breaks)} | {max(r['longest_silence'] for r in mine):.2f} | "
               f"{sum(r['jumps'] for r in mine)} | |")
 
 

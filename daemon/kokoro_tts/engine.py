@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Protocol
 
 import numpy as np
 
-from .allocator import keep_freed_memory
+from .allocator import HeapCeiling, keep_freed_memory
 from .chunker import split_sentences, split_words
 from .config import KokoroConfig
 
@@ -359,12 +359,16 @@ class KokoroEngine:
     """Run G2P in a thread ahead of the model (False: one after the other, for benchmarks)."""
     stage_seconds: dict[str, float] = field(default_factory=lambda: {"g2p": 0.0, "model": 0.0})
     """Seconds spent in each stage since load, for benchmarks and the log."""
+    heap: HeapCeiling = field(default_factory=HeapCeiling)
+    """Gives kept memory back when the heap creeps (allocator.py)."""
 
     @classmethod
     def load(cls, settings: KokoroConfig, warm_up: bool = False) -> "KokoroEngine":
         """Given Kokoro settings, load the model and G2P once; raise EngineError when impossible."""
         import torch
         from kokoro import KModel, KPipeline
+
+        from .fastpath import speed_up
 
         started = time.perf_counter()
         keep_freed_memory()
@@ -388,7 +392,9 @@ class KokoroEngine:
                     config=str(settings.model_config) if settings.model_config else None,
                     model=str(settings.model_weights) if settings.model_weights else None,
                 )
-                acoustic = TorchAcoustic(model.to(device).eval())
+                model = model.to(device).eval()
+                speed_up(model)
+                acoustic = TorchAcoustic(model)
             pipeline = KPipeline(lang_code=settings.lang_code, repo_id=settings.repo_id, model=False)
         except (OSError, RuntimeError, KeyError, ValueError) as exc:
             hint = "" if settings.model_weights else (
@@ -459,6 +465,7 @@ class KokoroEngine:
                 started = time.perf_counter()
                 torch.manual_seed(seed_for(voice, speed, number, call.phonemes))
                 audio = self.acoustic(call.phonemes, pack[len(call.phonemes) - 1], speed)
+                self.heap.after_call()
                 self.stage_seconds["model"] += time.perf_counter() - started
             yield Segment(
                 audio, call.text, call.phonemes, call.ends_paragraph,
