@@ -1,7 +1,7 @@
 """Peak memory must not grow with book length: a short book vs a long one, same process kind.
 
     python bench/bench_memory.py              # tone provider: pg1342.txt whole vs its opening chapters
-    python bench/bench_memory.py --tiny       # tiny Kokoro models (about 25 minutes on 2 cores):
+    python bench/bench_memory.py --tiny       # tiny Kokoro models (about 15 minutes on 2 cores):
                                               #   whole book vs opening, with a short-audio decoder;
                                               #   4,000 characters vs 4 times that, the test decoder
     python bench/bench_memory.py --weights weights   # real Kokoro-82M: 3,000 characters vs 3 times that
@@ -9,7 +9,7 @@
 Each run is its own process (ingest, chunk, G2P, synthesize, join, publish) and reports its peak
 RSS (getrusage). The test suite's tiny model makes 600 samples a frame, so the whole book would
 take about two hours here: the whole-book pair uses the same tiny model with a decoder that makes
-40 (upsample rates 2, 2; one residual block kernel), which runs the same code at 660 chars/s. The
+40 (upsample rates 2, 2; one residual block kernel), which runs the same code at 1,200 chars/s. The
 pair that repeats one excerpt keeps the test decoder and its large working memory: the same
 utterances again and again, so any growth is the heap's own (allocator.HeapCeiling).
 """
