@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -27,6 +28,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
+from kokoro_tts.allocator import jemalloc_environment  # noqa: E402 (light: no torch)
 BOOK = REPO.parent / "shared" / "corpus" / "pg1342.txt"
 # 40 samples a frame instead of 600, and one residual kernel instead of three: the same code, faster.
 SHORT_AUDIO_DECODER = dict(upsample_rates=[2, 2], upsample_kernel_sizes=[4, 4], resblock_kernel_sizes=[3],
@@ -34,6 +36,7 @@ SHORT_AUDIO_DECODER = dict(upsample_rates=[2, 2], upsample_kernel_sizes=[4, 4], 
 
 
 def run_one(provider: str, chars: int | None, opening_only: bool, model_dir: str | None, repeat: int = 1) -> dict:
+    from kokoro_tts.allocator import allocator_name
     from kokoro_tts.config import Config, JobsConfig, PathsConfig, TtsConfig
     from kokoro_tts.jobs import JobStore
     from kokoro_tts.runner import JobRunner
@@ -71,7 +74,7 @@ def run_one(provider: str, chars: int | None, opening_only: bool, model_dir: str
         assert job.status == "done", job.error
         return {"chars": len(data), "chunks": len(job.chunks), "audio_hours": job.output["audio_seconds"] / 3600,
                 "wall": time.perf_counter() - started,
-                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+                "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "malloc": allocator_name()}
 
 
 def main() -> None:
@@ -110,16 +113,18 @@ def main() -> None:
         results = []
         for label, spec in specs:
             print(f"running: {label}", file=sys.stderr, flush=True)
+            # each run as the daemon runs: on jemalloc where it is installed
             output = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], capture_output=True,
+                                    env=jemalloc_environment(os.environ),
                                     text=True, check=True).stdout
             results.append((label, json.loads(output.strip().splitlines()[-1])))
     provider = ("tiny Kokoro model" if args.tiny else f"real Kokoro-82M ({args.weights})" if args.weights
                 else "tone provider (no model)")
     print(f"\npg1342.txt, {provider}, max_chunk_chars 2000\n")
-    print("| input | chars | chunks | audio h | wall s | peak RSS MB |")
-    print("|---|---|---|---|---|---|")
+    print("| input | chars | chunks | audio h | wall s | peak RSS MB | malloc |")
+    print("|---|---|---|---|---|---|---|")
     for label, r in results:
-        print(f"| {label} | {r['chars']} | {r['chunks']} | {r['audio_hours']:.2f} | {r['wall']:.0f} | {r['rss_mb']:.0f} |")
+        print(f"| {label} | {r['chars']} | {r['chunks']} | {r['audio_hours']:.2f} | {r['wall']:.0f} | {r['rss_mb']:.0f} | {r['malloc']} |")
     print()
     for (short_label, short), (long_label, long) in zip(results[::2], results[1::2]):
         print(f"peak RSS, {long_label} / {short_label}: {long['rss_mb'] / short['rss_mb']:.3f} (target: within 10 %)")

@@ -9,6 +9,7 @@ Ways (each in its own process, so that load time and peak RSS are its own):
   c   this project: engine + job runner (chunking, G2P overlapped with the model, WAVs, concat)
   c-seq  the same with G2P and the model one after the other (to show what overlap buys)
   c-onnx the same with the ONNX Runtime backend (needs --weights with the .onnx file)
+  c-glibc (c) on glibc's malloc even where jemalloc is installed (the daemon prefers jemalloc)
   d   kokoro-onnx: Kokoro(model.onnx, voices.npz).create(text, voice=...)
 """
 
@@ -87,6 +88,7 @@ def mode_c(args, text: str, backend: str = "torch", overlap: bool = True) -> dic
     """This project's engine and job runner, from the book's bytes to the outbox WAV."""
     import dataclasses
 
+    from kokoro_tts.allocator import allocator_name
     from kokoro_tts.config import Config, JobsConfig, PathsConfig, TtsConfig
     from kokoro_tts.engine import KokoroEngine
     from kokoro_tts.jobs import JobStore
@@ -107,7 +109,8 @@ def mode_c(args, text: str, backend: str = "torch", overlap: bool = True) -> dic
     wall = time.perf_counter() - started
     assert job.status == "done", job.error
     return {"load": load, "wall": wall, "audio": job.output["audio_seconds"], "chunks": len(job.chunks),
-            "g2p_share": engine.stage_seconds["g2p"] / wall, "model_share": engine.stage_seconds["model"] / wall}
+            "g2p_share": engine.stage_seconds["g2p"] / wall, "model_share": engine.stage_seconds["model"] / wall,
+            "malloc": allocator_name()}
 
 
 def mode_a(args, text: str) -> dict:
@@ -154,7 +157,7 @@ def mode_d(args, text: str) -> dict:
 
 
 MODES = {
-    "a": mode_a, "b": mode_b, "c": mode_c,
+    "a": mode_a, "b": mode_b, "c": mode_c, "c-glibc": mode_c,
     "c-seq": lambda args, text: mode_c(args, text, overlap=False),
     "c-onnx": lambda args, text: mode_c(args, text, backend="onnx"),
     "d": mode_d,
@@ -165,7 +168,13 @@ def run_mode(args, mode: str) -> dict:
     command = [sys.executable, __file__, "--mode", mode, "--weights", args.weights, "--voice", args.voice,
                "--threads", str(args.threads), "--chars", str(args.chars), "--device", args.device, "--out", args.out]
     command += ["--tiny"] if args.tiny else []
-    result = subprocess.run(command, capture_output=True, text=True)
+    from kokoro_tts.allocator import jemalloc_environment
+
+    # (c) runs as the daemon does: `kokoro-tts run` preloads jemalloc where it is installed.
+    env = jemalloc_environment(os.environ) if mode in ("c", "c-seq", "c-onnx") else None
+    if mode == "c-glibc":
+        env = dict(os.environ, KOKORO_TTS_ALLOCATOR="glibc")
+    result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         return {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed"}
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -201,7 +210,7 @@ def main() -> None:
             from tiny_model import build_tiny_model
 
             args.weights, args.tiny, args.voice = str(build_tiny_model(Path(out) / "tiny")), True, "tiny_voice"
-        modes = args.modes.split(",") if args.modes else (["a", "b", "c", "c-seq"] if args.tiny else list(MODES))
+        modes = args.modes.split(",") if args.modes else (["a", "b", "c", "c-glibc", "c-seq"] if args.tiny else list(MODES))
         results = {}
         for mode in modes:
             print(f"running {mode} ...", file=sys.stderr, flush=True)
@@ -213,18 +222,18 @@ def report(args, results: dict) -> None:
     model = "tiny random model" if args.tiny else f"real Kokoro-82M ({args.weights}), voice {args.voice}"
     print(f"\n{results.get('b', {}).get('chars', args.chars)} characters of pg5200.txt, {model}, "
           f"{args.threads} torch threads, device {args.device}\n")
-    print("| way | chars/s | audio s / wall s | load s | peak RSS MB | speed vs (b) | G2P share | model share |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| way | chars/s | audio s / wall s | load s | peak RSS MB | speed vs (b) | G2P share | model share | malloc |")
+    print("|---|---|---|---|---|---|---|---|---|")
     base = results.get("b", {}).get("wall")
     for mode, r in results.items():
         if "error" in r:
-            print(f"| {mode} | error: {r['error'][:80]} | | | | | | |")
+            print(f"| {mode} | error: {r['error'][:80]} | | | | | | | |")
             continue
         ratio = f"{base / r['wall']:.2f}x" if base else ""
         load = f"{r['load']:.1f}" if r.get("load") is not None else "per chunk"
         shares = (f"{r['g2p_share']:.1%} | {r['model_share']:.1%}" if "g2p_share" in r else " | ")
         print(f"| {mode} | {r['chars'] / r['wall']:.0f} | {r['audio'] / r['wall']:.2f} | {load} | {r['rss_mb']:.0f} | "
-              f"{ratio} | {shares} |")
+              f"{ratio} | {shares} | {r.get('malloc', '')} |")
     if "a" in results and "c" in results and "error" not in results["a"] and "error" not in results["c"]:
         print(f"\n(c) vs (a): {results['a']['wall'] / results['c']['wall']:.2f}x faster "
               f"({results['c'].get('chunks')} chunks; (c)'s wall time excludes its one model load, "

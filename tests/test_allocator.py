@@ -2,11 +2,14 @@
 
 import os
 import resource
+import subprocess
+import sys
 
 import pytest
 import torch
 
-from kokoro_tts.allocator import keep_freed_memory, release_freed_memory
+from kokoro_tts import allocator
+from kokoro_tts.allocator import jemalloc_environment, keep_freed_memory, release_freed_memory
 
 BLOCK = 96 << 20  # bytes: above glibc's largest mmap threshold (32 MB)
 
@@ -54,3 +57,28 @@ def test_the_heap_ceiling_learns_from_the_call_after_a_trim_and_trims_past_it(mo
     assert heap.ceiling == 1760 and len(trims) == 2
     heap.after_call()  # 1700
     assert len(trims) == 2 and heap.trims == 2
+
+
+def test_jemalloc_is_preloaded_once_with_settings_a_user_can_override(monkeypatch):
+    monkeypatch.setattr(allocator.ctypes.util, "find_library", lambda name: "libjemalloc.so.2")
+    env = jemalloc_environment({"PATH": "/bin", "LD_PRELOAD": "libother.so"})
+    assert env["LD_PRELOAD"] == "libjemalloc.so.2 libother.so" and env["PATH"] == "/bin"
+    assert env["MALLOC_CONF"] == allocator.JEMALLOC_CONF
+    assert jemalloc_environment({"MALLOC_CONF": "narenas:2"})["MALLOC_CONF"] == "narenas:2"
+    assert jemalloc_environment(env) is None  # already preloaded (or tried): never again
+    assert jemalloc_environment({"KOKORO_TTS_ALLOCATOR": "glibc"}) is None
+    monkeypatch.setattr(allocator.ctypes.util, "find_library", lambda name: None)
+    assert jemalloc_environment({}) is None  # not installed
+    assert jemalloc_environment({"KOKORO_TTS_JEMALLOC": "/opt/lib/libjemalloc.so.2"})["LD_PRELOAD"] == \
+        "/opt/lib/libjemalloc.so.2"
+
+
+def test_under_jemalloc_the_glibc_settings_stand_aside_and_idle_purge_works():
+    env = jemalloc_environment(dict(os.environ, KOKORO_TTS_ALLOCATOR="auto"))
+    if env is None:
+        pytest.skip("jemalloc is not installed (Debian: libjemalloc2)")
+    child = ("from kokoro_tts import allocator as a; import torch; t = torch.ones(1 << 24); del t; "
+             "a.release_freed_memory(); print(a.jemalloc_active(), a.keep_freed_memory(), a.allocator_name())")
+    result = subprocess.run([sys.executable, "-c", child], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "False", "jemalloc"]

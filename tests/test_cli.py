@@ -11,8 +11,8 @@ import soundfile as sf
 from tiny_model import tiny_config_toml
 
 
-def kokoro_tts(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
+def kokoro_tts(*args: str, cwd: Path | None = None, **environ: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HF_HUB_OFFLINE="1", **environ)
     return subprocess.run([sys.executable, "-m", "kokoro_tts.cli", *args], capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=300)
 
@@ -57,6 +57,19 @@ def test_synth_writes_a_24khz_mono_wav_with_the_tiny_local_model(tmp_path, tiny_
     assert (info.samplerate, info.channels) == (24000, 1)
     assert info.frames > 24000 * 0.5
     assert "device=cpu" in result.stderr
+
+
+def test_a_jemalloc_that_cannot_be_preloaded_leaves_synth_on_glibc_run_once(tmp_path, tiny_config):
+    text = tmp_path / "t.txt"
+    text.write_text("Hello there.")
+    out = tmp_path / "out.wav"
+    result = kokoro_tts("synth", "--config", str(tiny_config), "--text-file", str(text), "--out-wav", str(out),
+                        KOKORO_TTS_JEMALLOC=str(tmp_path / "libjemalloc.so.2"), KOKORO_TTS_ALLOCATOR="auto")
+    assert result.returncode == 0, result.stderr
+    assert "cannot be preloaded" in result.stderr  # the linker's own warning: it was tried once
+    assert result.stderr.count("engine ready") == 1
+    assert "malloc=glibc" in result.stderr
+    assert sf.info(out).frames > 0
 
 
 def test_synth_with_a_custom_split_pattern_writes_output(tmp_path, tiny_config):

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, Protocol
 
 import numpy as np
 
-from .allocator import HeapCeiling, keep_freed_memory
+from .allocator import HeapCeiling, allocator_name, keep_freed_memory
 from .chunker import split_sentences, split_words
 from .config import KokoroConfig
 
@@ -408,8 +408,9 @@ class KokoroEngine:
                 pass
         engine.load_seconds = time.perf_counter() - started
         log.info(
-            "engine ready: provider=kokoro device=%s backend=%s model=%s voice=%s lang_code=%s load=%.1fs",
+            "engine ready: provider=kokoro device=%s backend=%s model=%s voice=%s lang_code=%s load=%.1fs malloc=%s",
             label, settings.backend, model_source, settings.voice, settings.lang_code, engine.load_seconds,
+            allocator_name(),
         )
         return engine
 
