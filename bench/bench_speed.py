@@ -98,7 +98,7 @@ def mode_c(args, text: str, backend: str = "torch", overlap: bool = True) -> dic
     engine = KokoroEngine.load(settings(args, backend), warm_up=True)
     engine.overlap = overlap
     load = time.perf_counter() - started
-    root = Path(args.out) / f"c-{backend}-{overlap}"
+    root = Path(args.out) / f"c-{os.getpid()}"  # a fresh job store per way (same text, same job name)
     config = Config(tts=TtsConfig(kokoro=engine.settings), jobs=JobsConfig(max_chunk_chars=MAX_CHUNK_CHARS),
                     paths=PathsConfig(inbox=root / "in", outbox=root / "out", jobs=root / "jobs"))
     store = JobStore(config.paths.jobs)
