@@ -71,6 +71,8 @@ def test_jemalloc_is_preloaded_once_with_settings_a_user_can_override(monkeypatc
     assert jemalloc_environment({}) is None  # not installed
     assert jemalloc_environment({"KOKORO_TTS_JEMALLOC": "/opt/lib/libjemalloc.so.2"})["LD_PRELOAD"] == \
         "/opt/lib/libjemalloc.so.2"
+    renamed = jemalloc_environment({"KOKORO_TTS_JEMALLOC": "/opt/lib/libje.so"})
+    assert renamed["LD_PRELOAD"] == "/opt/lib/libje.so" and jemalloc_environment(renamed) is None
 
 
 def test_under_jemalloc_the_glibc_settings_stand_aside_and_idle_purge_works():

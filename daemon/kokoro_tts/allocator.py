@@ -67,7 +67,7 @@ def jemalloc_environment(environ: Mapping[str, str]) -> dict[str, str] | None:
     if environ.get("KOKORO_TTS_ALLOCATOR", "auto") == "glibc" or "jemalloc" in preload:
         return None
     library = environ.get("KOKORO_TTS_JEMALLOC") or ctypes.util.find_library("jemalloc")
-    if not library:
+    if not library or library in preload.split():
         return None
     env = dict(environ)
     env["LD_PRELOAD"] = f"{library} {preload}".strip()
