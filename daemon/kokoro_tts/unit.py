@@ -43,6 +43,9 @@ TimeoutStopSec=120
 # means a hung synthesis or driver, and Restart=on-failure then restarts the service.
 WatchdogSec=600
 Environment=PYTHONUNBUFFERED=1
+# `kokoro-tts run` restarts itself (same PID) with jemalloc preloaded when libjemalloc2 is
+# installed: flat memory over a whole book. Uncomment to stay on glibc's malloc:
+#Environment=KOKORO_TTS_ALLOCATOR=glibc
 # ROCm: MIOpen's fast find mode avoids exhaustive per-shape kernel searches, and a persistent
 # kernel database means they are found once, not at every start. Harmless on NVIDIA or CPU.
 Environment=MIOPEN_FIND_MODE=FAST
