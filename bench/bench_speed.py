@@ -171,9 +171,12 @@ def run_mode(args, mode: str) -> dict:
     from kokoro_tts.allocator import jemalloc_environment
 
     # (c) runs as the daemon does: `kokoro-tts run` preloads jemalloc where it is installed.
-    env = jemalloc_environment(os.environ) if mode in ("c", "c-seq", "c-onnx") else None
     if mode == "c-glibc":
         env = dict(os.environ, KOKORO_TTS_ALLOCATOR="glibc")
+    elif mode.startswith("c"):
+        env = jemalloc_environment(os.environ)
+    else:
+        env = None
     result = subprocess.run(command, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         return {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed"}
