@@ -12,9 +12,10 @@ from typing import Iterator
 
 import numpy as np
 
-from kokoro_tts.engine import Segment, letters, split_utterances
+from kokoro_tts.audio import SAMPLE_RATE
+from kokoro_tts.engine import Segment
+from kokoro_tts.g2p import Coverage, letters, split_utterances
 
-SAMPLE_RATE = 24000
 
 
 class ToneProvider:
@@ -30,9 +31,6 @@ class ToneProvider:
     def provider_name(self) -> str:
         return "tone"
 
-    def max_chunk_chars(self) -> int:
-        return 1_000_000
-
     def synthesize_chunk(self, text: str, voice: str | None = None, speed: float | None = None) -> Iterator[Segment]:
         if text not in self.order:
             self.order.append(text)
@@ -47,4 +45,4 @@ class ToneProvider:
             t = np.arange(frames, dtype=np.float32) / SAMPLE_RATE
             audio = (0.3 * np.sin(2 * np.pi * pitch * t)).astype(np.float32)
             n = letters(utterance.text)
-            yield Segment(audio, utterance.text, "", utterance.ends_paragraph, n, n, ())
+            yield Segment(audio, utterance.text, "", utterance.ends_paragraph, Coverage(n, n))

@@ -7,8 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from kokoro_tts import engine as engine_module
-from kokoro_tts.engine import G2P, EngineError, KokoroEngine, Utterance, resolve_device, split_utterances
+from kokoro_tts import acoustic as acoustic_module
+from kokoro_tts.engine import EngineError, KokoroEngine, resolve_device
+from kokoro_tts.g2p import G2P, Utterance, split_utterances
 
 
 def test_auto_picks_the_cpu_when_cuda_is_absent(monkeypatch):
@@ -36,7 +37,7 @@ def test_cuda_asked_for_and_absent_is_a_clear_error(monkeypatch):
 
 
 def test_loading_logs_the_device_label(tiny_settings, monkeypatch, caplog):
-    monkeypatch.setattr(engine_module, "resolve_device", lambda requested: ("cpu", "rocm"))
+    monkeypatch.setattr(acoustic_module, "resolve_device", lambda requested: ("cpu", "rocm"))
     with caplog.at_level(logging.INFO, logger="kokoro_tts.engine"):
         KokoroEngine.load(tiny_settings)
     assert "device=rocm" in caplog.text
@@ -62,7 +63,7 @@ def test_short_text_gives_24khz_float_audio(tiny_engine):
         assert segment.audio.dtype == np.float32 and segment.audio.ndim == 1
         assert segment.audio.size > 2400  # more than 0.1 s at 24 kHz
     assert segments[-1].ends_paragraph
-    assert sum(s.sent_chars for s in segments) == sum(s.spoken_chars for s in segments) == 24
+    assert sum(s.coverage.sent for s in segments) == sum(s.coverage.spoken for s in segments) == 24
 
 
 def test_the_same_chunk_gives_identical_samples_twice(tiny_engine):
@@ -111,9 +112,9 @@ def test_coverage_reports_text_that_came_back_without_phonemes(tiny_engine):
         en_tokenize = staticmethod(tiny_engine.pipeline.en_tokenize)
 
     calls = G2P(Truncating())(Utterance("Nothing may be silently cut.", True))
-    assert calls[-1].sent_chars == 23
-    assert calls[-1].spoken_chars == 23 - len("cut")
-    assert calls[-1].dropped == ("cut",)
+    assert calls[-1].coverage.sent == 23
+    assert calls[-1].coverage.spoken == 23 - len("cut")
+    assert calls[-1].coverage.dropped == ["cut"]
 
 
 def test_an_utterance_over_the_phoneme_limit_is_split_not_truncated(tiny_engine):
@@ -121,4 +122,4 @@ def test_an_utterance_over_the_phoneme_limit_is_split_not_truncated(tiny_engine)
     calls = G2P(tiny_engine.pipeline)(Utterance(words, True))
     assert len(calls) >= 2
     assert all(len(call.phonemes) <= 510 for call in calls)
-    assert calls[-1].spoken_chars == calls[-1].sent_chars == len("extraordinarily") * 60
+    assert calls[-1].coverage.spoken == calls[-1].coverage.sent == len("extraordinarily") * 60

@@ -46,3 +46,22 @@ def test_blocks_that_compute_differently_keep_kokoros_code(tiny_settings, monkey
     assert fastpath.speed_up_residual_blocks(model) == 0
     assert "keeping kokoro's code" in caplog.text
     assert not any("forward" in vars(m) for m in model.modules() if isinstance(m, AdaINResBlock1))
+
+
+def test_the_new_parametrized_weight_norm_is_folded_with_the_same_output():
+    """kokoro's main branch uses torch.nn.utils.parametrizations.weight_norm: fold it too."""
+    torch.manual_seed(3)
+    net = torch.nn.Sequential(torch.nn.utils.parametrizations.weight_norm(torch.nn.Conv1d(4, 6, 3)))
+    x = torch.randn(1, 4, 40)
+    with torch.inference_mode():
+        expected = net(x)
+    assert fastpath.fold_weight_norm(net) == 1
+    assert not torch.nn.utils.parametrize.is_parametrized(net[0])
+    with torch.inference_mode():
+        assert torch.equal(net(x), expected)
+
+
+def test_a_model_the_fast_path_cannot_fold_is_logged_at_info(caplog):
+    caplog.set_level("INFO", logger="kokoro_tts.fastpath")
+    fastpath.speed_up(torch.nn.Sequential(torch.nn.Conv1d(2, 2, 1)))
+    assert any(r.levelname == "INFO" and "slower" in r.getMessage() for r in caplog.records)

@@ -28,13 +28,25 @@ SNAKE_BLOCK_BYTES = 512 * 1024
 
 
 def fold_weight_norm(model: torch.nn.Module) -> int:
-    """Replace weight-norm hooks by the weights they compute; return how many were folded."""
+    """Replace weight norm by the weights it computes; return how many were folded.
+
+    Both of torch's forms are handled: the old `WeightNorm` forward pre-hook (kokoro 0.9) and
+    `torch.nn.utils.parametrizations.weight_norm` (kokoro's main branch).
+    """
+    from torch.nn.utils import parametrize
+
     folded = 0
     for module in model.modules():
         for hook in list(module._forward_pre_hooks.values()):
             if type(hook).__name__ == "WeightNorm":
                 torch.nn.utils.remove_weight_norm(module, hook.name)
                 folded += 1
+        if parametrize.is_parametrized(module):
+            for name, chain in list(module.parametrizations.items()):
+                if any(type(p).__name__ == "_WeightNorm" for p in chain):
+                    with torch.no_grad():
+                        parametrize.remove_parametrizations(module, name, leave_parametrized=True)
+                    folded += 1
     return folded
 
 
@@ -114,4 +126,9 @@ def speed_up(model: torch.nn.Module) -> None:
     """Apply both changes to a loaded KModel (any device)."""
     folded = fold_weight_norm(model)
     patched = speed_up_residual_blocks(model)
-    log.debug("fast path: %d weight norms folded, %d residual blocks patched", folded, patched)
+    if not folded or not patched:
+        # INFO, not DEBUG: a kokoro release that moved its internals makes synthesis slower, silently otherwise.
+        log.info("fast path only partly applies to this kokoro: %d weight norms folded, %d residual blocks "
+                 "patched; synthesis is correct but slower", folded, patched)
+    else:
+        log.debug("fast path: %d weight norms folded, %d residual blocks patched", folded, patched)

@@ -207,9 +207,9 @@ class JobRunner:
         for segment in segments:
             self._check_stop()
             self.on_alive()
-            coverage["sent"] += segment.sent_chars
-            coverage["spoken"] += segment.spoken_chars
-            coverage["dropped"] += list(segment.dropped)
+            coverage["sent"] += segment.coverage.sent
+            coverage["spoken"] += segment.coverage.spoken
+            coverage["dropped"] += list(segment.coverage.dropped)
             if segment.audio.size == 0:
                 pending_pause = pending_pause or segment.ends_paragraph
                 continue

@@ -1,0 +1,47 @@
+"""Run a generator in a thread, a few items ahead of its consumer (G2P ahead of the model)."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from typing import Callable, Iterator
+
+
+def prefetch(produce: Callable[[], Iterator], depth: int = 8, name: str = "kokoro-g2p") -> Iterator:
+    """Run produce() in a thread, `depth` items ahead of the consumer.
+
+    Exceptions in the producer are re-raised in the consumer. Closing the consumer early
+    stops the producer at its next item.
+    """
+    items: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    stop = threading.Event()
+
+    def run() -> None:
+        try:
+            for item in produce():
+                while not stop.is_set():
+                    try:
+                        items.put((item, None), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            items.put((done, None))
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            items.put((done, exc))
+
+    thread = threading.Thread(target=run, name=name, daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = items.get()
+            if item is done:
+                if error is not None:
+                    raise error
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
