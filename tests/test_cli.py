@@ -95,5 +95,5 @@ def test_a_bad_config_names_the_key(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text("[tts.kokoro]\nspeed = 7\n")
     result = kokoro_tts("status", "--config", str(path))
-    assert result.returncode == 2
+    assert result.returncode == 78  # EX_CONFIG: the unit does not restart on it
     assert "config.toml: tts.kokoro.speed: must be between 0.5 and 2.0, got 7" in result.stderr

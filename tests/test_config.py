@@ -3,17 +3,31 @@ from pathlib import Path
 
 import pytest
 
-from kokoro_tts.config import ConfigError, default_config_text, load_config, parse_config
+from kokoro_tts.config import ConfigError, default_config_text, load_config, parse_config, xdg_expand
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def test_the_example_config_loads_and_matches_the_defaults_it_documents():
-    config = load_config(REPO / "config.example.toml")
-    assert config.tts.provider == "kokoro"
-    assert config.jobs.max_chunk_chars == 20000
-    assert config.jobs.retries == 2
-    assert config.paths.inbox == Path("~/tts/inbox").expanduser()
+    """Every key of config.example.toml, not a sample: the whole parsed Config equals the defaults."""
+    assert load_config(REPO / "config.example.toml") == parse_config({})
+
+
+def test_default_paths_honour_the_xdg_base_directories(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "conf"))
+    (tmp_path / "conf" / "kokoro-tts").mkdir(parents=True)
+    (tmp_path / "conf" / "kokoro-tts" / "config.toml").write_text('[paths]\ninbox = "books"\n')
+    config = load_config()  # the default location, under $XDG_CONFIG_HOME
+    assert config.paths.inbox == tmp_path / "conf" / "kokoro-tts" / "books"
+    assert config.paths.jobs == tmp_path / "data" / "kokoro-tts" / "jobs"
+
+
+def test_relative_or_unset_xdg_variables_fall_back_to_the_home_directory(monkeypatch):
+    monkeypatch.setenv("XDG_DATA_HOME", "relative/dir")  # the XDG spec says: ignore it
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    assert xdg_expand(Path("~/.local/share/kokoro-tts/jobs")) == Path.home() / ".local/share/kokoro-tts/jobs"
+    assert xdg_expand(Path("~/.configuration")) == Path.home() / ".configuration"
 
 
 def test_config_init_text_round_trips_to_the_defaults():

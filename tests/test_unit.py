@@ -115,3 +115,18 @@ def test_install_service_refuses_a_config_path_systemd_cannot_take(tmp_path, mon
     assert main(["install-service", "--config", str(config)]) == 2
     assert "systemd cannot take" in capsys.readouterr().err
     assert not (tmp_path / "systemd" / "user" / "kokoro-tts.service").exists()
+
+
+def test_a_config_error_stops_the_service_instead_of_restarting_it():
+    from kokoro_tts.cli import EX_CONFIG
+
+    settings = render_unit("/x/kokoro-tts run").splitlines()
+    assert f"RestartPreventExitStatus={EX_CONFIG}" in settings and "Restart=on-failure" in settings
+
+
+def test_documentation_points_at_this_project():
+    line = next(line for line in render_unit("/x/kokoro-tts run").splitlines() if line.startswith("Documentation="))
+    assert line.split("=", 1)[1].startswith(("https://pypi.org/project/", "file:///"))
+    from kokoro_tts.unit import local_documentation
+
+    assert local_documentation() == (REPO / "README.md").as_uri()  # this checkout's README

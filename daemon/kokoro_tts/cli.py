@@ -17,25 +17,13 @@ from pathlib import Path
 
 from . import __version__
 from .allocator import run_under_jemalloc
-from .config import DEFAULT_CONFIG_PATH, Config, ConfigError, KokoroConfig, default_config_text, load_config
+from .config import DEFAULT_CONFIG_PATH, Config, ConfigError, KokoroConfig, default_config_text, load_config, xdg_expand
+from .logs import setup_logging
 
 log = logging.getLogger("kokoro_tts")
 
-
-def setup_logging(verbose: bool = False) -> None:
-    """Log one line per event to stderr; quiet kokoro's own debug output (loguru)."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    try:
-        from loguru import logger as loguru_logger
-
-        loguru_logger.remove()
-        loguru_logger.add(sys.stderr, level="DEBUG" if verbose else "WARNING")
-    except ImportError:
-        pass
+EX_CONFIG = 78
+"""sysexits.h: a config error. The systemd unit does not restart on it (RestartPreventExitStatus=78)."""
 
 
 def _kokoro_overrides(config: Config, args: argparse.Namespace) -> Config:
@@ -135,7 +123,7 @@ def cmd_install_service(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_config_init(config_path: Path, args: argparse.Namespace) -> int:
-    path = (args.config or DEFAULT_CONFIG_PATH).expanduser()
+    path = xdg_expand(args.config or DEFAULT_CONFIG_PATH)
     if path.exists() and not args.force:
         print(f"kokoro-tts config init: {path} exists; use --force to overwrite", file=sys.stderr)
         return 1
@@ -150,9 +138,13 @@ def cmd_config_init(config_path: Path, args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kokoro-tts", description="Turn ebooks into audiobooks with Kokoro-82M.")
     parser.add_argument("--version", action="version", version=f"kokoro-tts {__version__}")
+    config_help = f"config file (default {DEFAULT_CONFIG_PATH}; the defaults apply when it is absent)"
+    parser.add_argument("--config", type=Path, default=None, help=config_help)
+    parser.add_argument("-v", "--verbose", action="store_true", default=False, help="debug logging")
+    # The same options after the subcommand; SUPPRESS keeps a value given before it.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", type=Path, default=None, help=f"config file (default {DEFAULT_CONFIG_PATH})")
-    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS, help=config_help)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("run", parents=[common], help="run the daemon in the foreground (what systemd starts)")
@@ -161,18 +153,20 @@ def build_parser() -> argparse.ArgumentParser:
     status.add_argument("--json", action="store_true", help="machine-readable output")
 
     synth = sub.add_parser("synth", parents=[common], help="speak one text file into one WAV")
-    synth.add_argument("--text-file", type=Path, required=True)
-    synth.add_argument("--out-wav", type=Path, required=True)
-    synth.add_argument("--voice")
-    synth.add_argument("--speed", type=float)
-    synth.add_argument("--lang-code", dest="lang_code")
-    synth.add_argument("--device", choices=("auto", "cpu", "cuda"))
-    synth.add_argument("--split-pattern", dest="split_pattern")
+    synth.add_argument("--text-file", type=Path, required=True, help="the text to speak (.txt or .md)")
+    synth.add_argument("--out-wav", type=Path, required=True, help="where to write the WAV (24 kHz mono)")
+    synth.add_argument("--voice", help="voice name, e.g. af_heart (default: tts.kokoro.voice)")
+    synth.add_argument("--speed", type=float, help="speaking speed, 0.5 to 2.0 (default: tts.kokoro.speed)")
+    synth.add_argument("--lang-code", dest="lang_code",
+                       help="a=US English, b=UK English, e=Spanish, f=French, h=Hindi, i=Italian, "
+                            "p=Portuguese, j=Japanese, z=Mandarin (default: tts.kokoro.lang_code)")
+    synth.add_argument("--device", choices=("auto", "cpu", "cuda"), help="where the model runs (default: tts.kokoro.device)")
+    synth.add_argument("--split-pattern", dest="split_pattern", help="regex that cuts text into utterances (default \\n+)")
 
     chunk = sub.add_parser("chunk", parents=[common], help="dry run: show the chapters and chunks of a book")
-    chunk.add_argument("book", type=Path)
-    chunk.add_argument("--json", action="store_true")
-    chunk.add_argument("--max-chunk-chars", type=int, default=None)
+    chunk.add_argument("book", type=Path, help="a .txt, .md or .epub book")
+    chunk.add_argument("--json", action="store_true", help="machine-readable output")
+    chunk.add_argument("--max-chunk-chars", type=int, default=None, help="chunk size, at least 100 (default: jobs.max_chunk_chars)")
 
     config = sub.add_parser("config", help="config file helpers")
     config_sub = config.add_subparsers(dest="config_command", required=True)
@@ -212,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         config = load_config(args.config)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
-        return 2
+        return EX_CONFIG
     config = _kokoro_overrides(config, args)
     from .engine import EngineError
 

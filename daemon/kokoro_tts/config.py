@@ -23,6 +23,8 @@ else:  # Python 3.10: the same parser, from PyPI
     import tomli as tomllib
 
 DEFAULT_CONFIG_PATH = Path("~/.config/kokoro-tts/config.toml")
+"""Where the config is read from; `~/.config` stands for $XDG_CONFIG_HOME when that is set."""
+XDG_HOMES = (("~/.config", "XDG_CONFIG_HOME"), ("~/.local/share", "XDG_DATA_HOME"), ("~/.cache", "XDG_CACHE_HOME"))
 LANG_CODES = ("a", "b", "e", "f", "h", "i", "p", "j", "z")
 
 Check = Callable[[Any], str | None]
@@ -172,10 +174,24 @@ def _build(cls: type, table: dict, prefix: str, errors: list[str], source: str, 
     return cls(**values)
 
 
+def xdg_expand(path: Path) -> Path:
+    """Given a path that may start with ~, return it absolute, honouring the XDG base directories.
+
+    `~/.config`, `~/.local/share` and `~/.cache` stand for $XDG_CONFIG_HOME, $XDG_DATA_HOME and
+    $XDG_CACHE_HOME when those are set to absolute paths (the XDG spec ignores relative ones).
+    """
+    text = str(path)
+    for prefix, variable in XDG_HOMES:
+        home = os.environ.get(variable, "")
+        if os.path.isabs(home) and (text == prefix or text.startswith(prefix + "/")):
+            return Path(home + text[len(prefix):])
+    return path.expanduser()
+
+
 def _expand_paths(config: Config) -> Config:
-    """Expand ~ in the default paths too, so callers only ever see absolute paths."""
+    """Expand ~ (and XDG homes) in the default paths too, so callers only ever see absolute paths."""
     paths = config.paths
-    expanded = PathsConfig(**{f.name: getattr(paths, f.name).expanduser() for f in dataclasses.fields(paths)})
+    expanded = PathsConfig(**{f.name: xdg_expand(getattr(paths, f.name)) for f in dataclasses.fields(paths)})
     return dataclasses.replace(config, paths=expanded)
 
 
@@ -211,7 +227,7 @@ def load_config(path: Path | None = None) -> Config:
     explicitly is an error.
     """
     explicit = path is not None
-    path = (path or DEFAULT_CONFIG_PATH).expanduser()
+    path = xdg_expand(path or DEFAULT_CONFIG_PATH)
     if not path.exists():
         if explicit:
             raise ConfigError([f"{path}: no such config file (create one with `kokoro-tts config init`)"])

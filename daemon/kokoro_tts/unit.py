@@ -15,13 +15,15 @@ from .atomic import atomic_write
 
 UNIT_NAME = "kokoro-tts.service"
 DEFAULT_EXEC_START = "%h/.local/share/kokoro-tts/venv/bin/kokoro-tts run"
+DOCUMENTATION = "https://pypi.org/project/kokoro-tts/"
+"""The package's index page, whose description is the README."""
 
 TEMPLATE = """\
 # kokoro-tts: turns books dropped into ~/tts/inbox into audiobooks in ~/tts/outbox.
 # Install with `kokoro-tts install-service` (it fills in ExecStart for your installation).
 [Unit]
 Description=kokoro-tts audiobook maker (Kokoro-82M)
-Documentation=https://github.com/hexgrad/kokoro
+Documentation=@DOCUMENTATION@
 # Give up after 5 failed starts in 10 minutes (a broken config must not loop forever).
 StartLimitIntervalSec=600
 StartLimitBurst=5
@@ -33,7 +35,12 @@ NotifyAccess=main
 ExecStart=@EXEC_START@
 Restart=on-failure
 RestartSec=10
+# Exit 78 (EX_CONFIG) is a broken config: restarting cannot fix it, so stop at once and let
+# `systemctl --user status kokoro-tts` show the error.
+RestartPreventExitStatus=78
 # The first start may download the model (~330 MB) and load and warm it up; READY=1 follows.
+# A fixed bound, not EXTEND_TIMEOUT_USEC pings: the load is one blocking call, and a pinger
+# thread would keep a hung download alive forever.
 TimeoutStartSec=900
 # SIGTERM stops the worker at its next utterance (seconds, even on a CPU); 120 s also covers a
 # slow first GPU kernel compile. A chunk cut short is made again from the start, nothing is lost.
@@ -53,6 +60,13 @@ Environment=MIOPEN_USER_DB_PATH=%h/.cache/kokoro-tts/miopen
 Environment=MIOPEN_CUSTOM_CACHE_DIR=%h/.cache/kokoro-tts/miopen
 # Audiobooks are background work: the desktop gets the CPU first.
 Nice=10
+# ...and, where the user manager has the cpu controller, only the CPU time nobody else wants.
+CPUWeight=idle
+# Under memory pressure the kernel kills this daemon before the desktop session (it resumes
+# where it stopped). A user unit may raise its score, never lower it.
+OOMScoreAdjust=500
+# To cap its memory (the model takes 1.5-3 GB on a CPU), uncomment and adjust:
+#MemoryHigh=4G
 # ...and the disk. Lowest best-effort, not "idle": idle I/O can starve for minutes behind a big
 # copy, stalling a job.json fsync past WatchdogSec.
 IOSchedulingClass=best-effort
@@ -84,9 +98,15 @@ WantedBy=default.target
 """
 
 
-def render_unit(exec_start: str) -> str:
-    """Return the unit text with ExecStart filled in."""
-    return TEMPLATE.replace("@EXEC_START@", exec_start)
+def render_unit(exec_start: str, documentation: str = DOCUMENTATION) -> str:
+    """Return the unit text with ExecStart and Documentation filled in."""
+    return TEMPLATE.replace("@EXEC_START@", exec_start).replace("@DOCUMENTATION@", documentation)
+
+
+def local_documentation() -> str:
+    """The README of the checkout this package runs from (file: URI), else the package's page."""
+    readme = Path(__file__).resolve().parents[2] / "README.md"
+    return readme.as_uri() if readme.is_file() else DOCUMENTATION
 
 
 def systemd_word(word: str, program: bool = False) -> str:
@@ -130,7 +150,7 @@ def install_unit(exec_start: str, unit_dir: Path | None = None) -> Path:
     directory = unit_dir or unit_directory()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / UNIT_NAME
-    atomic_write(path, render_unit(exec_start).encode("utf-8"))
+    atomic_write(path, render_unit(exec_start, local_documentation()).encode("utf-8"))
     return path
 
 
