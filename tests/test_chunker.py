@@ -32,22 +32,19 @@ def corpus_plan(corpus, name, max_chunk_chars=20000):
 # These copies start at the first chapter's text: pg11 has no "CHAPTER I." heading and no
 # contents, pg1342 has no "Chapter 1"/"Chapter 2" headings, pg5200 has no "I".
 
-def test_alice_has_its_opening_and_chapters_two_to_twelve_with_titles(corpus):
-    _, plan = corpus_plan(corpus, "pg11.txt")
+def test_alice_has_its_opening_and_chapters_two_and_three_with_titles(corpus):
+    _, plan = corpus_plan(corpus, "pg11.txt")  # the excerpt: the whole book is in bench/
     found = [c.title for c in plan.chapters]
-    assert len(found) == 12 and found[0] == "Opening"
-    assert found[1] == "CHAPTER II. The Pool of Tears"
-    assert found[6] == "CHAPTER VII. A Mad Tea-Party"
-    assert found[-1] == "CHAPTER XII. Alice's Evidence"
+    assert found == ["Opening", "CHAPTER II. The Pool of Tears", "CHAPTER III. A Caucus-Race and a Long Tale"]
     assert plan.chunks[0].text.startswith("Alice was beginning")
     first_of_two = next(c for c in plan.chunks if c.chapter == 1)
     assert first_of_two.text.startswith("CHAPTER II. The Pool of Tears\n\n'Curiouser and curiouser!'")
 
 
-def test_pride_and_prejudice_has_chapters_three_to_sixty_one(corpus):
-    _, plan = corpus_plan(corpus, "pg1342.txt")
+def test_pride_and_prejudice_has_chapters_three_to_six(corpus):
+    _, plan = corpus_plan(corpus, "pg1342.txt")  # the excerpt: the whole book is in bench/
     found = [c.title for c in plan.chapters]
-    assert found == ["Opening"] + [f"Chapter {n}" for n in range(3, 62)]
+    assert found == ["Opening"] + [f"Chapter {n}" for n in range(3, 7)]
 
 
 def test_metamorphosis_has_its_roman_numeral_sections(corpus):
