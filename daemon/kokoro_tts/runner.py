@@ -25,12 +25,12 @@ from typing import Callable, Iterable, Iterator
 
 import numpy as np
 
-from . import __version__
-from .atomic import NAME_MAX, atomic_write_json, disk_free_bytes, remove_stale_temps, shorten_to_bytes
-from .audio import SAMPLE_RATE, AudioError, Piece, concat_wavs, silence, wav_info, write_chunk_wav
+from .atomic import disk_free_bytes, remove_stale_temps
+from .audio import SAMPLE_RATE, AudioError, silence, wav_info, write_chunk_wav
 from .config import Config
 from .engine import Segment, TtsProvider
 from .jobs import ChunkState, Job, JobStore, now, seconds_left
+from .publish import publish
 
 log = logging.getLogger(__name__)
 
@@ -221,95 +221,7 @@ class JobRunner:
     # ------------------------------------------------------------------ output
 
     def _publish(self, job: Job, folder: Path) -> None:
-        started = time.perf_counter()
-        outbox = self.config.paths.outbox
-        outbox.mkdir(parents=True, exist_ok=True)
-        pieces = []
-        for position, chunk in enumerate(job.chunks):
-            following = job.chunks[position + 1] if position + 1 < len(job.chunks) else None
-            if following is None:
-                pause = 0.0
-            elif following.chapter != chunk.chapter:
-                pause = job.settings["chapter_pause"]
-            else:
-                pause = job.settings["paragraph_pause"]
-            pieces.append(Piece(folder / chunk.wav_name, pause))
-        needed = sum(piece.path.stat().st_size for piece in pieces)
-        if job.output is None:
-            job.output = {"wav": str(self._free_output_name(job, outbox))}
-            self._durably(job, lambda: self.store.save(job))
-        wav_path = Path(job.output["wav"])
-        json_path = wav_path.with_suffix(".json")
-        self._wait_for_space(job, outbox, needed)
-        result = self._durably(job, lambda: concat_wavs(pieces, wav_path))
-        concat_seconds = time.perf_counter() - started
-        metadata = self._metadata(job, result, concat_seconds)
-        self._durably(job, lambda: atomic_write_json(json_path, metadata))
-        job.output.update(json=str(json_path), audio_seconds=round(result.seconds, 3))
-        job.status, job.finished_at = "done", now()
-        self._durably(job, lambda: self.store.save(job))
-        if not self.config.jobs.keep_chunks:
-            for chunk in job.chunks:
-                (folder / chunk.wav_name).unlink(missing_ok=True)
-        log.info("job done: %s -> %s (%.1f s of audio, %.2fx real time)", job.name, wav_path,
-                 result.seconds, metadata["real_time_factor"])
-
-    def _free_output_name(self, job: Job, outbox: Path) -> Path:
-        """`<book>.wav`, or `<book> (2).wav` ... when another book already owns that name."""
-        stem = "".join(ch if ch.isprintable() else "_" for ch in Path(job.name).stem) or "book"
-        stem = shorten_to_bytes(stem, NAME_MAX - len(" (9999).json"))
-        for number in range(1, 10_000):
-            candidate = outbox / (f"{stem}.wav" if number == 1 else f"{stem} ({number}).wav")
-            owner = self._owner(candidate.with_suffix(".json"))
-            if owner == job.id or (owner is None and not candidate.exists()):
-                return candidate
-        raise RuntimeError(f"no free output name for {job.name} in {outbox}")
-
-    @staticmethod
-    def _owner(json_path: Path) -> str | None:
-        import json
-
-        try:
-            return json.loads(json_path.read_text(encoding="utf-8")).get("job_id")
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError, AttributeError):
-            return "unknown"
-
-    def _metadata(self, job: Job, result, concat_seconds: float) -> dict:
-        chapters = []
-        for chapter in job.chapters:
-            positions = [i for i, chunk in enumerate(job.chunks) if chunk.chapter == chapter["index"]]
-            if not positions:
-                continue
-            first, last = positions[0], positions[-1]
-            end = result.starts[last] + job.chunks[last].frames / SAMPLE_RATE
-            chapters.append({"index": chapter["index"], "title": chapter["title"],
-                             "start_seconds": round(result.starts[first], 3), "end_seconds": round(end, 3)})
-        wall = job.synth_seconds + concat_seconds
-        coverage_sent = sum((c.coverage or {}).get("sent", 0) for c in job.chunks)
-        coverage_spoken = sum((c.coverage or {}).get("spoken", 0) for c in job.chunks)
-        engine = self.provider
-        return {
-            "job_id": job.id,
-            "source": {key: job.source[key] for key in ("name", "size", "sha256", "encoding", "warnings")},
-            "settings": job.settings,
-            "model": job.settings["model"],
-            "provider": engine.provider_name(),
-            "device": getattr(engine, "device_label", "unknown"),
-            "audio_seconds": round(result.seconds, 3),
-            "wall_seconds": round(wall, 3),
-            "real_time_factor": round(result.seconds / wall, 3) if wall else None,
-            "characters": sum(chunk.chars for chunk in job.chunks),
-            "letters_sent": coverage_sent,
-            "letters_spoken": coverage_spoken,
-            "chapters": chapters,
-            "chunks": len(job.chunks),
-            "format": {"samplerate": SAMPLE_RATE, "channels": 1, "container": result.format},
-            "versions": {"kokoro_tts": __version__, "schema": job.schema_version, "chunker": job.chunker_version},
-            "created_at": job.created_at,
-            "finished_at": now(),
-        }
+        publish(self, job, folder)
 
     # ------------------------------------------------------------------ disk and progress
 
