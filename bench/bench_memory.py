@@ -62,6 +62,9 @@ def run_one(provider: str, chars: int | None, opening_only: bool, model_dir: str
                                 model_config=m / "config.json",
                                 model_weights=m / ("kokoro-v1_0-dequant.pth" if real else "tiny.pth"),
                                 voices_dir=m / "voices")
+        from kokoro_tts.allocator import keep_freed_memory
+
+        keep_freed_memory()  # as the daemon's process does (allocator.prepare_process)
         engine, tts = KokoroEngine.load(settings), TtsConfig(kokoro=settings)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -216,6 +216,9 @@ def main() -> None:
     settings = dict(voice=args.voice, threads=args.threads, model_config=w / "config.json",
                     model_weights=w / "kokoro-v1_0-dequant.pth", voices_dir=w / "voices",
                     onnx_model=w / "kokoro-v1.0.int8.onnx")
+    from kokoro_tts.allocator import keep_freed_memory
+
+    keep_freed_memory()  # as the daemon's process does (allocator.prepare_process)
     engine = KokoroEngine.load(KokoroConfig(**settings))
     engines = {"c": engine}
     if "c-onnx" in ways:

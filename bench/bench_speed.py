@@ -95,6 +95,9 @@ def mode_c(args, text: str, backend: str = "torch", overlap: bool = True) -> dic
     from kokoro_tts.runner import JobRunner
 
     started = time.perf_counter()
+    from kokoro_tts.allocator import keep_freed_memory
+
+    keep_freed_memory()  # as the daemon's process does (allocator.prepare_process)
     engine = KokoroEngine.load(settings(args, backend), warm_up=True)
     engine.overlap = overlap
     load = time.perf_counter() - started

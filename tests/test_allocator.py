@@ -1,37 +1,48 @@
 """The malloc settings that keep torch's large blocks for reuse (see allocator.py)."""
 
 import os
-import resource
 import subprocess
 import sys
 
 import pytest
-import torch
 
 from kokoro_tts import allocator
-from kokoro_tts.allocator import jemalloc_environment, keep_freed_memory, release_freed_memory
+from kokoro_tts.allocator import jemalloc_environment
 
 BLOCK = 96 << 20  # bytes: above glibc's largest mmap threshold (32 MB)
 
 
-def resident_bytes() -> int:
+CHILD = """
+import os, resource, sys, torch
+from kokoro_tts.allocator import keep_freed_memory, release_freed_memory
+BLOCK = %d
+def resident():
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+if not keep_freed_memory():
+    print("no-mallopt"); sys.exit(0)
+block = torch.ones(BLOCK // 4)  # torch, like the decoder (numpy asks for huge pages)
+del block
+faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+block = torch.ones(BLOCK // 8)  # half the size: served from the kept pages
+faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+del block
+held = resident()
+release_freed_memory()
+print(faults, held - resident())
+"""
 
 
 def test_a_freed_large_block_is_reused_without_page_faults_then_given_back():
-    if not keep_freed_memory():
+    """In a child process: no test may change this process's malloc settings for the others."""
+    env = dict(os.environ, KOKORO_TTS_ALLOCATOR="glibc")
+    result = subprocess.run([sys.executable, "-c", CHILD % BLOCK], env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    if result.stdout.strip() == "no-mallopt":
         pytest.skip("this C library has no mallopt")
-    block = torch.ones(BLOCK // 4)  # torch, like the decoder (numpy asks for huge pages)
-    del block
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-    block = torch.ones(BLOCK // 8)  # half the size: served from the kept pages
-    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults
+    faults, given_back = map(int, result.stdout.split())
     assert faults < BLOCK // 2 // os.sysconf("SC_PAGE_SIZE") // 10  # a fresh mmap faults every page
-    del block
-    held = resident_bytes()
-    release_freed_memory()
-    assert held - resident_bytes() > BLOCK // 2
+    assert given_back > BLOCK // 2
 
 
 def test_the_heap_ceiling_learns_from_the_call_after_a_trim_and_trims_past_it(monkeypatch):

@@ -86,6 +86,21 @@ def run_under_jemalloc() -> None:
         os.execve(sys.executable, [sys.executable, *sys.orig_argv[1:]], env)
 
 
+def prepare_process() -> None:
+    """The memory policy of a process that synthesizes (`run`, `synth`, each benchmark way).
+
+    jemalloc where installed (the process starts again with it preloaded), else glibc told to
+    keep freed blocks. Only such a process calls this: a library user's or a test's process
+    keeps its own malloc settings. HeapCeiling (per model call) and release_freed_memory (when
+    idle) then work with whichever is active.
+
+    Environment: KOKORO_TTS_ALLOCATOR=glibc (no jemalloc), KOKORO_TTS_JEMALLOC=/path/to/lib
+    (a jemalloc outside the linker's search path), KOKORO_TTS_KEEP_FREED_MEMORY=0 (glibc's defaults).
+    """
+    run_under_jemalloc()
+    keep_freed_memory()
+
+
 def jemalloc_active() -> bool:
     """True when this process's malloc is jemalloc."""
     try:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .allocator import run_under_jemalloc
+from .allocator import prepare_process
 from .config import DEFAULT_CONFIG_PATH, Config, ConfigError, KokoroConfig, default_config_text, load_config, xdg_expand
 from .logs import setup_logging
 
@@ -198,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     _validate_flags(parser, args)
     if argv is None and args.command in ("run", "synth"):
-        run_under_jemalloc()  # only from the command line: never replace a test's process
+        prepare_process()  # only from the command line: never change a test's process
     setup_logging(getattr(args, "verbose", False))
     if args.command == "config":
         return cmd_config_init(args.config, args)

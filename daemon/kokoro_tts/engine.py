@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Iterator, Protocol
 import numpy as np
 
 from .acoustic import Acoustic, EngineError, load_acoustic, offline_hint, resolve_device
-from .allocator import HeapCeiling, allocator_name, keep_freed_memory
+from .allocator import HeapCeiling, allocator_name
 from .config import KokoroConfig
 from .g2p import G2P, Coverage, Phonemized, check_english_model, letters, split_utterances
 from .prefetch import prefetch
@@ -94,7 +94,6 @@ class KokoroEngine:
         from kokoro import KPipeline
 
         started = time.perf_counter()
-        keep_freed_memory()
         if settings.threads:
             torch.set_num_threads(settings.threads)
         fix = check_english_model(settings.lang_code)
