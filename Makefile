@@ -1,7 +1,12 @@
 # kokoro-tts: set up, test, run.  `make run` and `make test` are the README's two commands.
 SHELL := /bin/bash
 # kokoro and misaki stop at Python 3.12: take the newest 3.10-3.12 on PATH (distributions now ship 3.13+).
-PYTHON ?= $(shell command -v python3.12 || command -v python3.11 || command -v python3.10 || echo python3)
+PYTHON ?= $(shell for p in python3.12 python3.11 python3.10 python3; do \
+  $$p -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null && { command -v $$p; break; }; \
+  done || true)
+ifeq ($(strip $(PYTHON)),)
+PYTHON := python3
+endif
 VENV ?= .venv/kokoro
 PY := $(VENV)/bin/python
 # torch goes in first, pinned, so that nothing lets pip pick another (multi-GB) build.
