@@ -10,6 +10,11 @@ ends, so no sample jumps (a click) where two pieces meet. The join's fade never 
 non-zero sample into zero, so the only silence it adds is the pauses asked for. Past the
 4 GiB RIFF limit (about 24.8 h of audio) the output is RF64, so a long book is still one
 valid file.
+
+The join can also use only part of a piece (the book's edges, trimmed of the model's own
+silence: `sound_bounds` finds it), put silence before the first piece, scale every sample
+by one gain (the book's loudness normalisation) and feed what it writes to a loudness
+`Meter`, all in the same single pass.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import numpy as np
 import soundfile as sf
 
 from .atomic import atomic_write
+from .loudness import Measurement, Meter
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +75,10 @@ class Piece:
     path: Path
     pause_after: float
     """Seconds of silence after this chunk (0 for the last)."""
+    start: int = 0
+    """First frame of the chunk to use."""
+    end: int | None = None
+    """Frame after the last one to use (None: the chunk's end)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +91,10 @@ class ConcatResult:
     """"WAV", or "RF64" when the book is past the RIFF limit."""
     starts: tuple[float, ...]
     """Start time (s) of each piece in the output, for chapter timestamps."""
+    ends: tuple[float, ...] = ()
+    """End time (s) of each piece's audio in the output (before its pause)."""
+    measurement: Measurement | None = None
+    """Loudness of what was written, when a meter was given."""
 
 
 def wav_info(path: Path) -> WavInfo:
@@ -212,35 +226,62 @@ def _fade_pcm(block: np.ndarray, gain: np.ndarray) -> np.ndarray:
     return kept
 
 
-def _copy_faded(out: sf.SoundFile, piece: Path, length: int, fade: int, buffer: np.ndarray) -> None:
-    """Stream piece's `length` frames into out through buffer (int16, frames x channels), faded at both ends.
+def _scaled(block: np.ndarray, gain: float) -> np.ndarray:
+    """Return 16-bit frames times gain, rounded and clipped to the 16-bit range (block itself when gain is 1)."""
+    if gain == 1.0:
+        return block
+    return np.clip(np.rint(block * np.float32(gain)), -32768, 32767).astype(np.int16)
 
-    Frames are copied as 16-bit integers, so the samples between the fades are the
-    chunk's own, bit for bit.
+
+def _copy_faded(out: sf.SoundFile, piece: Path, start: int, length: int, fade: int, buffer: np.ndarray,
+                gain: float = 1.0, meter: Meter | None = None) -> None:
+    """Stream piece's frames [start, start+length) into out through buffer (int16, frames x channels),
+    times gain, faded at both ends, and through meter when given.
+
+    Frames are copied as 16-bit integers, so with a gain of 1 the samples between the
+    fades are the chunk's own, bit for bit.
     """
     offset = 0
     with sf.SoundFile(str(piece)) as source:
-        for block in source.blocks(out=buffer):  # each block is written before the next read reuses buffer
-            for where, gain in _fade_spans(offset, len(block), length, fade):
-                block[where] = _fade_pcm(block[where], gain)
+        source.seek(start)
+        for block in source.blocks(out=buffer, frames=length):  # each block is written before the next read
+            block = _scaled(block, gain)
+            for where, ramp in _fade_spans(offset, len(block), length, fade):
+                block[where] = _fade_pcm(block[where], ramp)
             out.write(block)
+            if meter is not None:
+                meter.add(block[:, 0] / 32768.0)
             offset += len(block)
     if offset != length:  # changed since it was checked: the starts would be wrong
         raise AudioError(f"{piece.name}: read {offset} frames, but its header said {length}; was it changed?")
 
 
-def _write_silence(out: sf.SoundFile, frames: int, channels: int) -> None:
-    """Write `frames` of silence to out, one block at most at a time."""
+def _write_silence(out: sf.SoundFile, frames: int, channels: int, meter: Meter | None = None) -> None:
+    """Write `frames` of silence to out (and to meter), one block at most at a time."""
     for start in range(0, frames, BLOCK_FRAMES):
-        out.write(np.zeros((min(BLOCK_FRAMES, frames - start), channels), dtype=np.int16))
+        zeros = np.zeros((min(BLOCK_FRAMES, frames - start), channels), dtype=np.int16)
+        out.write(zeros)
+        if meter is not None:
+            meter.add(zeros[:, 0])
 
 
-def concat_wavs(pieces: Sequence[Piece], out_path: Path, rf64_threshold_bytes: int = RIFF_LIMIT) -> ConcatResult:
-    """Join pieces into out_path (atomically), with their pauses and faded seams; return timings.
+def _used_frames(piece: Piece, info: WavInfo) -> int:
+    """Return how many frames of piece are used; raise AudioError when its range is not inside the file."""
+    end = info.frames if piece.end is None else piece.end
+    if not 0 <= piece.start <= end <= info.frames:
+        raise AudioError(f"{piece.path.name}: frames {piece.start}..{end} are not inside its {info.frames} frames")
+    return end - piece.start
+
+
+def concat_wavs(pieces: Sequence[Piece], out_path: Path, rf64_threshold_bytes: int = RIFF_LIMIT, *,
+                lead: float = 0.0, gain: float = 1.0, meter: Meter | None = None) -> ConcatResult:
+    """Join pieces into out_path (atomically), with `lead` seconds of silence first, their pauses,
+    faded seams, every sample times gain; return timings (and meter's measurement of the output).
 
     Raise AudioError when there are no pieces, one is unreadable, their formats differ
-    (naming the first that differs) or a pause is negative. The output is RF64 when its
-    size (data plus header) would exceed rf64_threshold_bytes, else WAV.
+    (naming the first that differs), a piece's frame range is outside it, or a pause is
+    negative. The output is RF64 when its size (data plus header) would exceed
+    rf64_threshold_bytes, else WAV.
     """
     paths = [piece.path for piece in pieces]
     if not paths:
@@ -248,22 +289,57 @@ def concat_wavs(pieces: Sequence[Piece], out_path: Path, rf64_threshold_bytes: i
     infos = [wav_info(path) for path in paths]
     _check_infos(paths, infos)
     rate, channels = infos[0].samplerate, infos[0].channels
-    lengths = [info.frames for info in infos]
+    lengths = [_used_frames(piece, info) for piece, info in zip(pieces, infos)]
     pauses = [_frames(piece.pause_after, rate, f"{piece.path.name} pause_after") for piece in pieces]
-    total = sum(lengths) + sum(pauses)
+    lead_frames = _frames(lead, rate, "lead silence")
+    total = lead_frames + sum(lengths) + sum(pauses)
     container = "RF64" if total * channels * SAMPLE_BYTES + HEADER_BYTES > rf64_threshold_bytes else "WAV"
-    starts = (0, *itertools.accumulate(length + pause for length, pause in zip(lengths[:-1], pauses[:-1])))
+    starts = tuple(itertools.accumulate((length + pause for length, pause in zip(lengths[:-1], pauses[:-1])),
+                                        initial=lead_frames))
 
     def write(f: BinaryIO) -> None:
         buffer = np.empty((BLOCK_FRAMES, channels), dtype=np.int16)  # the one block of audio held
         with sf.SoundFile(f, "w", samplerate=rate, channels=channels, subtype=SUBTYPE, format=container) as out:
-            for path, length, pause in zip(paths, lengths, pauses):
-                _copy_faded(out, path, length, _fade_frames(FADE_MS, rate, length), buffer)
-                _write_silence(out, pause, channels)
+            _write_silence(out, lead_frames, channels, meter)
+            for piece, length, pause in zip(pieces, lengths, pauses):
+                _copy_faded(out, piece.path, piece.start, length, _fade_frames(FADE_MS, rate, length), buffer,
+                            gain, meter)
+                _write_silence(out, pause, channels, meter)
 
     atomic_write(out_path, write)
     log.debug("joined %d pieces into %s: %d frames, %s", len(pieces), out_path, total, container)
-    return ConcatResult(total, total / rate, container, tuple(start / rate for start in starts))
+    return ConcatResult(total, total / rate, container, tuple(start / rate for start in starts),
+                        tuple((start + length) / rate for start, length in zip(starts, lengths)),
+                        meter.result() if meter is not None else None)
+
+
+def sound_bounds(path: Path, threshold: float) -> tuple[int, int]:
+    """Given a WAV and a magnitude (full scale 1.0), return (first frame above it, frame after the last one);
+    (0, 0) when no frame is; raise AudioError when the file is unreadable. Streams the file."""
+    first, last, offset = None, -1, 0
+    try:
+        with sf.SoundFile(str(path)) as source:
+            for block in source.blocks(BLOCK_FRAMES, dtype="float32", always_2d=True):
+                loud = np.flatnonzero(np.abs(block).max(axis=1) > threshold)
+                if len(loud):
+                    first = offset + int(loud[0]) if first is None else first
+                    last = offset + int(loud[-1])
+                offset += len(block)
+    except (RuntimeError, OSError) as exc:
+        raise AudioError(f"{path.name}: not a readable WAV ({exc})") from exc
+    return (0, 0) if first is None else (first, last + 1)
+
+
+def measure_wav(path: Path) -> Measurement:
+    """Given a mono WAV, return its loudness measurement (streamed); raise AudioError when unreadable."""
+    try:
+        with sf.SoundFile(str(path)) as source:
+            meter = Meter(source.samplerate)
+            for block in source.blocks(BLOCK_FRAMES, dtype="float32", always_2d=True):
+                meter.add(block[:, 0])
+    except (RuntimeError, OSError) as exc:
+        raise AudioError(f"{path.name}: not a readable WAV ({exc})") from exc
+    return meter.result()
 
 
 def max_seam_jump(path: Path, seams: Sequence[float], window: float = 0.002) -> float:

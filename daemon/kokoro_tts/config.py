@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,7 +60,7 @@ class KokoroConfig:
     """Settings of the Kokoro engine. Local files (offline) win over the hub when given."""
 
     voice: str = _opt("Voice name: <voices_dir>/<voice>.pt when voices_dir is set, else from the hub.", "af_heart", _nonempty)
-    lang_code: str = _opt("KPipeline language: a=US English, b=UK English, e, f, h, i, p, j, z.", "a", _one_of(*LANG_CODES))
+    lang_code: str = _opt('KPipeline language: a=US English, b=UK English, e, f, h, i, p, j, z; "auto": the voice\'s (its first letter).', "a", _one_of(*LANG_CODES, "auto"))
     device: str = _opt('"auto" (GPU when there is one: ROCm or CUDA), "cpu" or "cuda".', "auto", _one_of("auto", "cpu", "cuda"))
     speed: float = _opt("Speaking speed, 1.0 is normal.", 1.0, _between(0.5, 2.0))
     split_pattern: str = _opt("Regex that splits text into utterances before sentence splitting.", r"\n+", _regex)
@@ -89,6 +90,7 @@ class JobsConfig:
     paragraph_pause: float = _opt("Seconds of silence between paragraphs.", 0.6, _between(0.0, 10.0))
     chapter_pause: float = _opt("Seconds of silence between chapters.", 2.0, _between(0.0, 30.0))
     keep_chunks: bool = _opt("Keep the chunk WAVs after the book is published (they take as much space as the book).", False)
+    checkpoint_seconds: float = _opt("Inside a chunk, keep the audio made so far on disk this often, so a stop or kill loses at most this much work; progress in `status` moves as often (0: after every model call).", 30.0, _between(0.0, 600.0))
 
 
 @dataclass(frozen=True)
@@ -98,6 +100,54 @@ class PathsConfig:
     inbox: Path = _opt("Drop .txt or .md books here.", Path("~/tts/inbox"), kind=Path)
     outbox: Path = _opt("Finished <book>.wav and <book>.json appear here.", Path("~/tts/outbox"), kind=Path)
     jobs: Path = _opt("One folder per book: job.json, the source copy, chunk WAVs.", Path("~/.local/share/kokoro-tts/jobs"), kind=Path)
+
+
+OUTPUT_FORMATS = ("wav", "m4b", "opus", "mp3")
+
+
+def _formats(value: tuple) -> str | None:
+    if not value or "wav" not in value or any(v not in OUTPUT_FORMATS for v in value) or len(set(value)) < len(value):
+        return "must be a list of distinct formats among " + ", ".join(map(repr, OUTPUT_FORMATS)) + ', with "wav"'
+    return None
+
+
+def _loudness(value: Any) -> str | None:
+    if value is False or (isinstance(value, (int, float)) and not isinstance(value, bool) and -50 <= value <= -5):
+        return None
+    return "must be a target in LUFS between -50 and -5, or false"
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """What is made from a finished book (docs/output.md)."""
+
+    formats: tuple = _opt('Files made in the outbox: "wav" (always), plus "m4b" (AAC), "opus", "mp3", with chapters, tags and cover.', ("wav",), _formats)
+    loudness: Any = _opt("Integrated loudness of every book, LUFS (EBU R128 / BS.1770), by one gain per book; false: leave the level alone.", -18.0, _loudness, kind=object)
+    peak: float = _opt("True-peak ceiling in dBTP; the loudness gain is lowered to stay under it.", -1.0, _between(-20.0, 0.0))
+    lead_silence: float = _opt("Seconds of silence at the start of the book (the model's own edge silence is trimmed to this).", 0.5, _between(0.0, 30.0))
+    tail_silence: float = _opt("Seconds of silence at the end of the book (the model's own edge silence is trimmed to this).", 1.0, _between(0.0, 30.0))
+
+
+def _command(value: str) -> str | None:
+    try:
+        shlex.split(value)
+    except ValueError as exc:
+        return f"is not a command line ({exc})"
+    return None
+
+
+@dataclass(frozen=True)
+class InboxConfig:
+    """What becomes of a book in the inbox once its job has ended (docs/inbox.md)."""
+
+    after: str = _opt('"move": a published book moves to inbox/done/, a failed one to inbox/failed/ beside a .log of why; "keep": books stay where they are.', "move", _one_of("move", "keep"))
+
+
+@dataclass(frozen=True)
+class HooksConfig:
+    """Commands run when a book ends (docs/inbox.md)."""
+
+    on_done: str = _opt("Command run, without a shell, once a book is published, with the output file paths appended as arguments; \"\" for none.", "", _command)
 
 
 @dataclass(frozen=True)
@@ -116,6 +166,9 @@ class Config:
     jobs: JobsConfig = field(default_factory=JobsConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
     watch: WatchConfig = field(default_factory=WatchConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+    inbox: InboxConfig = field(default_factory=InboxConfig)
+    hooks: HooksConfig = field(default_factory=HooksConfig)
 
 
 class ConfigError(ValueError):
@@ -142,6 +195,8 @@ def _typed(value: Any, f: dataclasses.Field, base: Path) -> tuple[Any, str | Non
         return base / Path(os.path.expandvars(value)).expanduser(), None
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
+    if kind is tuple and isinstance(value, list):  # TOML arrays, held as tuples in a frozen config
+        value = tuple(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         return None, f"must be of type {kind.__name__}"
     return value, None
@@ -207,6 +262,19 @@ def _cross_checks(config: Config, source: str) -> list[str]:
     return errors
 
 
+def resolve_lang_code(kokoro: KokoroConfig) -> KokoroConfig:
+    """Given Kokoro settings, return them with lang_code = "auto" replaced by the voice's language.
+
+    Raise ValueError when the voice's name does not start with a lang code.
+    """
+    if kokoro.lang_code != "auto":
+        return kokoro
+    if kokoro.voice[:1] not in LANG_CODES or kokoro.voice.endswith(".pt"):
+        raise ValueError(f'"auto" takes the language from the voice\'s first letter ({", ".join(LANG_CODES)}), '
+                         f"but voice {kokoro.voice!r} has none; set lang_code")
+    return dataclasses.replace(kokoro, lang_code=kokoro.voice[0])
+
+
 def parse_config(data: dict, source: str = "config.toml", base: Path | None = None) -> Config:
     """Given a parsed TOML document, return a Config; raise ConfigError listing every problem.
 
@@ -214,6 +282,10 @@ def parse_config(data: dict, source: str = "config.toml", base: Path | None = No
     """
     errors: list[str] = []
     config = _build(Config, data, "", errors, source, base or Path.cwd())
+    try:
+        config = dataclasses.replace(config, tts=dataclasses.replace(config.tts, kokoro=resolve_lang_code(config.tts.kokoro)))
+    except ValueError as exc:
+        errors.append(f"{source}: tts.kokoro.lang_code: {exc}, got 'auto'")
     errors += _cross_checks(config, source)
     if errors:
         raise ConfigError(errors)

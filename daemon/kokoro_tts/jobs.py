@@ -19,20 +19,68 @@ import logging
 import re
 import time
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_write, atomic_write_json
 from .chunker import CHUNKER_VERSION, plan_chunks
 from .config import Config
-from .text import TextError, read_book
+from .nonspeech import NONSPEECH_VERSION, strip_nonspeech
+from .text import read_book
 
 log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 JOB_FILE = "job.json"
-STATUSES = ("queued", "running", "waiting", "done", "failed")
 CHUNK_STATUSES = ("pending", "done", "failed")
+
+
+class JobStatus(str, Enum):
+    """Where a job stands. A str, so that job.json holds the plain word and `== "done"` works."""
+
+    QUEUED = "queued"
+    """Waiting for the worker (new, retried, paused mid-way, or moved back by `requeue`)."""
+    RUNNING = "running"
+    """The worker is making it; `status` says "interrupted" when no daemon holds the lock."""
+    WAITING = "waiting"
+    """Running, but the disk is full; it goes on by itself once there is space."""
+    INTERRUPTED = "interrupted"
+    """The daemon stopped in the middle of it; it resumes first at the next start."""
+    DONE = "done"
+    FAILED = "failed"
+    """Bad input, a chunk that kept failing, or a publish that kept failing: `error` says why."""
+    CANCELLED = "cancelled"
+    """Stopped by `kokoro-tts cancel`; never resumed unless retried."""
+    SUPERSEDED = "superseded"
+    """Made with settings (or a chunker) that have changed since; a new job carries the book on."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+STATUSES = tuple(status.value for status in JobStatus)
+UNFINISHED = frozenset({JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.WAITING, JobStatus.INTERRUPTED})
+"""The statuses the worker takes a job from."""
+TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
+    JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED, JobStatus.SUPERSEDED, JobStatus.FAILED}),
+    JobStatus.RUNNING: frozenset({JobStatus.DONE, JobStatus.WAITING, JobStatus.FAILED, JobStatus.CANCELLED,
+                                  JobStatus.INTERRUPTED, JobStatus.QUEUED, JobStatus.SUPERSEDED}),
+    JobStatus.WAITING: frozenset({JobStatus.RUNNING, JobStatus.FAILED, JobStatus.CANCELLED,
+                                  JobStatus.INTERRUPTED, JobStatus.QUEUED}),
+    JobStatus.INTERRUPTED: frozenset({JobStatus.RUNNING, JobStatus.QUEUED, JobStatus.CANCELLED,
+                                      JobStatus.SUPERSEDED, JobStatus.FAILED}),
+    JobStatus.DONE: frozenset({JobStatus.QUEUED}),
+    JobStatus.FAILED: frozenset({JobStatus.QUEUED, JobStatus.SUPERSEDED}),
+    JobStatus.CANCELLED: frozenset({JobStatus.QUEUED, JobStatus.SUPERSEDED}),
+    JobStatus.SUPERSEDED: frozenset({JobStatus.QUEUED}),
+}
+"""Every allowed move; `Job.move` refuses the others. A job is only ever `running` while a worker has it."""
+FINISHED_AT = frozenset({JobStatus.DONE, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.SUPERSEDED})
+
+
+class JobStateError(ValueError):
+    """A move between two statuses that the state machine does not allow."""
 
 
 def now() -> float:
@@ -58,6 +106,12 @@ class ChunkState:
     error: str | None = None
     coverage: dict[str, Any] | None = None
     """{"sent": letters sent, "spoken": letters that came back, "dropped": [words]}."""
+    loudness: dict[str, Any] | None = None
+    """The chunk WAV's loudness record (loudness.Measurement.to_json), made when the chunk is."""
+    checkpoint: dict[str, Any] | None = None
+    """Work kept inside an unfinished chunk (checkpoint.py): calls, bytes, chars, seconds, ..."""
+    not_speech: list[dict[str, Any]] | None = None
+    """Text of this chunk that is not spoken because it is not speech (nonspeech.py): kind, reason, text, chars."""
 
     @property
     def wav_name(self) -> str:
@@ -86,13 +140,29 @@ class Job:
     """Wall seconds spent synthesizing, summed over every run of the job."""
     output: dict[str, Any] | None = None
     """After publishing: {"wav": path, "json": path, "audio_seconds": s}."""
+    priority: int = 0
+    """Higher goes first; `kokoro-tts next` raises it above every other job's."""
+
+    def __post_init__(self) -> None:
+        self.status = JobStatus(self.status)
+
+    def move(self, to: JobStatus | str, error: str | None = None) -> None:
+        """Given the next status (and why, for failed/waiting/cancelled), move this job there.
+
+        Raise JobStateError when the state machine has no such move (see TRANSITIONS).
+        """
+        to = JobStatus(to)
+        if to != self.status and to not in TRANSITIONS[JobStatus(self.status)]:
+            raise JobStateError(f"job {self.id}: cannot go from {self.status} to {to}")
+        self.status, self.error = to, error
+        if to in FINISHED_AT:
+            self.finished_at = now()
+        elif to == JobStatus.QUEUED:
+            self.finished_at = None
 
     @property
     def name(self) -> str:
         return self.source["name"]
-
-    def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Job":
@@ -103,14 +173,75 @@ class Job:
         chunks = [ChunkState(**chunk) for chunk in data["chunks"]]
         return cls(**{**data, "chunks": chunks})
 
+    def to_json(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["status"] = str(self.status)
+        return data
 
-def seconds_left(job: Job) -> float | None:
-    """Estimate the synthesis time left from this job's own pace so far (None before any)."""
-    timed = [chunk for chunk in job.chunks if chunk.status == "done" and chunk.synth_seconds]
-    if not timed:
+
+def total_chars(job: Job) -> int:
+    return sum(chunk.chars for chunk in job.chunks)
+
+
+def measure(job: Job, live: tuple[int, int, float] | None = None) -> tuple[int, int, float]:
+    """Given a job, return (characters done, characters timed, seconds they took).
+
+    Finished chunks count whole; an unfinished chunk counts its checkpoint, or `live`
+    (chunk index, characters, seconds) for the chunk the worker is making right now.
+    """
+    done = timed = 0
+    seconds = 0.0
+    for chunk in job.chunks:
+        if chunk.status == "done":
+            done += chunk.chars
+            if chunk.synth_seconds:
+                timed, seconds = timed + chunk.chars, seconds + chunk.synth_seconds
+            continue
+        if live is not None and live[0] == chunk.index:
+            chars, spent = live[1], live[2]
+        else:
+            chars, spent = (chunk.checkpoint or {}).get("chars", 0), (chunk.checkpoint or {}).get("seconds", 0.0)
+        chars = min(chunk.chars, chars)
+        done += chars
+        if spent:
+            timed, seconds = timed + chars, seconds + spent
+    return done, timed, seconds
+
+
+def history_speed(jobs: list[Job]) -> float | None:
+    """Given jobs, return characters per synthesis second over the last finished ones (None when none)."""
+    finished = [job for job in jobs if job.status == JobStatus.DONE and job.synth_seconds > 0]
+    finished.sort(key=lambda job: job.finished_at or 0)
+    chars = sum(total_chars(job) for job in finished[-5:])
+    seconds = sum(job.synth_seconds for job in finished[-5:])
+    return chars / seconds if seconds > 0 and chars > 0 else None
+
+
+MIN_TIMED_CHARS = 200
+"""A job's own speed is trusted once this many of its characters have been timed."""
+
+
+def seconds_left(job: Job, fallback_speed: float | None = None,
+                 live: tuple[int, int, float] | None = None) -> float | None:
+    """Estimate the synthesis seconds left for job; None while the speed is not known ("estimating").
+
+    The speed is this job's own (see `measure`) once MIN_TIMED_CHARS are timed, else
+    fallback_speed: the last books' speed on this machine (`history_speed`).
+    """
+    done, timed, seconds = measure(job, live)
+    speed = timed / seconds if timed >= MIN_TIMED_CHARS and seconds > 0 else fallback_speed
+    if not speed:
         return None
-    per_char = sum(chunk.synth_seconds for chunk in timed) / max(1, sum(chunk.chars for chunk in timed))
-    return round(per_char * sum(chunk.chars for chunk in job.chunks if chunk.status != "done"), 1)
+    return round(max(0, total_chars(job) - done) / speed, 1)
+
+
+def queue_order(jobs: list[Job]) -> list[Job]:
+    """Given jobs, return the unfinished ones in the order the worker takes them.
+
+    Highest priority first (`next`), then one already started (interrupted, running), then oldest.
+    """
+    unfinished = [job for job in jobs if job.status in UNFINISHED]
+    return sorted(unfinished, key=lambda job: (-job.priority, job.started_at is None, job.created_at, job.id))
 
 
 def audio_settings(config: Config) -> dict[str, Any]:
@@ -128,6 +259,7 @@ def audio_settings(config: Config) -> dict[str, Any]:
         "paragraph_pause": config.jobs.paragraph_pause,
         "chapter_pause": config.jobs.chapter_pause,
         "chunker_version": CHUNKER_VERSION,
+        "nonspeech_version": NONSPEECH_VERSION,
     }
 
 
@@ -141,6 +273,20 @@ def safe_name(name: str, limit: int = 60) -> str:
 def job_id(name: str, source_sha256: str, settings: dict[str, Any]) -> str:
     identity = json.dumps([name, source_sha256, settings], sort_keys=True, ensure_ascii=True)
     return f"{safe_name(name)}-{hashlib.sha256(identity.encode()).hexdigest()[:8]}"
+
+
+def requeue(store: "JobStore", job: Job) -> Job:
+    """Given a failed, cancelled, superseded or done job, queue it again and save it; return it.
+
+    Failed chunks get their attempts back; finished chunks (and checkpoints) are kept, so a
+    job whose publishing failed is published again without synthesizing anything.
+    """
+    for chunk in job.chunks:
+        if chunk.status == "failed":
+            chunk.status, chunk.attempts = "pending", 0
+    job.move(JobStatus.QUEUED)
+    store.save(job)
+    return job
 
 
 class JobStore:
@@ -179,47 +325,32 @@ class JobStore:
         return sorted(jobs, key=lambda job: (job.created_at, job.id))
 
     def unfinished(self) -> list[Job]:
-        return [job for job in self.all() if job.status in ("queued", "running", "waiting")]
+        """Every job the worker still has to take, in the order it takes them."""
+        return queue_order(self.all())
+
+    def find(self, identity: str) -> Job | None:
+        """Given a job id, return its job, or None when there is none (or its job.json is unusable)."""
+        folder = self.folder(identity)
+        if not (folder / JOB_FILE).is_file():
+            return None
+        try:
+            return self.load(folder)
+        except (ValueError, TypeError, KeyError) as exc:
+            log.warning("job %s has an unreadable job.json (%s); making it again", identity, exc)
+            return None
+
+    def add(self, job: Job, data: bytes) -> None:
+        """Given a new job and its book's bytes, store both: the source copy first, then job.json."""
+        folder = self.folder(job)
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(folder / job.source["copy"], data)
+        self.save(job)
 
     def create(self, name: str, inbox_path: str, data: bytes, config: Config) -> tuple[Job, bool]:
-        """Given a book's name and bytes, return (its job, created?).
+        """Given a book's name and bytes, return (its job, created?): `ingest.create_job` with no per-book settings."""
+        from .ingest import create_job  # ingest decides, this module stores: kept for tests and benches
 
-        An existing job with the same identity is returned as it is. Undecodable input still
-        gets a job, `failed` with the reason, so that the user sees it in `status`.
-        """
-        sha = hashlib.sha256(data).hexdigest()
-        settings = audio_settings(config)
-        identity = job_id(name, sha, settings)
-        folder = self.folder(identity)
-        if (folder / JOB_FILE).is_file():
-            try:
-                return self.load(folder), False
-            except (ValueError, TypeError, KeyError) as exc:
-                log.warning("job %s has an unreadable job.json (%s); making it again", identity, exc)
-        folder.mkdir(parents=True, exist_ok=True)
-        suffix = ".md" if name.lower().endswith(".md") else ".txt"
-        atomic_write(folder / f"source{suffix}", data)
-        source = {"name": name, "inbox_path": inbox_path, "size": len(data), "sha256": sha,
-                  "encoding": None, "warnings": [], "copy": f"source{suffix}"}
-        job = Job(identity, "queued", source, settings, [], [])
-        try:
-            book = read_book(data, name)
-            plan = plan_chunks(book.text, config.jobs.max_chunk_chars, book.headings)
-        except (TextError, ValueError) as exc:
-            job.status, job.error, job.finished_at = "failed", f"bad input: {exc}", now()
-            log.error("book %s refused: %s", name, exc)
-        else:
-            source.update(encoding=book.encoding, warnings=list(book.warnings))
-            titles = {chapter.index: chapter.title for chapter in plan.chapters}
-            job.chapters = [{"index": c.index, "title": c.title} for c in plan.chapters]
-            job.chunks = [
-                ChunkState(c.index + 1, c.chapter, titles[c.chapter], len(c.text), c.sha256)
-                for c in plan.chunks
-            ]
-            for warning in book.warnings:
-                log.warning("book %s: %s", name, warning)
-        self.save(job)
-        return job, True
+        return create_job(self, name, inbox_path, data, config)
 
     def chunk_texts(self, job: Job) -> list[str]:
         """Re-chunk the job's own source copy; the chunk hashes must match job.json."""
@@ -230,4 +361,5 @@ class JobStore:
         hashes = [chunk.sha256 for chunk in plan.chunks]
         if hashes != [chunk.sha256 for chunk in job.chunks]:
             raise ValueError("the chunker gives different chunks than when the job was made")
+        texts = [strip_nonspeech(text)[0] for text in texts]  # recorded per chunk at ingest (not_speech)
         return texts
