@@ -38,7 +38,7 @@ def check_state(dirs) -> dict:
     if not jobs:
         return {}
     job = json.loads(jobs[0].read_text())
-    assert job["schema_version"] == 1 and job["status"] in ("queued", "running", "done")
+    assert job["schema_version"] == 1 and job["status"] in ("queued", "running", "interrupted", "done")
     indexes = [chunk["index"] for chunk in job["chunks"]]
     assert indexes == list(range(1, len(indexes) + 1))  # no chunk lost or duplicated
     for chunk in job["chunks"]:

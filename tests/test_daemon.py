@@ -126,7 +126,7 @@ def test_the_daemon_turns_books_dropped_in_the_inbox_into_audio(daemon_env, corp
     daemon.send_signal(signal.SIGTERM)
     assert daemon.wait(timeout=120) == 0
     stopped = job_named(dirs["jobs"], "alice.txt")
-    assert stopped["status"] == "queued"
+    assert stopped["status"] == "interrupted"
     done_before = [c["index"] for c in stopped["chunks"] if c["status"] == "done"]
     assert 0 < len(done_before) < len(stopped["chunks"])
     assert any(m.startswith("STOPPING=1") for m in notify.messages)

@@ -244,7 +244,7 @@ def assert_consistent(config) -> None:
     """Every job.json parses; no temp file or partial output is visible."""
     for job_file in config.paths.jobs.glob("*/job.json"):
         data = json.loads(job_file.read_text())
-        assert data["schema_version"] == 1 and data["status"] in ("queued", "running", "waiting", "done", "failed")
+        assert data["schema_version"] == 1 and data["status"] in ("queued", "running", "waiting", "interrupted", "done", "failed")
     assert not list(config.paths.outbox.glob(".*"))
     for wav in config.paths.outbox.glob("*.wav"):
         assert sf.info(wav).frames > 0
