@@ -65,4 +65,4 @@ def test_a_paragraph_left_empty_disappears_and_the_others_keep_their_breaks():
 
 def test_the_summary_counts_each_reason():
     _, dropped = strip_nonspeech("* * *\n" + "y" * 90 + "\n=====")
-    assert summarize(dropped).startswith("not read as speech: 2 separators, 1 repeated character")
+    assert summarize(dropped) == "2 separator lines, 1 run of one repeated character"

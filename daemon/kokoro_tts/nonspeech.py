@@ -140,10 +140,14 @@ def strip_nonspeech(text: str) -> tuple[str, list[dict[str, Any]]]:
     return "\n\n".join(p for p in paragraphs if p.strip()), dropped
 
 
+NAMES = {"separator": ("separator line", "separator lines"), "ascii_art": ("line of ASCII art", "lines of ASCII art"),
+         "overlong_word": ("overlong word", "overlong words"),
+         "repeated_character": ("run of one repeated character", "runs of one repeated character")}
+
+
 def summarize(dropped: list[dict[str, Any]]) -> str:
-    """Given drop records, return one line for the job's warnings: counts by reason."""
+    """Given drop records, return what they hold, counted by kind: `2 separator lines, 1 overlong word`."""
     counts: dict[str, int] = {}
     for item in dropped:
         counts[item["kind"]] = counts.get(item["kind"], 0) + 1
-    parts = [f"{count} {kind.replace('_', ' ')}{'s' if count > 1 else ''}" for kind, count in counts.items()]
-    return "not read as speech: " + ", ".join(parts) + " (see not_speech in each chunk's coverage)"
+    return ", ".join(f"{count} {NAMES[kind][count > 1]}" for kind, count in counts.items())

@@ -1,13 +1,18 @@
 """Watching the inbox: which files are books, and when a book is complete.
 
-A watchdog observer (inotify, non-recursive) only records paths that were created,
-written, closed or moved in. A checker thread reports a path to `on_ready` once its size
-and mtime have not changed for `settle_seconds`, so a slow copy is never read half-way.
-A full rescan at start (files already there make no events) and every `rescan_seconds`
+A watchdog observer (inotify) only records paths that were created, written, closed or
+moved in. A checker thread reports a path to `on_ready` once its size and mtime, and those
+of its sidecar `<stem>.toml` if there is one, have not changed for `settle_seconds`, so a
+slow copy is never read half-way and a sidecar copied just after its book is taken in with
+it. A full rescan at start (files already there make no events) and every `rescan_seconds`
 (inotify can overflow, and watchdog drops that silently) catches anything missed.
 
-Only regular files with a book suffix are reported. Hidden files, editors' and browsers'
-temp files, symlinks, FIFOs and directories are ignored or refused, with a logged reason.
+Books are looked for in the inbox and one level below it (`inbox/bf_emma/book.txt`: a
+folder named after a voice, see booksettings.py), never in `inbox/done/`, `inbox/failed/`
+(where books go once their jobs end) or hidden folders. Only regular files with a book
+suffix are reported. Hidden files, editors' and browsers' temp files, symlinks, FIFOs and
+directories are ignored or refused, with a logged reason. Names are logged through
+`shown()`, which escapes what would break a log line (a newline in a file name).
 """
 
 from __future__ import annotations
@@ -27,6 +32,20 @@ from watchdog.observers import Observer
 log = logging.getLogger(__name__)
 
 BOOK_SUFFIXES = (".txt", ".md")
+SIDECAR_SUFFIX = ".toml"
+OUTCOME_FOLDERS = ("done", "failed")
+"""Subfolders of the inbox that hold finished books; never watched."""
+
+
+def shown(name: str) -> str:
+    """Given a file name, return it fit for one log or status line: control characters escaped.
+
+    `a\\nb.txt` (with a real newline) becomes `a\\\\nb.txt`; bytes that are not UTF-8
+    (kept by Python as surrogates) are shown as `\\udcff`. Printable names come back as they are.
+    """
+    if name.isprintable():
+        return name
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)
 
 
 class RefusedFile(Exception):
@@ -88,6 +107,15 @@ def read_regular_file(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result
         os.close(fd)
 
 
+def _sidecar_signature(book: str) -> tuple[int, ...]:
+    """Given a book's path, return its sidecar's (size, mtime), or () when it has none."""
+    try:
+        info = os.lstat(Path(book).with_suffix(SIDECAR_SUFFIX))
+    except OSError:
+        return ()
+    return (info.st_size, info.st_mtime_ns)
+
+
 class _Recorder(FileSystemEventHandler):
     """Records paths worth a look; does no I/O (watchdog's dispatcher thread runs it)."""
 
@@ -113,9 +141,9 @@ class InboxWatcher:
         self.rescan_seconds = rescan_seconds
         self.poll_seconds = poll_seconds
         self.lock = threading.Lock()
-        self.pending: dict[str, tuple[tuple[int, int], float] | None] = {}
-        self.reported: dict[str, tuple[int, int]] = {}
-        self.refused: dict[str, tuple[int, int]] = {}
+        self.pending: dict[str, tuple[tuple[int, ...], float] | None] = {}
+        self.reported: dict[str, tuple[int, ...]] = {}
+        self.refused: dict[str, tuple[int, ...]] = {}
         self.stopping = threading.Event()
         self.observer: Observer | None = None
         self.checker: threading.Thread | None = None
@@ -123,7 +151,7 @@ class InboxWatcher:
     def start(self) -> None:
         """Watch the inbox, then scan it (events start first, so nothing slips between)."""
         observer = Observer()
-        observer.schedule(_Recorder(self._note), str(self.inbox), recursive=False)
+        observer.schedule(_Recorder(self._note), str(self.inbox), recursive=True)
         try:
             observer.start()
         except BaseException:  # e.g. the inbox is missing: release watchdog's inotify thread
@@ -144,13 +172,22 @@ class InboxWatcher:
             self.checker.join()
 
     def rescan(self) -> None:
-        """Note every candidate in the inbox (events can be lost when inotify overflows)."""
-        try:
-            with os.scandir(self.inbox) as entries:
-                for entry in entries:
-                    self._note(entry.path)
-        except OSError as exc:
-            log.warning("cannot scan the inbox %s: %s", self.inbox, exc)
+        """Note every candidate in the inbox and its voice folders (events can be lost when inotify overflows)."""
+        folders = [self.inbox]
+        while folders:
+            folder = folders.pop()
+            try:
+                with os.scandir(folder) as entries:
+                    for entry in entries:
+                        if folder == self.inbox and self._is_book_folder(entry):
+                            folders.append(Path(entry.path))
+                        self._note(entry.path)
+            except OSError as exc:
+                log.warning("cannot scan %s: %s", shown(str(folder)), exc)
+
+    def _is_book_folder(self, entry: os.DirEntry) -> bool:
+        return entry.is_dir(follow_symlinks=False) and not entry.name.startswith(".") \
+            and entry.name not in OUTCOME_FOLDERS
 
     def forget(self, path: Path) -> None:
         """Report path again at the next rescan, even unchanged (its last handling failed)."""
@@ -158,13 +195,22 @@ class InboxWatcher:
             self.reported.pop(str(path), None)
 
     def _note(self, path: str) -> None:
-        if Path(path).parent != self.inbox:
+        folder = Path(path).parent
+        if folder != self.inbox and (folder.parent != self.inbox or folder.name.startswith(".")
+                                     or folder.name in OUTCOME_FOLDERS):
             return
-        if not is_candidate_name(Path(path).name):
-            log.debug("ignoring %s", Path(path).name)
+        name = Path(path).name
+        if name.lower().endswith(SIDECAR_SUFFIX) and not name.startswith("."):
+            books = [str(Path(path).with_suffix(suffix)) for suffix in BOOK_SUFFIXES]
+            books = [book for book in books if os.path.lexists(book)]  # a changed sidecar: its book settles again
+        elif is_candidate_name(name):
+            books = [path]
+        else:
+            log.debug("ignoring %s", shown(name))
             return
         with self.lock:
-            self.pending.setdefault(path, None)
+            for book in books:  # a changed sidecar changes its book's signature: it is reported again
+                self.pending.setdefault(book, None)
 
     def _check_loop(self) -> None:
         next_rescan = time.monotonic() + self.rescan_seconds
@@ -191,15 +237,15 @@ class InboxWatcher:
                 self.reported.pop(path, None)
             self.refused.pop(path, None)
             if exc.errno != errno.ENOENT:
-                log.warning("refused %s: %s", Path(path).name, exc.strerror)
+                log.warning("refused %s: %s", shown(Path(path).name), exc.strerror)
             return
-        signature = (info.st_size, info.st_mtime_ns)
+        signature = (info.st_size, info.st_mtime_ns, *_sidecar_signature(path))
         if not stat.S_ISREG(info.st_mode):
             with self.lock:
                 self.pending.pop(path, None)
             if self.refused.get(path) != signature:
                 self.refused[path] = signature
-                log.warning("refused %s: it is %s", Path(path).name, describe_kind(info.st_mode))
+                log.warning("refused %s: it is %s", shown(Path(path).name), describe_kind(info.st_mode))
             return
         with self.lock:
             if self.reported.get(path) == signature:

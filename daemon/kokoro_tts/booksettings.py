@@ -1,0 +1,172 @@
+"""Per-book settings: a book's own voice, speed, lang_code, title and author, and voice languages.
+
+A book can carry settings of its own, from three places; a later one wins key by key:
+1. the inbox subfolder it was dropped in, when that is named after a voice
+   (`inbox/bf_emma/book.txt` is read by bf_emma);
+2. markdown front matter at the top of a `.md` book (`---` YAML-style `key: value` lines, or
+   `+++` TOML); keys other than BOOK_KEYS are left alone, as front matter holds other things;
+3. a sidecar `<book stem>.toml` next to the book (`alice.toml` beside `alice.txt`), which the
+   watcher waits for as it waits for the book; every key in it must be one of BOOK_KEYS.
+
+The values are checked with the config's own rules. A bad value, an unknown voice or a
+language the daemon does not speak raises BookSettingsError, whose message names the file,
+the key and the value; the caller fails that book with it and goes on with the others.
+
+Voices come in families by language: the first letter of a voice's name is its lang_code
+(`af_heart` US English, `bf_emma` UK English, `jf_alpha` Japanese). `language_warning`
+says when a voice and a lang_code disagree, and `lang_code = "auto"` (config.py) takes the
+language from the voice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from .config import LANG_CODES, KokoroConfig
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
+
+BOOK_KEYS = ("voice", "speed", "lang_code", "title", "author")
+AUDIO_KEYS = ("voice", "speed", "lang_code")
+"""The keys that change the audio; title and author only label it."""
+VOICE_NAME = re.compile(r"^[a-z]{2}_[a-z0-9]+$")
+SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+LANGUAGES = {"a": "US English", "b": "UK English", "e": "Spanish", "f": "French", "h": "Hindi",
+             "i": "Italian", "p": "Brazilian Portuguese", "j": "Japanese", "z": "Mandarin Chinese"}
+FAMILIES = {"a": "English", "b": "English"}
+"""Lang codes that speak one language (US and UK English); every other code is its own."""
+SIDECAR_SUFFIX = ".toml"
+YAML_FRONT = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+TOML_FRONT = re.compile(r"\A(?:\ufeff)?\+\+\+[ \t]*\r?\n(.*?)\r?\n\+\+\+[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+YAML_LINE = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:[ \t]*(.*?)[ \t]*$")
+
+
+class BookSettingsError(ValueError):
+    """A per-book setting that cannot be used; the message says where, which key and why."""
+
+
+def family(lang_code: str) -> str:
+    return FAMILIES.get(lang_code, lang_code)
+
+
+def voice_lang(voice: str) -> str | None:
+    """Given a voice name, return the lang_code its first letter names, or None for a path or odd name."""
+    return voice[0] if voice[:1] in LANG_CODES and not voice.endswith(".pt") else None
+
+
+def language_warning(voice: str, lang_code: str) -> str | None:
+    """Given a voice and a lang_code, return a warning when they are of different languages, else None."""
+    spoken = voice_lang(voice)
+    if spoken is None or family(spoken) == family(lang_code):
+        return None
+    return (f"voice {voice} is a {LANGUAGES[spoken]} voice but lang_code is {lang_code!r} "
+            f"({LANGUAGES.get(lang_code, lang_code)}): the text is pronounced as {LANGUAGES.get(lang_code, lang_code)} "
+            f"in a foreign accent; set lang_code = {spoken!r} or \"auto\"")
+
+
+def sidecar_path(book: Path) -> Path:
+    """Given a book's path, return where its sidecar settings file would be."""
+    return book.with_suffix(SIDECAR_SUFFIX)
+
+
+def front_matter(text: str) -> dict[str, str]:
+    """Given a markdown book's text, return the BOOK_KEYS its front matter sets (as written)."""
+    found: dict[str, Any] = {}
+    if match := TOML_FRONT.match(text):
+        try:
+            found = tomllib.loads(match.group(1))
+        except tomllib.TOMLDecodeError:
+            return {}  # not front matter after all: text.py reads it as text
+    elif match := YAML_FRONT.match(text):
+        for line in match.group(1).splitlines():
+            if (pair := YAML_LINE.match(line)) and pair.group(1) in BOOK_KEYS:
+                found[pair.group(1)] = _unquote(pair.group(2))
+    return {key: value for key, value in found.items() if key in BOOK_KEYS}
+
+
+def _unquote(value: str) -> str:
+    value = re.sub(r"[ \t]+#.*$", "", value) if not value.startswith(("'", '"')) else value
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def _check(key: str, value: Any, where: str, kokoro: KokoroConfig) -> Any:
+    """Given one setting, return its typed value; raise BookSettingsError when it is wrong."""
+    problem = None
+    if key == "speed":
+        try:
+            value = float(value) if not isinstance(value, bool) else None
+        except (TypeError, ValueError):
+            value = None
+        if value is None:
+            raise BookSettingsError(f"{where}: speed: must be a number, got {value!r}")
+    elif not isinstance(value, str) or not value.strip():
+        raise BookSettingsError(f"{where}: {key}: must be a non-empty string, got {value!r}")
+    if key == "voice":
+        problem = voice_problem(value, kokoro)
+    elif key in ("speed", "lang_code"):
+        problem = {f.name: f for f in dataclasses.fields(KokoroConfig)}[key].metadata["check"](value)
+    if problem:
+        raise BookSettingsError(f"{where}: {key}: {problem}, got {value!r}")
+    return value.strip() if isinstance(value, str) else value
+
+
+def voice_problem(voice: str, kokoro: KokoroConfig) -> str | None:
+    """Given a voice name, return why it cannot be used by this daemon, or None when it can.
+
+    With a local voices_dir the voice must be one of its `<voice>.pt` files; from the hub it
+    must be shaped like Kokoro's names (the hub is not asked: a name it lacks fails the job
+    when its first chunk loads the voice).
+    """
+    if not SAFE_NAME.match(voice):
+        return "is not a voice name (letters, digits, '_', '-' and '.', such as af_heart)"
+    if kokoro.voices_dir is not None:
+        if (kokoro.voices_dir / f"{voice}.pt").is_file():
+            return None
+        have = sorted(path.stem for path in kokoro.voices_dir.glob("*.pt"))[:12]
+        return f"is not one of the voices in {kokoro.voices_dir} (there: {', '.join(have) or 'none'})"
+    if not VOICE_NAME.match(voice) or voice[0] not in LANG_CODES:
+        return ("is not a Kokoro voice name (two letters for language and gender, an underscore and a name, "
+                "such as af_heart or bf_emma)")
+    return None
+
+
+def read_book_settings(book: Path, inbox: Path, text: str | None, kokoro: KokoroConfig,
+                       sidecar: bytes | None = None) -> dict[str, Any]:
+    """Given a book's inbox path, its text (None when undecodable) and its sidecar's bytes, return its settings.
+
+    Returns only the keys the book sets, typed. Raise BookSettingsError for a bad value, an
+    unknown voice, or a lang_code other than the daemon's (one daemon speaks one language;
+    a voice of another language is only warned about, see `language_warning`).
+    """
+    found: dict[str, tuple[Any, str]] = {}
+    if book.parent != inbox and book.parent.parent == inbox:
+        found["voice"] = (book.parent.name, f"inbox folder {book.parent.name}/")
+    if text is not None and book.suffix.lower() == ".md":
+        for key, value in front_matter(text).items():
+            found[key] = (value, f"{book.name} front matter")
+    if sidecar is not None:
+        where = sidecar_path(book).name
+        try:
+            table = tomllib.loads(sidecar.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise BookSettingsError(f"{where}: not valid TOML: {exc}") from None
+        for key, value in table.items():
+            if key not in BOOK_KEYS:
+                raise BookSettingsError(f"{where}: {key}: unknown key (known: {', '.join(BOOK_KEYS)})")
+            found[key] = (value, where)
+    settings = {key: _check(key, value, where, kokoro) for key, (value, where) in found.items()}
+    if settings.get("lang_code", kokoro.lang_code) != kokoro.lang_code:
+        raise BookSettingsError(
+            f"{found['lang_code'][1]}: lang_code: this daemon speaks lang_code {kokoro.lang_code!r} "
+            f"({LANGUAGES.get(kokoro.lang_code)}) and cannot switch per book yet, got {settings['lang_code']!r}; "
+            f"run a daemon with that lang_code, or drop the setting")
+    return settings
