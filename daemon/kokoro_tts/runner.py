@@ -17,7 +17,6 @@ The job's status only moves through `Job.move` (the state machine in jobs.py).
 
 from __future__ import annotations
 
-import errno
 import inspect
 import itertools
 import logging
@@ -29,10 +28,11 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from .atomic import disk_free_bytes, remove_stale_temps
+from .atomic import remove_stale_temps
 from .audio import SAMPLE_RATE, AudioError, silence, wav_info, write_chunk_wav
 from .checkpoint import PartialAudio, discard, partial_path
 from .config import Config
+from .ingest import DISK_FULL, wait_for_space
 from .engine import Segment, TtsProvider
 from .jobs import (UNFINISHED, ChunkState, Job, JobStatus, JobStore, history_speed, measure, now, requeue,
                    seconds_left, total_chars)
@@ -42,7 +42,6 @@ __all__ = ["DISK_FULL", "Interrupted", "JobRunner", "Progress", "requeue"]
 
 log = logging.getLogger(__name__)
 
-DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 # Headroom kept free on top of what a write needs, so the rest of the system keeps working.
 SPACE_MARGIN = 64 * 1024 * 1024
 # Disk needed per character of a chunk: its 16-bit WAV and its float32 .partial (~1,600 samples a character).
@@ -355,8 +354,7 @@ class JobRunner:
                 self._wait(job, f"disk full ({exc.strerror or exc})")
 
     def _wait_for_space(self, job: Job, where: Path, needed: int) -> None:
-        while disk_free_bytes(where) < needed + self.space_margin:
-            self._wait(job, f"not enough free space in {where}: need {(needed + self.space_margin) // 2**20} MiB")
+        wait_for_space(where, needed, self.space_margin, lambda reason: self._wait(job, reason))  # raises Interrupted on stop
 
     def _wait(self, job: Job, reason: str) -> None:
         recording_done = job.status == JobStatus.DONE  # publish's last save: done is not on disk yet
