@@ -1,0 +1,154 @@
+"""Per-book settings (voice folder, front matter, sidecar) and voice languages."""
+
+import dataclasses
+import json
+import logging
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+
+from kokoro_tts.booksettings import BookSettingsError, front_matter, language_warning, read_book_settings
+from kokoro_tts.config import Config, JobsConfig, KokoroConfig, PathsConfig, TtsConfig
+from kokoro_tts.service import Daemon
+
+from providers import ToneProvider
+
+BOOK = "CHAPTER I\n\n" + "A sentence of the book, spoken as a tone.\n\n" * 3
+
+
+@pytest.fixture
+def kokoro(tmp_path) -> KokoroConfig:
+    voices = tmp_path / "voices"
+    voices.mkdir()
+    for name in ("af_heart", "bf_emma", "jf_alpha"):
+        (voices / f"{name}.pt").write_bytes(b"")
+    return KokoroConfig(voices_dir=voices)
+
+
+@pytest.fixture
+def config(tmp_path, kokoro) -> Config:
+    paths = PathsConfig(inbox=tmp_path / "inbox", outbox=tmp_path / "outbox", jobs=tmp_path / "jobs")
+    for path in (paths.inbox, paths.outbox, paths.jobs):
+        path.mkdir()
+    return Config(tts=TtsConfig(kokoro=kokoro), paths=paths, jobs=JobsConfig(max_chunk_chars=300))
+
+
+def settings(inbox: Path, relative: str, text: str | None, kokoro, sidecar: str | None = None):
+    return read_book_settings(inbox / relative, inbox, text, kokoro, sidecar.encode() if sidecar else None)
+
+
+# ----------------------------------------------------------------------------- where settings come from
+
+
+def test_yaml_and_toml_front_matter_give_the_known_keys_and_leave_the_others():
+    yaml = '---\ntitle: "Emma: A Novel"\nauthor: Jane Austen  # the author\nvoice: bf_emma\ndate: 1815\n---\n# Emma\n'
+    assert front_matter(yaml) == {"title": "Emma: A Novel", "author": "Jane Austen", "voice": "bf_emma"}
+    toml = '+++\ntitle = "Emma"\nspeed = 1.1\ntags = ["x"]\n+++\nText.\n'
+    assert front_matter(toml) == {"title": "Emma", "speed": 1.1}
+    assert front_matter("---\n\nJust a rule and prose.\n") == {}
+
+
+def test_a_voice_folder_then_front_matter_then_a_sidecar_each_win_key_by_key(tmp_path, kokoro):
+    inbox = tmp_path / "inbox"
+    text = "---\nvoice: af_heart\nspeed: 0.9\ntitle: From the front matter\n---\nText."
+    assert settings(inbox, "bf_emma/b.txt", "Text.", kokoro) == {"voice": "bf_emma"}
+    assert settings(inbox, "bf_emma/b.md", text, kokoro) == {"voice": "af_heart", "speed": 0.9,
+                                                             "title": "From the front matter"}
+    assert settings(inbox, "bf_emma/b.md", text, kokoro, 'speed = 1.25\nauthor = "Me"') == {
+        "voice": "af_heart", "speed": 1.25, "title": "From the front matter", "author": "Me"}
+    assert settings(inbox, "b.txt", "---\nvoice: bf_emma\n---\n", kokoro) == {}  # front matter is markdown's
+
+
+@pytest.mark.parametrize("relative, sidecar, message", [
+    ("xx_nobody/b.txt", None, "inbox folder xx_nobody/: voice: is not one of the voices in"),
+    ("b.txt", 'voice = "../../etc/passwd"', "b.toml: voice: is not a voice name"),
+    ("b.txt", "speed = 7", "b.toml: speed: must be between 0.5 and 2.0, got 7.0"),
+    ("b.txt", 'speed = "fast"', "b.toml: speed: must be a number"),
+    ("b.txt", 'colour = "blue"', "b.toml: colour: unknown key"),
+    ("b.txt", "title = ", "b.toml: not valid TOML"),
+    ("b.txt", 'lang_code = "j"', "b.toml: lang_code: this daemon speaks lang_code 'a'"),
+])
+def test_a_bad_setting_is_an_error_naming_where_which_key_and_why(tmp_path, kokoro, relative, sidecar, message):
+    with pytest.raises(BookSettingsError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        settings(tmp_path / "inbox", relative, "Text.", kokoro, sidecar)
+
+
+def test_without_local_voices_a_voice_must_look_like_a_kokoro_voice(tmp_path):
+    hub = KokoroConfig()
+    assert settings(tmp_path, "b.txt", "x", hub, 'voice = "zm_yunxi"') == {"voice": "zm_yunxi"}
+    with pytest.raises(BookSettingsError, match="not a Kokoro voice name"):
+        settings(tmp_path, "b.txt", "x", hub, 'voice = "Heart"')
+
+
+def test_a_voice_of_another_language_is_warned_about_and_english_voices_go_together():
+    assert language_warning("bf_emma", "a") is None
+    assert language_warning("tiny_voice", "a") is None
+    warning = language_warning("jf_alpha", "a")
+    assert "Japanese voice" in warning and "US English" in warning and "'j'" in warning
+
+
+# ----------------------------------------------------------------------------- through the daemon
+
+
+def test_a_sidecar_sets_the_jobs_voice_and_speed_and_moves_with_its_book(config):
+    daemon = Daemon(config, ToneProvider(), space_wait_seconds=0.01)
+    daemon.runner.space_margin = 0
+    (config.paths.inbox / "emma.txt").write_text(BOOK)
+    (config.paths.inbox / "emma.toml").write_text('voice = "bf_emma"\nspeed = 1.2\ntitle = "Emma"\n')
+    job = daemon.ingest(config.paths.inbox / "emma.txt")
+    assert (job.settings["voice"], job.settings["speed"]) == ("bf_emma", 1.2)
+    assert job.source["book_settings"]["title"] == "Emma"
+    plain = daemon.ingest(_drop(config, "other.txt"))
+    assert plain.settings["voice"] == "af_heart" and plain.id != job.id
+    daemon._supersede_changed_jobs()  # per-book settings are not "changed settings"
+    assert daemon.store.find(job.id).status == "queued"
+    from kokoro_tts.hooks import book_ended
+
+    job = daemon.runner.run(job)
+    book_ended(config, daemon.store, job)
+    assert sorted(p.name for p in (config.paths.inbox / "done").iterdir()) == ["emma.toml", "emma.txt"]
+
+
+def test_a_book_with_an_unknown_voice_fails_with_a_clear_error_and_the_next_book_is_made(config, caplog):
+    daemon = Daemon(config, ToneProvider(), space_wait_seconds=0.01)
+    daemon.runner.space_margin = 0
+    (config.paths.inbox / "nobody").mkdir()
+    with caplog.at_level(logging.ERROR):
+        bad = daemon.ingest(_drop(config, "nobody/book.txt"))
+    assert bad.status == "failed" and "voice: is not one of the voices" in bad.error
+    assert "nobody" in caplog.text
+    assert "voice: is not one" in (config.paths.inbox / "failed" / "nobody" / "book.txt.log").read_text()
+    good = daemon.runner.run(daemon.ingest(_drop(config, "good.txt")))
+    assert good.status == "done"
+
+
+def test_a_fixed_sidecar_makes_a_new_job_for_the_same_book(config):
+    daemon = Daemon(config, ToneProvider(), space_wait_seconds=0.01)
+    (config.paths.inbox / "b.toml").write_text("speed = 9\n")
+    bad = daemon.ingest(_drop(config, "b.txt"))
+    assert bad.status == "failed"
+    _drop(config, "b.txt")
+    (config.paths.inbox / "b.toml").write_text("speed = 1.5\n")
+    fixed = daemon.ingest(config.paths.inbox / "b.txt")
+    assert fixed.id != bad.id and fixed.status == "queued" and fixed.settings["speed"] == 1.5
+
+
+def test_a_book_in_a_voice_folder_is_spoken_by_that_voice_on_the_tiny_model(tmp_path, tiny_settings, tiny_engine):
+    paths = PathsConfig(inbox=tmp_path / "inbox", outbox=tmp_path / "outbox", jobs=tmp_path / "jobs")
+    config = Config(tts=TtsConfig(kokoro=dataclasses.replace(tiny_settings, voice="af_heart")), paths=paths,
+                    jobs=JobsConfig(max_chunk_chars=300))
+    voice = tiny_settings.voice
+    (paths.inbox / voice).mkdir(parents=True)
+    (paths.inbox / voice / "short.txt").write_text("Hello there.")
+    daemon = Daemon(config, tiny_engine, space_wait_seconds=0.01)
+    job = daemon.runner.run(daemon.ingest(paths.inbox / voice / "short.txt"))
+    assert job.status == "done" and job.settings["voice"] == voice
+    assert sf.info(job.output["wav"]).frames > 0
+    assert json.loads(Path(job.output["json"]).read_text())["settings"]["voice"] == voice
+
+
+def _drop(config, relative: str) -> Path:
+    path = config.paths.inbox / relative
+    path.write_text(BOOK + relative + "\n")
+    return path

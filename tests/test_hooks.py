@@ -1,0 +1,95 @@
+"""When a book is done: the on_done command runs with the output paths, and its failure never fails the book."""
+
+import dataclasses
+import json
+import logging
+import sys
+import textwrap
+
+import pytest
+
+from kokoro_tts.config import Config, HooksConfig, JobsConfig, PathsConfig
+from kokoro_tts.hooks import book_ended, run_hook
+from kokoro_tts.service import Daemon
+
+from providers import ToneProvider
+
+BOOK = "CHAPTER I\n\n" + "A sentence of the book, spoken as a tone.\n\n" * 3
+
+
+@pytest.fixture
+def recorder(tmp_path):
+    """A hook script that writes its arguments and environment to a JSON file, then exits with $HOOK_EXIT."""
+    script = tmp_path / "hook.py"
+    script.write_text(textwrap.dedent("""
+        import json, os, sys
+        with open(sys.argv[1], "w") as f:
+            json.dump({"args": sys.argv[2:], "book": os.environ.get("KOKORO_TTS_BOOK"),
+                       "job": os.environ.get("KOKORO_TTS_JOB")}, f)
+        print("hook says no", file=sys.stderr)
+        sys.exit(int(sys.argv[2]) if sys.argv[2].isdigit() else 0)
+    """))
+    return script
+
+
+def make_config(tmp_path, on_done: str) -> Config:
+    paths = PathsConfig(inbox=tmp_path / "inbox", outbox=tmp_path / "outbox", jobs=tmp_path / "jobs")
+    for path in (paths.inbox, paths.outbox, paths.jobs):
+        path.mkdir()
+    return Config(paths=paths, jobs=JobsConfig(max_chunk_chars=300), hooks=HooksConfig(on_done=on_done))
+
+
+def publish(config: Config, name: str = "my book.txt"):
+    """Drop a book, make it, and end it as the daemon does; return (job, the hook's thread)."""
+    daemon = Daemon(config, ToneProvider(), space_wait_seconds=0.01)
+    daemon.runner.space_margin = 0
+    (config.paths.inbox / name).write_text(BOOK)
+    job = daemon.runner.run(daemon.ingest(config.paths.inbox / name))
+    thread = book_ended(config, daemon.store, job)
+    if thread is not None:
+        thread.join(60)
+    return job, thread
+
+
+def test_the_hook_runs_with_the_output_paths_as_arguments_without_a_shell(tmp_path, recorder):
+    out = tmp_path / "hook-run.json"
+    config = make_config(tmp_path, f"'{sys.executable}' '{recorder}' '{out}' 'two words' '$HOME;'")
+    job, thread = publish(config)
+    assert job.status == "done" and thread is not None
+    seen = json.loads(out.read_text())
+    assert seen["args"] == ["two words", "$HOME;", job.output["wav"], job.output["json"]]
+    assert seen["book"] == "my book.txt" and seen["job"] == job.id
+
+
+def test_a_failing_hook_is_logged_and_the_book_stays_done(tmp_path, recorder, caplog):
+    config = make_config(tmp_path, f"'{sys.executable}' '{recorder}' '{tmp_path / 'x.json'}' 3")
+    with caplog.at_level(logging.WARNING, logger="kokoro_tts.hooks"):
+        job, _ = publish(config)
+    assert job.status == "done"
+    assert "failed with exit code 3: hook says no" in caplog.text
+    assert json.loads((config.paths.jobs / job.id / "job.json").read_text())["status"] == "done"
+
+
+def test_a_hook_that_cannot_start_is_logged_and_the_book_stays_done(tmp_path, caplog):
+    config = make_config(tmp_path, str(tmp_path / "no-such-command"))
+    with caplog.at_level(logging.WARNING, logger="kokoro_tts.hooks"):
+        job, _ = publish(config)
+    assert job.status == "done" and "could not start" in caplog.text
+
+
+def test_no_hook_runs_for_a_failed_book_or_when_none_is_set(tmp_path, recorder):
+    out = tmp_path / "hook-run.json"
+    config = make_config(tmp_path, "")
+    job, thread = publish(config)
+    assert job.status == "done" and thread is None
+    config = dataclasses.replace(config, hooks=HooksConfig(on_done=f"'{sys.executable}' '{recorder}' '{out}'"))
+    daemon = Daemon(config, ToneProvider(), space_wait_seconds=0.01)
+    (config.paths.inbox / "empty.txt").write_text("   ")
+    failed = daemon.ingest(config.paths.inbox / "empty.txt")
+    assert failed.status == "failed" and book_ended(config, daemon.store, failed) is None
+    assert not out.exists()
+
+
+def test_run_hook_returns_the_exit_code(tmp_path):
+    assert run_hook([sys.executable, "-c", "raise SystemExit(5)"], "b.txt", "b-1") == 5
+    assert run_hook([str(tmp_path / "absent")], "b.txt", "b-1") is None
