@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kokoro_tts.watcher import InboxWatcher, RefusedFile, is_candidate_name, read_regular_file
+from kokoro_tts.watcher import InboxWatcher, RefusedFile, is_candidate_name, read_regular_file, shown
 
 SETTLE = 0.4
 
@@ -180,3 +180,38 @@ def test_reading_refuses_an_unreadable_file(tmp_path, monkeypatch):
         monkeypatch.setattr(os, "open", denying_open)
     with pytest.raises(RefusedFile, match="permission denied"):
         read_regular_file(path, 100)
+
+
+def test_a_book_in_a_voice_folder_is_reported_and_done_and_failed_are_never_watched(inbox, watch):
+    watcher, reported = watch
+    for folder in ("bf_emma", "done", "failed", ".hidden"):
+        (inbox / folder).mkdir()
+        (inbox / folder / f"in-{folder.strip('.')}.txt").write_text("A book.")
+    watcher.start()
+    assert drain(reported, SETTLE * 4) == ["in-bf_emma.txt"]
+    (inbox / "done" / "finished.txt").write_text("Moved here after its job ended.")
+    (inbox / "jf_alpha").mkdir()
+    (inbox / "jf_alpha" / "new.txt").write_text("A book in a folder made while watching.")
+    assert drain(reported, SETTLE * 4) == ["new.txt"]
+
+
+def test_a_sidecar_written_after_its_book_delays_it_and_a_changed_sidecar_reports_it_again(inbox, watch):
+    watcher, reported = watch
+    with_sidecar: list[bool] = []
+    watcher.on_ready = lambda path: (with_sidecar.append(path.with_suffix(".toml").exists()), reported.put(path))
+    watcher.start()
+    (inbox / "emma.txt").write_text("The book.")
+    time.sleep(SETTLE / 2)
+    (inbox / "emma.toml").write_text('voice = "bf_emma"\n')  # copied just after the book
+    assert drain(reported, SETTLE * 4) == ["emma.txt"]
+    assert with_sidecar == [True], "the book was reported before its sidecar came"
+    (inbox / "emma.toml").write_text('voice = "bf_emma"\nspeed = 1.2\n')
+    assert drain(reported, SETTLE * 4) == ["emma.txt"]
+
+
+@pytest.mark.parametrize("name, printed", [
+    ("plain name.txt", "plain name.txt"), ("two\nlines.txt", "two\\nlines.txt"), ("tab\there.txt", "tab\\there.txt"),
+    (os.fsdecode(b"caf\xe9.txt"), "caf\\udce9.txt"), ("über.txt", "über.txt"),
+])
+def test_names_are_escaped_for_one_log_line(name, printed):
+    assert shown(name) == printed
