@@ -88,24 +88,28 @@ def cmd_chunk(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     from .engine import KokoroEngine
+    from .lock import LockedError, StoreLock
     from .notify import Notifier
     from .service import Daemon
 
+    try:  # one daemon per job store, found out before the model loads
+        lock = StoreLock.acquire(config.paths.jobs)
+    except LockedError as exc:
+        print(f"kokoro-tts run: {exc}", file=sys.stderr)
+        return 1
     notifier = Notifier()
     notifier.status("Loading the Kokoro model")
     engine = KokoroEngine.load(config.tts.kokoro, warm_up=True)
-    daemon = Daemon(config, engine, notifier)
+    daemon = Daemon(config, engine, notifier, lock=lock)
     daemon.install_signal_handlers()
     return daemon.run()
 
 
 def cmd_status(config: Config, args: argparse.Namespace) -> int:
     from .jobs import JobStore
-    from .status import collect, render
+    from .status import main as show_status
 
-    report = collect(JobStore(config.paths.jobs))
-    print(json.dumps(report, indent=2) if args.json else render(report))
-    return 0
+    return show_status(JobStore(config.paths.jobs), args.json)
 
 
 def cmd_install_service(config: Config, args: argparse.Namespace) -> int:
@@ -133,6 +137,27 @@ def cmd_config_init(config_path: Path, args: argparse.Namespace) -> int:
     atomic_write(path, default_config_text().encode("utf-8"))
     print(f"wrote {path}")
     return 0
+
+
+def cmd_export(config: Config, args: argparse.Namespace) -> int:
+    from .publish import export_book
+
+    try:
+        files, warnings = export_book(args.book_json, args.format)
+    except ValueError as exc:
+        print(f"kokoro-tts export: {exc}", file=sys.stderr)
+        return 1
+    for record in files:
+        print(f"wrote {record['path']} ({record['size']} bytes, {record['duration_seconds']} s)")
+    for warning in warnings:
+        print(f"kokoro-tts export: {warning}", file=sys.stderr)
+    return 1 if len(files) < len({f for f in args.format if f != "wav"}) else 0
+
+
+def cmd_queue(config: Config, args: argparse.Namespace) -> int:
+    from .control import main as steer
+
+    return steer(config.paths.jobs, args.command, getattr(args, "book", None))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -173,6 +198,20 @@ def build_parser() -> argparse.ArgumentParser:
     init = config_sub.add_parser("init", parents=[common], help="write a commented default config")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
+    export = sub.add_parser("export", parents=[common], help="make M4B, Opus or MP3 from a published book's WAV and JSON")
+    export.add_argument("book_json", type=Path, help="the book's .json in the outbox (its .wav beside it)")
+    export.add_argument("--format", action="append", required=True, choices=("m4b", "opus", "mp3"),
+                        help="a format to make; repeat for several (docs/output.md)")
+
+    queue_help = {"cancel": "stop a book at its next utterance; it is not made unless retried",
+                  "retry": "queue a failed or cancelled book again (its finished audio is kept)",
+                  "next": "move a book to the front of the queue"}
+    for name, text in queue_help.items():  # docs/daemon.md: works with or without the daemon running
+        steer = sub.add_parser(name, parents=[common], help=text)
+        steer.add_argument("book", help="the book's file name as dropped in the inbox, or its job id (kokoro-tts status)")
+    sub.add_parser("pause", parents=[common], help="stop making books at the next utterance, until resume (kept across restarts)")
+    sub.add_parser("resume", parents=[common], help="go on making books after pause")
+
     install = sub.add_parser("install-service", parents=[common], help="install the systemd user unit")
     install.add_argument("--unit-dir", type=Path, default=None, help="default ~/.config/systemd/user")
     return parser
@@ -211,7 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     from .engine import EngineError
 
     commands = {"run": cmd_run, "status": cmd_status, "synth": cmd_synth, "chunk": cmd_chunk,
-                "install-service": cmd_install_service}
+                "install-service": cmd_install_service, "export": cmd_export,
+                **dict.fromkeys(("cancel", "retry", "next", "pause", "resume"), cmd_queue)}
     try:
         return commands[args.command](config, args)
     except EngineError as exc:

@@ -67,7 +67,7 @@ TRANSITIONS: dict[JobStatus, frozenset[JobStatus]] = {
     JobStatus.RUNNING: frozenset({JobStatus.DONE, JobStatus.WAITING, JobStatus.FAILED, JobStatus.CANCELLED,
                                   JobStatus.INTERRUPTED, JobStatus.QUEUED, JobStatus.SUPERSEDED}),
     JobStatus.WAITING: frozenset({JobStatus.RUNNING, JobStatus.FAILED, JobStatus.CANCELLED,
-                                  JobStatus.INTERRUPTED, JobStatus.QUEUED}),
+                                  JobStatus.INTERRUPTED, JobStatus.QUEUED, JobStatus.SUPERSEDED}),
     JobStatus.INTERRUPTED: frozenset({JobStatus.RUNNING, JobStatus.QUEUED, JobStatus.CANCELLED,
                                       JobStatus.SUPERSEDED, JobStatus.FAILED}),
     JobStatus.DONE: frozenset({JobStatus.QUEUED}),

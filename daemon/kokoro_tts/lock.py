@@ -44,8 +44,8 @@ class StoreLock:
         self.fd: int | None = fd
 
     @classmethod
-    def acquire(cls, jobs_dir: Path, patience: float = 2.0) -> "StoreLock":
-        """Given a jobs folder, take its lock and write our PID; raise LockedError when another holds it.
+    def acquire(cls, jobs_dir: Path, patience: float = 2.0, write_pid: bool = True) -> "StoreLock":
+        """Given a jobs folder, take its lock (and write our PID); raise LockedError when another holds it.
 
         A reader (`status`, `cancel`) holds the lock for a few milliseconds at a time, so a
         busy lock is tried again for `patience` seconds before giving up.
@@ -66,8 +66,9 @@ class StoreLock:
                     os.close(fd)
                     raise LockedError(jobs_dir, pid) from None
                 time.sleep(0.05)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        if write_pid:  # a queue command holds it for a moment and leaves the daemon's PID alone
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         return cls(jobs_dir, fd)
 
     def release(self) -> None:

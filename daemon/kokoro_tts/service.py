@@ -4,10 +4,13 @@ Threads, and what each owns:
 - the watcher's threads only report complete-looking paths (`on_ready` → the ingest queue);
 - the ingest thread reads a reported file (regular files only, never following links),
   copies it into a new job folder and wakes the worker; it never synthesizes;
-- the worker (the main thread) owns the engine: it runs the oldest unfinished job, one at a
-  time, and pings the systemd watchdog between utterances.
-Signal handlers only set the stop event; the worker stops at its next utterance, leaves
-`job.json` consistent, and the job resumes at the next start.
+- the worker (the main thread) owns the engine: it runs the first job of the queue
+  (`jobs.queue_order`), one at a time; between utterances it pings the systemd watchdog,
+  reports progress (STATUS= at most every STATUS_SECONDS, the log every LOG_SECONDS) and
+  takes queue requests (control.py).
+The daemon holds the job store's lock (lock.py) for its whole life: a second daemon on the
+same store exits at once. Signal handlers only set the stop event; the worker stops at its
+next utterance, checkpoints the chunk in progress, and the job resumes at the next start.
 """
 
 from __future__ import annotations
@@ -20,43 +23,39 @@ import time
 from pathlib import Path
 
 from .allocator import release_freed_memory
-from .atomic import disk_free_bytes, remove_stale_temps
+from .atomic import remove_stale_temps
 from .config import Config
 from .engine import TtsProvider
-from .jobs import Job, JobStore, audio_settings
+from .hooks import book_ended
+from .ingest import create_job, job_settings, take_in
+from .control import Steering
+from .jobs import Job, JobStatus, JobStore
+from .lock import StoreLock
 from .notify import Notifier, watchdog_interval
-from .runner import DISK_FULL, JobRunner, Progress, requeue
-from .watcher import InboxWatcher, RefusedFile, read_regular_file
+from .runner import JobRunner, Progress
+from .status import duration
+from .watcher import InboxWatcher, shown
 
 log = logging.getLogger(__name__)
 
-MAX_BOOK_BYTES = 256 * 1024 * 1024
+STATUS_SECONDS = 2.0
+"""Least time between two STATUS= lines while a book is made."""
+LOG_SECONDS = 30.0
+"""Least time between two progress lines in the log."""
 
 
 def describe_progress(progress: Progress, queued: int) -> str:
-    """`Synthesizing alice.txt: chunk 7/31 (22%), ETA 41 min; 2 queued`."""
-    current = min(progress.done + 1, progress.total)
-    percent = 100 * progress.done // max(1, progress.total)
-    text = f"Synthesizing {progress.job.name}: chunk {current}/{progress.total} ({percent}%)"
-    if progress.eta_seconds is not None:
-        text += f", ETA {format_duration(progress.eta_seconds)}"
-    return text + f"; {queued} queued"
-
-
-def format_duration(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    if minutes < 1:
-        return f"{max(1, round(seconds))} s"
-    if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60:02d} min"
+    """`Synthesizing alice.txt: 22% (4,400 of 20,000 chars, chunk 2/5), ETA 41 min; 2 queued`."""
+    text = (f"Synthesizing {shown(progress.job.name)}: {progress.percent:.0f}% ({progress.chars_done:,} of "
+            f"{progress.chars_total:,} chars, chunk {progress.chunk}/{progress.total}), ETA ")
+    return text + f"{duration(progress.eta_seconds)}; {queued} queued"
 
 
 class Daemon:
     """The long-running service. Build it with a loaded provider, then call `run()`."""
 
     def __init__(self, config: Config, provider: TtsProvider, notifier: Notifier | None = None,
-                 space_wait_seconds: float = 30.0):
+                 space_wait_seconds: float = 30.0, lock: StoreLock | None = None):
         self.config = config
         self.provider = provider
         self.notifier = notifier or Notifier()
@@ -65,8 +64,12 @@ class Daemon:
         self.wake = threading.Event()
         self.paths: queue.Queue[Path | None] = queue.Queue()
         self.space_wait_seconds = space_wait_seconds
+        self.steering = Steering(self.store)
         self.runner = JobRunner(self.store, config, provider, self.stop, self._on_progress, self._alive,
-                                space_wait_seconds=space_wait_seconds)
+                                space_wait_seconds=space_wait_seconds, control=self.steering)
+        self.lock = lock
+        """The job store's lock; taken by `run()` when not given (cli takes it before loading the model)."""
+        self.last_status = self.last_log = float("-inf")
         self.ping_every = watchdog_interval()
         self.last_ping = 0.0
         self.done_count = 0
@@ -81,11 +84,23 @@ class Daemon:
             signal.signal(signum, lambda number, frame: self.stop.set())
 
     def run(self) -> int:
-        """Serve until stopped; return the exit code (0 on a clean stop)."""
+        """Serve until stopped; return the exit code (0 on a clean stop).
+
+        Raise LockedError (before touching anything) when another daemon serves the job store.
+        """
+        paths = self.config.paths
+        self.lock = self.lock or StoreLock.acquire(paths.jobs)
+        try:
+            return self._serve()
+        finally:
+            self.lock.release()
+
+    def _serve(self) -> int:
         paths = self.config.paths
         for directory in (paths.inbox, paths.outbox, paths.jobs):
             directory.mkdir(parents=True, exist_ok=True)
         remove_stale_temps(paths.outbox)
+        self.steering.take_requests()  # left while no daemon ran
         self._supersede_changed_jobs()
         self.done_count = sum(job.status == "done" for job in self.store.all())
         self.watcher = watcher = InboxWatcher(paths.inbox, self.paths.put, self.config.watch.settle_seconds,
@@ -109,12 +124,15 @@ class Daemon:
     def _work(self) -> None:
         busy = False
         while not self.stop.is_set():
-            job = self._next_job()
+            self.steering.take_requests()
+            paused = self.steering.paused()
+            job = None if paused else self._next_job()
             if job is None:
                 if busy:  # the queue just ran dry: give the model's working memory back
                     release_freed_memory()
                     busy = False
-                self.notifier.status(f"Idle; {self.done_count} books done" + self._queued_suffix())
+                state = "Paused (kokoro-tts resume)" if paused else "Idle"
+                self.notifier.status(f"{state}; {self.done_count} books done" + self._queued_suffix())
                 self._alive(force=True)
                 self.wake.wait(timeout=self._idle_timeout())
                 self.wake.clear()
@@ -128,13 +146,15 @@ class Daemon:
                 continue
             if job.status == "done":
                 self.done_count += 1
+            book_ended(self.config, self.store, job)  # inbox/done/ or inbox/failed/, then the on_done hook
 
     def _next_job(self) -> Job | None:
         unfinished = [job for job in self.store.unfinished() if job.id not in self.broken]
         return unfinished[0] if unfinished else None
 
     def _idle_timeout(self) -> float:
-        return min(5.0, self.ping_every) if self.ping_every else 5.0
+        """Seconds the idle worker sleeps: short enough that queue commands take effect within seconds."""
+        return min(2.0, self.ping_every) if self.ping_every else 2.0
 
     # ------------------------------------------------------------------ ingest
 
@@ -151,52 +171,22 @@ class Daemon:
                     self.watcher.forget(path)
 
     def ingest(self, path: Path) -> Job | None:
-        """Given a complete-looking inbox file, make (or find) its job; return it."""
-        try:
-            data, _ = read_regular_file(path, MAX_BOOK_BYTES)
-        except RefusedFile as exc:
-            log.warning("refused %s: %s", path.name, exc.reason)
-            return None
-        except FileNotFoundError:
-            log.info("%s went away before it was read", path.name)
-            return None
-        name = path.name
-        while True:  # a full disk waits here, before the job exists
-            if disk_free_bytes(self.config.paths.jobs) < 2 * len(data) + self.runner.space_margin:
-                log.warning("not enough free space in %s to take in %s; waiting", self.config.paths.jobs, name)
-            else:
-                try:
-                    job, created = self.store.create(name, str(path), data, self.config)
-                    break
-                except OSError as exc:
-                    if exc.errno not in DISK_FULL:
-                        raise
-                    log.warning("disk full while taking in %s; waiting", name)
-            if self.stop.wait(self.space_wait_seconds):
-                return None
-        if created:
-            log.info("queued %s as job %s (%d chunks)%s", name, job.id, len(job.chunks),
-                     f"; failed: {job.error}" if job.status == "failed" else "")
-        elif job.status == "failed" and job.chunks:
-            log.info("%s failed before (%s); trying again", name, job.error)
-            requeue(self.store, job)
-        elif job.status == "done" and not Path((job.output or {}).get("wav", "")).exists():
-            log.info("%s was done but its output is gone; making it again", name)
-            requeue(self.store, job)
-        else:
-            log.info("%s is already %s (job %s)", name, job.status, job.id)
-        self.wake.set()
+        """Given a complete-looking inbox file, make (or find) its job and wake the worker; return it (ingest.py)."""
+        job = take_in(path, self.store, self.config, self.stop, self.space_wait_seconds, self.runner.space_margin)
+        if job is not None:
+            book_ended(self.config, self.store, job, run_hook=False)  # ended already (bad input, done before)
+            self.wake.set()
         return job
 
     def _supersede_changed_jobs(self) -> None:
         """Unfinished jobs made with other settings restart from their own source copy."""
-        current = audio_settings(self.config)
         for job in self.store.unfinished():
-            if job.settings == current:
+            book = job.source.get("book_settings")
+            if job.settings == job_settings(self.config, book):
                 continue
             data = (self.store.folder(job) / job.source["copy"]).read_bytes()
-            new_job, _ = self.store.create(job.name, job.source["inbox_path"], data, self.config)
-            job.status, job.error = "failed", f"settings changed; superseded by job {new_job.id}"
+            new_job, _ = create_job(self.store, job.name, job.source["inbox_path"], data, self.config, book)
+            job.move(JobStatus.SUPERSEDED, f"settings changed; superseded by job {new_job.id}")
             self.store.save(job)
             log.info("job %s was made with other settings; %s continues as job %s", job.id, job.name, new_job.id)
 
@@ -207,9 +197,18 @@ class Daemon:
         return f"; {waiting} queued" if waiting else ""
 
     def _on_progress(self, progress: Progress) -> None:
-        queued = len(self.store.unfinished()) - 1 + self.paths.qsize()
-        self.notifier.status(describe_progress(progress, max(0, queued)))
+        """Send STATUS= at most every STATUS_SECONDS and a log line every LOG_SECONDS."""
         self._alive()
+        moment = time.monotonic()
+        if moment - self.last_status < STATUS_SECONDS:
+            return
+        self.last_status = moment
+        queued = len(self.store.unfinished()) - 1 + self.paths.qsize()
+        text = describe_progress(progress, max(0, queued))
+        self.notifier.status(text)
+        if moment - self.last_log >= LOG_SECONDS:
+            self.last_log = moment
+            log.info("%s", text)
 
     def _alive(self, force: bool = False) -> None:
         """Ping the systemd watchdog, at most twice per interval."""
