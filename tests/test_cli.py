@@ -97,3 +97,70 @@ def test_a_bad_config_names_the_key(tmp_path):
     result = kokoro_tts("status", "--config", str(path))
     assert result.returncode == 78  # EX_CONFIG: the unit does not restart on it
     assert "config.toml: tts.kokoro.speed: must be between 0.5 and 2.0, got 7" in result.stderr
+
+
+# ----------------------------------------------------------------------------- one line, never a traceback
+
+
+def one_line(stderr: str) -> bool:
+    return "Traceback" not in stderr and stderr.strip().count("\n") == 0 and stderr.strip() != ""
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("empty.txt", b"", "empty.txt: the file is empty"),
+    ("binary.txt", b"\x7fELF\x02\x01\x01\x00\x00\x00" + bytes(range(256)) * 8, "binary file"),
+    ("front.md", b"---\ntitle: only this\n---\n", "no readable text"),
+])
+def test_chunk_of_a_book_that_cannot_be_read_says_why_in_one_line(tmp_path, name, data, message):
+    (tmp_path / name).write_bytes(data)
+    result = kokoro_tts("chunk", str(tmp_path / name), cwd=tmp_path, XDG_CONFIG_HOME=str(tmp_path))
+    assert result.returncode == 1
+    assert one_line(result.stderr) and message in result.stderr, result.stderr
+
+
+def many_jobs(tmp_path, count: int) -> Path:
+    """A config whose job store holds count failed jobs, one with a newline in its name."""
+    from kokoro_tts.jobs import Job, JobStore
+
+    store = JobStore(tmp_path / "jobs")
+    for number in range(count):
+        name = "two\nlines.txt" if number == 0 else f"book number {number} with a long name.txt"
+        source = {"name": name, "inbox_path": "", "size": 1, "sha256": "0" * 64, "encoding": "utf-8",
+                  "warnings": [], "copy": "source.txt"}
+        store.folder(f"job-{number:04d}").mkdir(parents=True)
+        store.save(Job(f"job-{number:04d}", "failed", source, {}, [], [], error="bad input: " + "why " * 20))
+    config = tmp_path / "config.toml"
+    config.write_text(f'[paths]\njobs = "{tmp_path / "jobs"}"\ninbox = "{tmp_path / "in"}"\noutbox = "{tmp_path / "out"}"\n')
+    return config
+
+
+def closed_early(*args: str, **environ: str) -> tuple[int, str]:
+    """Run kokoro-tts with args, read one line of its output, close the pipe; return (exit code, stderr)."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", **environ)
+    process = subprocess.Popen([sys.executable, "-m", "kokoro_tts.cli", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    process.stdout.readline()
+    process.stdout.close()  # as `| head -1` does
+    stderr = process.stderr.read().decode()
+    return process.wait(timeout=120), stderr
+
+
+def test_status_into_a_pipe_closed_early_ends_without_a_traceback(tmp_path):
+    config = many_jobs(tmp_path, 600)  # far more than a pipe holds: the writes meet the closed end
+    code, stderr = closed_early("status", "--json", "--config", str(config))
+    assert code == 0 and "Traceback" not in stderr and stderr.count("\n") <= 1, stderr
+
+
+def test_any_command_into_a_pipe_closed_early_ends_with_one_line(tmp_path):
+    book = tmp_path / "book.txt"
+    book.write_text("".join(f"CHAPTER {n}\n\nA short chapter of a long book.\n\n" for n in range(1, 3000)))
+    code, stderr = closed_early("chunk", str(book), "--json", "--max-chunk-chars", "100", XDG_CONFIG_HOME=str(tmp_path))
+    assert code == 141
+    assert one_line(stderr) and "broken pipe" in stderr, stderr
+
+
+def test_status_prints_a_name_with_a_newline_escaped_on_one_line(tmp_path):
+    result = kokoro_tts("status", "--config", str(many_jobs(tmp_path, 2)))
+    assert result.returncode == 0, result.stderr
+    assert "two\\nlines.txt" in result.stdout
+    assert not any(line.startswith("lines.txt") for line in result.stdout.splitlines())

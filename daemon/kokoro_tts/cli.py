@@ -18,7 +18,9 @@ from pathlib import Path
 from . import __version__
 from .allocator import prepare_process
 from .config import DEFAULT_CONFIG_PATH, Config, ConfigError, KokoroConfig, default_config_text, load_config, xdg_expand
+from .cliout import one_line_error
 from .logs import setup_logging
+from .watcher import shown
 
 log = logging.getLogger("kokoro_tts")
 
@@ -38,13 +40,15 @@ def _kokoro_overrides(config: Config, args: argparse.Namespace) -> Config:
 
 def _read_book(path: Path, command: str):
     """Given a text file from the command line, return its Book, or None after saying why not."""
-    from .text import read_book
+    from .text import TextError, read_book
 
     try:
         return read_book(path.read_bytes(), path.name)
     except OSError as exc:
-        print(f"kokoro-tts {command}: cannot read {path}: {exc.strerror or exc}", file=sys.stderr)
-        return None
+        print(f"kokoro-tts {command}: cannot read {shown(str(path))}: {exc.strerror or exc}", file=sys.stderr)
+    except TextError as exc:  # empty, binary, nothing readable
+        print(f"kokoro-tts {command}: {shown(str(path))}: {exc}", file=sys.stderr)
+    return None
 
 
 def cmd_synth(config: Config, args: argparse.Namespace) -> int:
@@ -76,7 +80,7 @@ def cmd_chunk(config: Config, args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return 0
-    print(f"{args.book.name}: encoding {book.encoding}" + "".join(f"\n  warning: {w}" for w in book.warnings))
+    print(f"{shown(args.book.name)}: encoding {book.encoding}" + "".join(f"\n  warning: {w}" for w in book.warnings))
     for chapter in plan.chapters:
         sizes = [c.text.__len__() for c in plan.chunks if c.chapter == chapter.index]
         print(f"  [{chapter.index:3d}] {chapter.title[:60]!s:60}  {len(sizes):3d} chunks  {sum(sizes):8d} chars  {sizes}")
@@ -253,10 +257,14 @@ def main(argv: list[str] | None = None) -> int:
                 "install-service": cmd_install_service, "export": cmd_export,
                 **dict.fromkeys(("cancel", "retry", "next", "pause", "resume"), cmd_queue)}
     try:
-        return commands[args.command](config, args)
+        code = commands[args.command](config, args)
+        sys.stdout.flush()  # a closed pipe shows here, not as a traceback at exit
+        return code
     except EngineError as exc:
         log.error("%s", exc)
         return 1
+    except BaseException as exc:  # a closed pipe, Ctrl-C or a bug: one line, the traceback only with -v
+        return one_line_error(args.command, exc, getattr(args, "verbose", False))
 
 
 if __name__ == "__main__":
