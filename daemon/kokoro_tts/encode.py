@@ -5,11 +5,13 @@ encoder, so memory stays flat whatever the book's length. PyAV (FFmpeg's librari
 wheel) encodes and muxes, and writes the chapters and text tags in each container's own form:
 - M4B: the `ipod` muxer, AAC; chapters as a Nero `chpl` atom and a QuickTime chapter track,
   iTunes tags, `stik` = 2 (audiobook), the track's language in its `mdhd`;
-- Opus: Ogg Opus; chapters as `CHAPTERxxx` / `CHAPTERxxxNAME` Vorbis comments (from 000, as FFmpeg writes
-  them);
+- Opus: Ogg Opus, Vorbis comments;
 - MP3: LAME; chapters as ID3v2 `CHAP` frames under a `CTOC`.
-mutagen then adds what FFmpeg does not write from a plain audio stream: the cover (`covr`,
-`METADATA_BLOCK_PICTURE`, `APIC`) and, for MP3, the comment as a proper `COMM` frame.
+mutagen then adds what FFmpeg does not write from a plain audio stream, or writes wrong: the
+cover (`covr`, `METADATA_BLOCK_PICTURE`, `APIC`), MP3's comment as a proper `COMM` frame, and
+Opus's chapters as `CHAPTER001=HH:MM:SS.mmm` / `CHAPTER001NAME` comments (Xiph's chapter
+extension). FFmpeg 8's Ogg muxer rounds the seconds of a chapter mark instead of truncating
+them, so 10.975 s became `00:00:11.975`: a second late for every mark with 500 ms or more.
 
 Every file is written through `atomic_write`. Both libraries are optional (`pip install
 ".[encoders]"`): without them `EncoderMissing` says what to install, and the caller goes on
@@ -55,6 +57,8 @@ CODECS = {
 ISO639_2 = {"en": "eng", "es": "spa", "fr": "fra", "hi": "hin", "it": "ita", "pt": "por", "ja": "jpn", "zh": "zho",
             "de": "deu", "nl": "nld", "ru": "rus", "ko": "kor"}
 """Two-letter language codes to the three-letter ones MP4 and ID3 want."""
+MAX_OGG_CHAPTERS = 999
+"""CHAPTER001 ... CHAPTER999: the chapter extension's three digits."""
 
 
 class EncodeError(RuntimeError):
@@ -145,7 +149,11 @@ def _chapters(chapters: list[Chapter]) -> list[dict[str, Any]]:
 def _encode(av: Any, wav: Path, target: str, fmt: str, tags: Tags, chapters: list[Chapter]) -> None:
     """Stream the WAV into target (a path) as fmt, with chapters and text tags."""
     codec = CODECS[fmt]
-    with sf.SoundFile(str(wav)) as source:
+    try:
+        source = sf.SoundFile(str(wav))
+    except (RuntimeError, OSError) as exc:  # sf.LibsndfileError is a RuntimeError
+        raise EncodeError(f"{fmt}: cannot read the book's WAV {wav.name} ({exc})") from exc
+    with source:
         rate = source.samplerate
         with av.open(target, "w", format=codec.muxer, options=dict(codec.options)) as out:
             stream = out.add_stream(codec.encoder, rate=rate, layout="mono")
@@ -153,7 +161,7 @@ def _encode(av: Any, wav: Path, target: str, fmt: str, tags: Tags, chapters: lis
             if fmt == "m4b" and tags.language3:
                 stream.metadata["language"] = tags.language3
             out.metadata.update(_container_tags(fmt, tags))
-            if chapters:
+            if chapters and fmt != "opus":  # Opus's are written by mutagen: see the module docstring
                 out.set_chapters(_chapters(chapters))
             position = 0
             for block in source.blocks(BLOCK_FRAMES, dtype="float32", always_2d=True):
@@ -174,8 +182,14 @@ def _image_mime(data: bytes) -> str | None:
     return None
 
 
-def _add_cover_and_comment(target: str, fmt: str, tags: Tags, warnings: list[str]) -> None:
-    """Add the cover (and MP3's COMM) to the file at target with mutagen."""
+def _clock(seconds: float) -> str:
+    """Seconds as the chapter extension's HH:MM:SS.mmm."""
+    ms = round(seconds * 1000)
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+
+def _add_with_mutagen(target: str, fmt: str, tags: Tags, chapters: list[Chapter], warnings: list[str]) -> None:
+    """Add the cover (and MP3's COMM, Opus's chapters) to the file at target with mutagen."""
     mutagen = _mutagen()
     cover = tags.cover.read_bytes() if tags.cover else None
     mime = _image_mime(cover) if cover else None
@@ -195,12 +209,18 @@ def _add_cover_and_comment(target: str, fmt: str, tags: Tags, warnings: list[str
             from mutagen.flac import Picture
             from mutagen.oggopus import OggOpus
 
+            audio = OggOpus(target)
+            if len(chapters) > MAX_OGG_CHAPTERS:
+                warnings.append(f"opus: {len(chapters)} chapters; the chapter extension holds {MAX_OGG_CHAPTERS}, "
+                                "the rest are not marked")
+            for number, chapter in enumerate(chapters[:MAX_OGG_CHAPTERS], start=1):
+                audio[f"CHAPTER{number:03d}"] = [_clock(chapter.start)]
+                audio[f"CHAPTER{number:03d}NAME"] = [chapter.title]
             if cover:
-                audio = OggOpus(target)
                 picture = Picture()
                 picture.type, picture.mime, picture.desc, picture.data = 3, mime, "Cover", cover
                 audio["metadata_block_picture"] = [base64.b64encode(picture.write()).decode("ascii")]
-                audio.save()
+            audio.save()
         elif fmt == "mp3":
             from mutagen.id3 import APIC, COMM, ID3
 
@@ -235,7 +255,7 @@ def encode_book(wav: Path, out_path: Path, fmt: str, tags: Tags, chapters: list[
             if isinstance(exc, OSError) and exc.errno is not None:
                 raise
             raise EncodeError(f"{fmt}: the encoder failed: {exc}") from exc
-        _add_cover_and_comment(target, fmt, tags, warnings)
+        _add_with_mutagen(target, fmt, tags, chapters, warnings)
 
     atomic_write(out_path, write)
     return warnings

@@ -287,3 +287,33 @@ def book_json(job: Job, provider: Any, result: ConcatResult, concat_seconds: flo
         "created_at": job.created_at,
         "finished_at": now(),
     }
+
+
+def export_book(json_path: Path, formats: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+    """Given a published book's JSON (its WAV beside it), make each format again from the WAV, without
+    synthesizing; update the JSON's file list; return (new file records, warnings).
+
+    Raise ValueError when the JSON or the WAV is missing or unreadable.
+    """
+    try:
+        meta = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{json_path}: not a readable book JSON ({exc}); give the .json kokoro-tts wrote "
+                         "beside the book's WAV") from None
+    records = {f.get("format"): f for f in meta.get("files") or [] if isinstance(f, dict)}
+    wav_path = json_path.with_suffix(".wav")
+    if not wav_path.is_file():
+        raise ValueError(f"{wav_path}: the book's WAV is missing; export makes the other formats from it")
+    if "wav" in records:
+        loudness = {key: records["wav"].get(key) for key in ("loudness_lufs", "true_peak_dbtp", "gain_db")}
+    else:  # a book published before loudness was measured
+        loudness = file_loudness(measure_wav(wav_path), Gain(0.0, None, None, None, False))
+    tags = tags_from_json(meta.get("tags") or {"title": wav_path.stem})
+    wanted = [fmt for fmt in dict.fromkeys(formats) if fmt != "wav"]
+    files, warnings = encode_formats(None, None, wav_path, wanted, tags, meta.get("chapters") or [], loudness)
+    for record in files:
+        records[record["format"]] = record
+    meta["files"] = list(records.values())
+    meta["warnings"] = list(meta.get("warnings") or []) + warnings
+    atomic_write_json(json_path, meta)
+    return files, warnings
