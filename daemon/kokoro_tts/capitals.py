@@ -24,7 +24,7 @@ from functools import lru_cache
 
 from .chunker import SMALL_WORDS
 
-CAPS_WORD = re.compile(r"(?<![\w'\u2019])([A-Z]+(?:['\u2019][A-Z]+)*)(?![\w'\u2019])")
+CAPS_WORD = re.compile(r"(?<!\w)([A-Z]+(?:['\u2019][A-Z]+)*)(?!\w)")
 VOWELS = set("AEIOUY")
 ACRONYMS = frozenset(
     "USA UK EU UN UAE USSR NYC DC FBI CIA KGB NSA BBC CBS ABC NBC CNN ITV IBM IOU ID IQ CEO CFO DIY DNA RNA "
@@ -63,7 +63,7 @@ def is_known_word(lower: str) -> bool:
     return False
 
 
-def is_acronym(word: str, following: str, shouted: bool) -> bool:
+def is_acronym(word: str, shouted: bool) -> bool:
     """Whether an all-capitals word stays as it is (spelled or read by misaki as an acronym)."""
     letters = word.replace("'", "").replace("\u2019", "")
     if word in ACRONYMS or (letters.endswith("S") and letters[:-1] in ACRONYMS and len(letters) > 2):
@@ -76,27 +76,29 @@ def is_acronym(word: str, following: str, shouted: bool) -> bool:
 def capitals(text: str, heading: bool) -> str:
     """Given a piece of a paragraph (heading: the paragraph is a heading), return it with its
     all-capitals words that are not acronyms in title or lower case."""
-    matches = [m for m in CAPS_WORD.finditer(text) if len(m.group(1).replace("'", "")) > 1]
+    matches = list(CAPS_WORD.finditer(text))
     if not matches:
         return text
     out = []
     position = 0
     for number, match in enumerate(matches):
         word = match.group(1)
-        following = text[match.end():]
         shouted = heading or _in_run(text, matches, number)
-        if is_acronym(word, following, shouted):
-            continue
         first = not text[:match.start()].strip(" \t\"'([\u2014-") or text[:match.start()].rstrip()[-1:] in ".!?:"
+        if len(word) == 1:  # I stays I; A in a shouted run is the article ("TOOK A WATCH")
+            if word != "A" or first or not shouted:
+                continue
+        elif is_acronym(word, shouted):
+            continue
         out.append(text[position:match.start()] + _cased(word, heading, first))
         position = match.end()
     return "".join(out) + text[position:]
 
 
 def _in_run(text: str, matches: list[re.Match[str]], number: int) -> bool:
-    """Whether the capitals word matches[number] has another one next to it (a shouted phrase)."""
+    """Whether the capitals word matches[number] has another one (of two letters or more) next to it."""
     for other in (number - 1, number + 1):
-        if 0 <= other < len(matches):
+        if 0 <= other < len(matches) and len(matches[other].group(1)) > 1:
             first, second = sorted((matches[number], matches[other]), key=lambda m: m.start())
             between = text[first.end():second.start()]
             if not any(ch.isalnum() for ch in between) and len(between) <= 3:

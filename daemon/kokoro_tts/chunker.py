@@ -55,7 +55,7 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 1
+CHUNKER_VERSION = 2  # 2: chunk text is normalized for speech (normalize.py) before G2P
 MIN_CHAPTER_BODY = 200
 """A section with fewer characters than this is small: a contents entry, or a part title."""
 TOC_RUN = 3

@@ -17,7 +17,10 @@ from pathlib import Path
 
 from . import __version__
 from .allocator import prepare_process
-from .config import DEFAULT_CONFIG_PATH, Config, ConfigError, KokoroConfig, default_config_text, load_config, xdg_expand
+from .booksettings import warn_about_language
+from .config import (DEFAULT_CONFIG_PATH, Config, ConfigError, KokoroConfig, default_config_text, load_config,
+                     resolve_lang_code, xdg_expand)
+from .lexicon import with_default_lexicon
 from .cliout import one_line_error
 from .logs import setup_logging
 from .watcher import shown
@@ -34,7 +37,7 @@ def _kokoro_overrides(config: Config, args: argparse.Namespace) -> Config:
     changes = {key: getattr(args, flag) for flag, key in names.items() if getattr(args, flag, None) is not None}
     if not changes:
         return config
-    kokoro = dataclasses.replace(config.tts.kokoro, **changes)
+    kokoro = resolve_lang_code(dataclasses.replace(config.tts.kokoro, **changes))  # --lang-code auto
     return dataclasses.replace(config, tts=dataclasses.replace(config.tts, kokoro=kokoro))
 
 
@@ -58,6 +61,7 @@ def cmd_synth(config: Config, args: argparse.Namespace) -> int:
     book = _read_book(args.text_file, "synth")
     if book is None:
         return 1
+    warn_about_language(config.tts.kokoro)
     engine = KokoroEngine.load(config.tts.kokoro)
     started = time.perf_counter()
     segments = engine.synthesize_chunk(book.text)
@@ -74,6 +78,8 @@ def cmd_chunk(config: Config, args: argparse.Namespace) -> int:
     book = _read_book(args.book, "chunk")
     if book is None:
         return 1
+    if args.text or args.phonemes or args.chapter is not None:
+        return _preview(config, args, book)
     plan = plan_chunks(book.text, args.max_chunk_chars or config.jobs.max_chunk_chars, book.headings)
     report = plan.to_json()
     report["source"] = {"name": args.book.name, "encoding": book.encoding, "warnings": list(book.warnings)}
@@ -90,6 +96,18 @@ def cmd_chunk(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def _preview(config: Config, args: argparse.Namespace, book) -> int:
+    """`chunk --text` / `--phonemes`: print what will be read (preview.py); a bad lexicon exits 1."""
+    from .lexicon import LexiconError
+    from .preview import preview
+
+    try:
+        return preview(config, args.book, book, sys.stdout, args.phonemes, args.chapter, args.max_chunk_chars)
+    except LexiconError as exc:
+        print(f"kokoro-tts chunk: {exc}", file=sys.stderr)
+        return 1
+
+
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
     from .engine import KokoroEngine
     from .lock import LockedError, StoreLock
@@ -101,6 +119,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     except LockedError as exc:
         print(f"kokoro-tts run: {exc}", file=sys.stderr)
         return 1
+    warn_about_language(config.tts.kokoro)  # e.g. a Japanese voice reading English
     notifier = Notifier()
     notifier.status("Loading the Kokoro model")
     engine = KokoroEngine.load(config.tts.kokoro, warm_up=True)
@@ -196,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     chunk.add_argument("book", type=Path, help="a .txt, .md or .epub book")
     chunk.add_argument("--json", action="store_true", help="machine-readable output")
     chunk.add_argument("--max-chunk-chars", type=int, default=None, help="chunk size, at least 100 (default: jobs.max_chunk_chars)")
+    chunk.add_argument("--text", action="store_true", help="print the text that goes to G2P, chunk by chunk (docs/narration.md)")
+    chunk.add_argument("--phonemes", action="store_true", help="print each utterance with misaki's phonemes")
+    chunk.add_argument("--chapter", type=int, default=None, help="with --text or --phonemes: only chapter N, as listed")
 
     config = sub.add_parser("config", help="config file helpers")
     config_sub = config.add_subparsers(dest="config_command", required=True)
@@ -250,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return EX_CONFIG
-    config = _kokoro_overrides(config, args)
+    config = with_default_lexicon(_kokoro_overrides(config, args), args.config)  # lexicon.toml next to the config
     from .engine import EngineError
 
     commands = {"run": cmd_run, "status": cmd_status, "synth": cmd_synth, "chunk": cmd_chunk,

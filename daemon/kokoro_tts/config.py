@@ -78,6 +78,7 @@ class TtsConfig:
     """Which text-to-speech provider to use."""
 
     provider: str = _opt("The TTS provider; only kokoro for now.", "kokoro", _one_of("kokoro"))
+    lexicon: Path | None = _opt("Your pronunciation lexicon, Word = \"respelling\" or \"/IPA/\" (docs/narration.md); unset: lexicon.toml next to this config file, when there is one.", None, kind=Path)
     kokoro: KokoroConfig = field(default_factory=KokoroConfig)
 
 

@@ -26,7 +26,9 @@ from typing import Any
 from .atomic import atomic_write, atomic_write_json
 from .chunker import CHUNKER_VERSION, plan_chunks
 from .config import Config
+from .lexicon import keep_sidecar, lexicon_settings
 from .nonspeech import NONSPEECH_VERSION, strip_nonspeech
+from .normalize import NORMALIZE_VERSION, speakable_job
 from .text import read_book
 
 log = logging.getLogger(__name__)
@@ -260,6 +262,8 @@ def audio_settings(config: Config) -> dict[str, Any]:
         "chapter_pause": config.jobs.chapter_pause,
         "chunker_version": CHUNKER_VERSION,
         "nonspeech_version": NONSPEECH_VERSION,
+        "normalizer_version": NORMALIZE_VERSION,
+        **lexicon_settings(config),  # the user lexicon's entries (lexicon.py): a changed lexicon makes a new job
     }
 
 
@@ -344,6 +348,7 @@ class JobStore:
         folder = self.folder(job)
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write(folder / job.source["copy"], data)
+        keep_sidecar(job.source, folder)  # the book's <stem>.lexicon.toml, kept with it (lexicon.py)
         self.save(job)
 
     def create(self, name: str, inbox_path: str, data: bytes, config: Config) -> tuple[Job, bool]:
@@ -362,4 +367,6 @@ class JobStore:
         if hashes != [chunk.sha256 for chunk in job.chunks]:
             raise ValueError("the chunker gives different chunks than when the job was made")
         texts = [strip_nonspeech(text)[0] for text in texts]  # recorded per chunk at ingest (not_speech)
-        return texts
+        speakable = speakable_job(texts, job.settings, job.source, folder, book)  # lexicon, then normalize.py
+        job.source["lexicon_used"] = speakable.lexicon_used
+        return speakable.texts

@@ -26,7 +26,7 @@ from num2words import num2words
 
 from .chunker import ROMAN
 
-NUMERAL = re.compile(r"(?<![\w'\u2019-])([IVXLCDM]+|[ivxlcdm]+)(?![\w'\u2019]|-\w)")
+NUMERAL = re.compile(r"(?<![\w-])([IVXLCDM]+|[ivxlcdm]+)(?!\w|['\u2019]\w|-\w)")
 VALID = re.compile(rf"^{ROMAN}$")
 PREVIOUS_WORD = re.compile(r"([A-Za-z\u00c0-\u024f][\w'\u2019]*)\.?\s+$")
 WORD_BEFORE = re.compile(r"([A-Za-z][\w'\u2019]*)\s+[A-Za-z][\w'\u2019]*\.?\s+$")

@@ -1,0 +1,85 @@
+"""`kokoro-tts chunk --text` and `--phonemes`: what will be read, before hours of synthesis.
+
+`preview(config, path, out)` prints, chunk by chunk and with chapter titles marked, exactly
+the text that goes to G2P: the book read and cleaned (text.py), cut (chunker.py), with what is
+not speech taken out (nonspeech.py), the lexicons applied and the text normalized
+(normalize.py), the same steps and the same code as the daemon's (`normalize.speakable_job`
+in `JobStore.chunk_texts`). With phonemes, each utterance is followed by misaki's phonemes and
+by the words that would not be spoken, so a name can be checked before the daemon makes the
+book. The book's own lexicon, `<stem>.lexicon.toml`, is taken from next to the book.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TextIO
+
+from .chunker import plan_chunks
+from .lexicon import lexicon_settings, sidecar_path
+from .nonspeech import strip_nonspeech
+from .normalize import NORMALIZE_VERSION, speakable_texts
+from .text import SourceText
+
+log = logging.getLogger(__name__)
+
+
+def preview(config, path: Path, book: SourceText, out: TextIO, phonemes: bool = False,
+            chapter: int | None = None, max_chunk_chars: int | None = None) -> int:
+    """Given the Config, a book's path and its read text, print what will be read to out; return an exit code.
+
+    phonemes: print misaki's phonemes under each utterance too; chapter: only that chapter
+    (its number as `kokoro-tts chunk` lists it). Raise lexicon.LexiconError for a bad lexicon.
+    """
+    k = config.tts.kokoro
+    settings = {"lang_code": k.lang_code, "normalizer_version": NORMALIZE_VERSION, **lexicon_settings(config)}
+    plan = plan_chunks(book.text, max_chunk_chars or config.jobs.max_chunk_chars, book.headings)
+    if chapter is not None and chapter not in {c.index for c in plan.chapters}:
+        print(f"kokoro-tts chunk: there is no chapter {chapter}; the book has chapters "
+              f"0 to {len(plan.chapters) - 1} (see `kokoro-tts chunk {path.name}`)", file=out)
+        return 2
+    sidecar_file = sidecar_path(path)
+    sidecar = (sidecar_file.name, sidecar_file.read_bytes()) if sidecar_file.is_file() else None
+    texts = [strip_nonspeech(chunk.text)[0] for chunk in plan.chunks]
+    speakable = speakable_texts(texts, settings, book.headings, sidecar, tuple(getattr(book, "lexicons", ()) or ()))
+    titles = {c.index: c.title for c in plan.chapters}
+    g2p = _g2p(config) if phonemes else None
+    for entry, say in speakable.lexicon_used.items():
+        print(f"lexicon: {entry} = {say}", file=out)
+    for paragraph in speakable.skipped:
+        print(f"not read (an image file name): {paragraph}", file=out)
+    shown = None
+    for chunk, text in zip(plan.chunks, speakable.texts):
+        if chapter is not None and chunk.chapter != chapter:
+            continue
+        if chunk.chapter != shown:
+            print(f"\n=== chapter {chunk.chapter}: {titles[chunk.chapter]}", file=out)
+            shown = chunk.chapter
+        print(f"--- chunk {chunk.index + 1} ({len(text)} chars)", file=out)
+        if g2p is None:
+            print(text, file=out)
+        else:
+            _print_phonemes(g2p, text, k.split_pattern, out)
+    return 0
+
+
+def _g2p(config):
+    """A model-less kokoro pipeline for the configured language, wrapped in the engine's G2P."""
+    from kokoro import KPipeline
+
+    from .g2p import G2P
+
+    k = config.tts.kokoro
+    return G2P(KPipeline(lang_code=k.lang_code, repo_id=k.repo_id, model=False))
+
+
+def _print_phonemes(g2p, text: str, split_pattern: str, out: TextIO) -> None:
+    from .g2p import split_utterances
+
+    for utterance in split_utterances(text, split_pattern):
+        print(f"  {utterance.text}", file=out)
+        calls = g2p(utterance)
+        print(f"    /{' '.join(call.phonemes for call in calls)}/", file=out)
+        dropped = [word for call in calls for word in call.coverage.dropped]
+        if dropped:
+            print(f"    not spoken: {', '.join(dropped)}", file=out)
