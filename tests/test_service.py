@@ -1,0 +1,134 @@
+"""The daemon's service loop: progress lines inside a chunk, superseded jobs, publishing failures end cleanly."""
+
+import dataclasses
+import errno
+import logging
+import os
+import threading
+import time
+
+import pytest
+
+from kokoro_tts import atomic, service
+from kokoro_tts.config import Config, JobsConfig, PathsConfig, WatchConfig
+from kokoro_tts.jobs import JobStore
+from kokoro_tts.notify import Notifier
+from kokoro_tts.runner import Progress
+from kokoro_tts.service import Daemon, describe_progress
+
+from providers import ToneProvider
+
+ONE_CHUNK = "\n\n".join(f"Paragraph {n} of a book that is one chunk long." for n in range(40)).encode()
+
+
+class RecordingNotifier(Notifier):
+    def __init__(self):
+        super().__init__(socket_path="")
+        self.sent: list[str] = []
+
+    def send(self, *fields: str) -> bool:
+        self.sent.extend(fields)
+        return True
+
+
+class SlowTone(ToneProvider):
+    def synthesize_chunk(self, text, voice=None, speed=None):
+        for segment in super().synthesize_chunk(text, voice, speed):
+            time.sleep(0.02)
+            yield segment
+
+
+@pytest.fixture
+def config(tmp_path) -> Config:
+    paths = PathsConfig(inbox=tmp_path / "inbox", outbox=tmp_path / "outbox", jobs=tmp_path / "jobs")
+    for path in (paths.inbox, paths.outbox, paths.jobs):
+        path.mkdir()
+    return Config(paths=paths, jobs=JobsConfig(max_chunk_chars=20000), watch=WatchConfig(settle_seconds=0.2))
+
+
+def make_daemon(config, provider=None, notifier=None) -> Daemon:
+    daemon = Daemon(config, provider or ToneProvider(), notifier, space_wait_seconds=0.01)
+    daemon.runner.space_margin = 0
+    daemon.runner.retry_wait_seconds = 0.01
+    return daemon
+
+
+def test_describe_progress_says_percent_characters_chunk_and_estimating_until_the_speed_is_known():
+    store_job = type("J", (), {"name": "a\nb.txt", "chunks": [object()] * 5})()
+    text = describe_progress(Progress(store_job, 4400, 20000, 2, None), 3)
+    assert text == "Synthesizing a\\nb.txt: 22% (4,400 of 20,000 chars, chunk 2/5), ETA estimating; 3 queued"
+    assert describe_progress(Progress(store_job, 4400, 20000, 2, 2460), 0).endswith("ETA 41 min; 0 queued")
+
+
+def test_status_lines_and_the_log_move_inside_one_chunk(config, monkeypatch, caplog):
+    monkeypatch.setattr(service, "STATUS_SECONDS", 0.0)
+    monkeypatch.setattr(service, "LOG_SECONDS", 0.0)
+    notifier = RecordingNotifier()
+    daemon = make_daemon(config, SlowTone(), notifier)
+    job, _ = daemon.store.create("book.txt", "x", ONE_CHUNK, config)
+    assert len(job.chunks) == 1
+    with caplog.at_level(logging.INFO, logger="kokoro_tts.service"):
+        assert daemon.runner.run(job).status == "done"
+    percents = [int(s.split(": ")[1].split("%")[0]) for s in notifier.sent if s.startswith("STATUS=Synthesizing")]
+    inside = sorted(set(p for p in percents if 0 < p < 100))
+    assert len(inside) >= 10 and percents == sorted(percents)
+    assert sum("Synthesizing book.txt:" in record.getMessage() for record in caplog.records) >= 10
+
+
+def test_a_job_made_with_other_settings_is_superseded_not_failed(config):
+    old_config = dataclasses.replace(config, jobs=dataclasses.replace(config.jobs, paragraph_pause=0.3))
+    store = JobStore(config.paths.jobs)
+    old, _ = store.create("book.txt", "x", ONE_CHUNK, old_config)
+    daemon = make_daemon(config)
+    daemon._supersede_changed_jobs()
+    jobs = {job.id: job for job in store.all()}
+    assert jobs[old.id].status == "superseded" and "superseded by job" in jobs[old.id].error
+    (new,) = [job for job in jobs.values() if job.id != old.id]
+    assert new.status == "queued" and new.settings["paragraph_pause"] == config.jobs.paragraph_pause
+
+
+def test_a_publish_that_keeps_failing_fails_the_job_and_dropping_the_book_again_publishes_it(config, monkeypatch):
+    def outbox_refuses(path):
+        if path.parent == config.paths.outbox:
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+
+    provider = ToneProvider()
+    daemon = make_daemon(config, provider)
+    path = config.paths.inbox / "book.txt"
+    path.write_bytes(ONE_CHUNK)
+    monkeypatch.setattr(atomic, "fault_hook", outbox_refuses)
+    job = daemon.runner.run(daemon.ingest(path))
+    assert job.status == "failed" and "could not publish" in job.error and "Permission denied" in job.error
+    assert daemon.store.load(daemon.store.folder(job)).status == "failed"  # never left `running`
+
+    monkeypatch.setattr(atomic, "fault_hook", None)
+    calls = sum(provider.calls.values())
+    path.write_bytes(ONE_CHUNK)  # dropped again
+    job = daemon.ingest(path)
+    assert job.status == "queued"
+    job = daemon.runner.run(job)
+    assert job.status == "done" and (config.paths.outbox / "book.wav").exists()
+    assert sum(provider.calls.values()) == calls
+
+
+def test_the_daemon_serves_the_next_book_after_one_fails_to_publish(config, monkeypatch):
+    def first_outbox_refuses(path):
+        if path.parent == config.paths.outbox and path.name.startswith("first"):
+            raise OSError(errno.EIO, os.strerror(errno.EIO), str(path))
+
+    monkeypatch.setattr(atomic, "fault_hook", first_outbox_refuses)
+    daemon = make_daemon(config)
+    for name in ("first.txt", "second.txt"):
+        daemon.store.create(name, name, ONE_CHUNK.replace(b"book", name.encode()), config)
+    thread = threading.Thread(target=daemon.run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and {str(j.status) for j in daemon.store.all()} != {"failed", "done"}:
+            time.sleep(0.1)
+    finally:
+        daemon.stop.set()
+        daemon.wake.set()
+        thread.join(timeout=60)
+    statuses = {job.name: str(job.status) for job in daemon.store.all()}
+    assert statuses == {"first.txt": "failed", "second.txt": "done"}
