@@ -84,6 +84,7 @@ def test_without_local_voices_a_voice_must_look_like_a_kokoro_voice(tmp_path):
 def test_a_voice_of_another_language_is_warned_about_and_english_voices_go_together():
     assert language_warning("bf_emma", "a") is None
     assert language_warning("tiny_voice", "a") is None
+    assert language_warning("/voices/jf_alpha.pt", "a") is None  # a path names no language
     warning = language_warning("jf_alpha", "a")
     assert "Japanese voice" in warning and "US English" in warning and "'j'" in warning
 
@@ -152,3 +153,28 @@ def _drop(config, relative: str) -> Path:
     path = config.paths.inbox / relative
     path.write_text(BOOK + relative + "\n")
     return path
+
+
+# ----------------------------------------------------------------------------- the daemon's own language
+
+
+def test_lang_code_auto_takes_the_language_from_the_voice():
+    from kokoro_tts.config import ConfigError, parse_config
+
+    assert parse_config({"tts": {"kokoro": {"voice": "bf_emma", "lang_code": "auto"}}}).tts.kokoro.lang_code == "b"
+    assert parse_config({"tts": {"kokoro": {"lang_code": "auto"}}}).tts.kokoro.lang_code == "a"  # af_heart
+    with pytest.raises(ConfigError, match="tts.kokoro.lang_code: .* voice '/v/mine.pt' has none"):
+        parse_config({"tts": {"kokoro": {"voice": "/v/mine.pt", "lang_code": "auto"}}})
+
+
+def test_a_foreign_voice_is_warned_about_when_synth_starts(tmp_path, tiny_model_dir):
+    from test_cli import kokoro_tts
+    from tiny_model import tiny_config_toml
+
+    config = tmp_path / "config.toml"
+    config.write_text(tiny_config_toml(tiny_model_dir, inbox=tmp_path / "in", outbox=tmp_path / "out", jobs=tmp_path / "jobs"))
+    (tmp_path / "t.txt").write_text("Hello.")
+    result = kokoro_tts("synth", "--config", str(config), "--text-file", str(tmp_path / "t.txt"),
+                        "--out-wav", str(tmp_path / "o.wav"), "--voice", "jf_nope", "--lang-code", "a")
+    assert "voice jf_nope is a Japanese voice but lang_code is 'a'" in result.stderr
+    assert result.returncode == 1 and "jf_nope" in result.stderr.splitlines()[-1]  # then: no such voice

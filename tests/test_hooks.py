@@ -93,3 +93,10 @@ def test_no_hook_runs_for_a_failed_book_or_when_none_is_set(tmp_path, recorder):
 def test_run_hook_returns_the_exit_code(tmp_path):
     assert run_hook([sys.executable, "-c", "raise SystemExit(5)"], "b.txt", "b-1") == 5
     assert run_hook([str(tmp_path / "absent")], "b.txt", "b-1") is None
+
+
+def test_an_on_done_that_is_not_a_command_line_is_a_config_error():
+    from kokoro_tts.config import ConfigError, parse_config
+
+    with pytest.raises(ConfigError, match="hooks.on_done: is not a command line"):
+        parse_config({"hooks": {"on_done": "notify-send 'unclosed"}})

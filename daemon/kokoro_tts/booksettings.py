@@ -21,6 +21,7 @@ language from the voice.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
 import sys
 from pathlib import Path
@@ -32,6 +33,8 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # Python 3.10: the same parser, from PyPI
     import tomli as tomllib
+
+log = logging.getLogger(__name__)
 
 BOOK_KEYS = ("voice", "speed", "lang_code", "title", "author")
 AUDIO_KEYS = ("voice", "speed", "lang_code")
@@ -69,6 +72,14 @@ def language_warning(voice: str, lang_code: str) -> str | None:
     return (f"voice {voice} is a {LANGUAGES[spoken]} voice but lang_code is {lang_code!r} "
             f"({LANGUAGES.get(lang_code, lang_code)}): the text is pronounced as {LANGUAGES.get(lang_code, lang_code)} "
             f"in a foreign accent; set lang_code = {spoken!r} or \"auto\"")
+
+
+def warn_about_language(kokoro: KokoroConfig) -> str | None:
+    """Given the daemon's Kokoro settings, log (and return) a warning when its voice and lang_code disagree."""
+    warning = language_warning(kokoro.voice, kokoro.lang_code)
+    if warning:
+        log.warning("%s", warning)
+    return warning
 
 
 def sidecar_path(book: Path) -> Path:
