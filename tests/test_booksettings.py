@@ -97,6 +97,7 @@ def test_a_sidecar_sets_the_jobs_voice_and_speed_and_moves_with_its_book(config)
     daemon.runner.space_margin = 0
     (config.paths.inbox / "emma.txt").write_text(BOOK)
     (config.paths.inbox / "emma.toml").write_text('voice = "bf_emma"\nspeed = 1.2\ntitle = "Emma"\n')
+    (config.paths.inbox / "emma.lexicon.toml").write_text('Emma = "EM-uh"\n')
     job = daemon.ingest(config.paths.inbox / "emma.txt")
     assert (job.settings["voice"], job.settings["speed"]) == ("bf_emma", 1.2)
     assert job.source["book_settings"]["title"] == "Emma"
@@ -108,7 +109,7 @@ def test_a_sidecar_sets_the_jobs_voice_and_speed_and_moves_with_its_book(config)
 
     job = daemon.runner.run(job)
     book_ended(config, daemon.store, job)
-    assert sorted(p.name for p in (config.paths.inbox / "done").iterdir()) == ["emma.toml", "emma.txt"]
+    assert sorted(p.name for p in (config.paths.inbox / "done").iterdir()) == ["emma.lexicon.toml", "emma.toml", "emma.txt"]
 
 
 def test_a_book_with_an_unknown_voice_fails_with_a_clear_error_and_the_next_book_is_made(config, caplog):

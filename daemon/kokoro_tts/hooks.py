@@ -1,7 +1,8 @@
 """When a book's job ends: its inbox file moves out of the way, and the on_done command runs.
 
 `book_ended(config, store, job)` is called once a job is `done` (published) or `failed`:
-- `[inbox] after = "move"`: the inbox file (with its sidecar `<stem>.toml`) moves to
+- `[inbox] after = "move"`: the inbox file (with its sidecars `<stem>.toml` and
+  `<stem>.lexicon.toml`) moves to
   `inbox/done/` or `inbox/failed/`, keeping its voice folder (`inbox/done/bf_emma/`), under a
   free name (`book (2).txt`). A failed book gets `<name>.log` beside it: when, which job,
   and why. It moves only if the inbox still holds the very bytes the job was made from (a
@@ -35,6 +36,7 @@ from .atomic import NAME_MAX, atomic_write, shorten_to_bytes
 from .booksettings import sidecar_path
 from .config import Config
 from .jobs import Job, JobStore
+from .lexicon import sidecar_path as lexicon_sidecar
 from .watcher import OUTCOME_FOLDERS, shown
 
 log = logging.getLogger(__name__)
@@ -82,7 +84,7 @@ def settle_inbox_file(config: Config, job: Job) -> dict[str, str]:
         log.warning("could not move %s out of the inbox (%s); it stays there and is not taken again",
                     shown(path.name), reason)
         return {"action": "left", "reason": reason}
-    _move_sidecar(path, target)
+    _move_sidecars(path, target)
     if job.status == "failed":
         _write_log(target, job)
     log.info("moved %s to %s", shown(path.name), shown(str(target.relative_to(inbox))))
@@ -117,14 +119,16 @@ def _free_name(folder: Path, name: str) -> Path:
     raise OSError(errno.EEXIST, f"no free name for {name} in {folder}")
 
 
-def _move_sidecar(book: Path, target: Path) -> None:
-    sidecar = sidecar_path(book)
-    if not os.path.lexists(sidecar):
-        return
-    try:
-        os.rename(sidecar, sidecar_path(target))
-    except OSError as exc:
-        log.warning("could not move %s beside its book (%s); it stays in the inbox", shown(sidecar.name), exc.strerror)
+def _move_sidecars(book: Path, target: Path) -> None:
+    """Move the book's settings (`<stem>.toml`) and lexicon (`<stem>.lexicon.toml`) beside it."""
+    for sidecar_of in (sidecar_path, lexicon_sidecar):
+        sidecar = sidecar_of(book)
+        if not os.path.lexists(sidecar):
+            continue
+        try:
+            os.rename(sidecar, sidecar_of(target))
+        except OSError as exc:
+            log.warning("could not move %s beside its book (%s); it stays in the inbox", shown(sidecar.name), exc.strerror)
 
 
 def _write_log(target: Path, job: Job) -> None:
