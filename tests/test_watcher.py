@@ -207,6 +207,8 @@ def test_a_sidecar_written_after_its_book_delays_it_and_a_changed_sidecar_report
     assert with_sidecar == [True], "the book was reported before its sidecar came"
     (inbox / "emma.toml").write_text('voice = "bf_emma"\nspeed = 1.2\n')
     assert drain(reported, SETTLE * 4) == ["emma.txt"]
+    (inbox / "emma.lexicon.toml").write_text('Emma = "EM-uh"\n')
+    assert drain(reported, SETTLE * 4) == ["emma.txt"]
 
 
 @pytest.mark.parametrize("name, printed", [

@@ -2,9 +2,9 @@
 
 A watchdog observer (inotify) only records paths that were created, written, closed or
 moved in. A checker thread reports a path to `on_ready` once its size and mtime, and those
-of its sidecar `<stem>.toml` if there is one, have not changed for `settle_seconds`, so a
-slow copy is never read half-way and a sidecar copied just after its book is taken in with
-it. A full rescan at start (files already there make no events) and every `rescan_seconds`
+of its sidecars `<stem>.toml` and `<stem>.lexicon.toml` if it has them, have not changed for
+`settle_seconds`, so a slow copy is never read half-way and a sidecar copied just after its
+book is taken in with it. A full rescan at start (files already there make no events) and every `rescan_seconds`
 (inotify can overflow, and watchdog drops that silently) catches anything missed.
 
 Books are looked for in the inbox and one level below it (`inbox/bf_emma/book.txt`: a
@@ -32,7 +32,8 @@ from watchdog.observers import Observer
 log = logging.getLogger(__name__)
 
 BOOK_SUFFIXES = (".txt", ".md")
-SIDECAR_SUFFIX = ".toml"
+SIDECAR_SUFFIXES = (".lexicon.toml", ".toml")
+"""A book's settings (`<stem>.toml`, booksettings.py) and lexicon (`<stem>.lexicon.toml`, lexicon.py)."""
 OUTCOME_FOLDERS = ("done", "failed")
 """Subfolders of the inbox that hold finished books; never watched."""
 
@@ -108,12 +109,15 @@ def read_regular_file(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result
 
 
 def _sidecar_signature(book: str) -> tuple[int, ...]:
-    """Given a book's path, return its sidecar's (size, mtime), or () when it has none."""
-    try:
-        info = os.lstat(Path(book).with_suffix(SIDECAR_SUFFIX))
-    except OSError:
-        return ()
-    return (info.st_size, info.st_mtime_ns)
+    """Given a book's path, return its sidecars' (size, mtime) pairs, flat; () when it has none."""
+    signature: tuple[int, ...] = ()
+    for suffix in SIDECAR_SUFFIXES:
+        try:
+            info = os.lstat(Path(book).with_name(Path(book).stem + suffix))
+        except OSError:
+            continue
+        signature += (len(suffix), info.st_size, info.st_mtime_ns)
+    return signature
 
 
 class _Recorder(FileSystemEventHandler):
@@ -200,8 +204,9 @@ class InboxWatcher:
                                      or folder.name in OUTCOME_FOLDERS):
             return
         name = Path(path).name
-        if name.lower().endswith(SIDECAR_SUFFIX) and not name.startswith("."):
-            books = [str(Path(path).with_suffix(suffix)) for suffix in BOOK_SUFFIXES]
+        if name.lower().endswith(SIDECAR_SUFFIXES) and not name.startswith("."):
+            stem = name[:-len(next(s for s in SIDECAR_SUFFIXES if name.lower().endswith(s)))]
+            books = [str(folder / (stem + suffix)) for suffix in BOOK_SUFFIXES]
             books = [book for book in books if os.path.lexists(book)]  # a changed sidecar: its book settles again
         elif is_candidate_name(name):
             books = [path]
