@@ -91,3 +91,11 @@ def test_a_measurement_survives_job_json_and_a_damaged_one_is_refused():
     assert again.true_peak == pytest.approx(m.true_peak, abs=0.01)
     with pytest.raises(ValueError, match="not a loudness record"):
         Measurement.from_json({"blocks": "nonsense"})
+
+
+def test_a_chunks_record_stays_small_in_the_indented_job_json():
+    import json
+
+    m = measure(speechlike(120.0, level=0.2) + speechlike(120.0, seed=1, level=0.01))
+    assert len(m.histogram) > 50
+    assert len(json.dumps(m.to_json(), indent=2)) < 8 * len(m.histogram) + 200

@@ -73,17 +73,26 @@ class Measurement:
     frames: int
 
     def to_json(self) -> dict[str, Any]:
+        """A compact record for job.json: "blocks" is "<first bin>:<count>,<count>,..." over consecutive bins
+        (one string, so that job.json's indentation does not give every bin a line of its own)."""
         peak = None if self.true_peak == SILENT else round(self.true_peak, 2)
-        return {"blocks": sorted([b, n] for b, n in self.histogram.items()), "true_peak": peak, "frames": self.frames}
+        blocks = ""
+        if self.histogram:
+            low, high = min(self.histogram), max(self.histogram)
+            blocks = f"{low}:" + ",".join(str(self.histogram.get(b, 0)) for b in range(low, high + 1))
+        return {"blocks": blocks, "true_peak": peak, "frames": self.frames}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Measurement":
         """Given what to_json wrote, return the Measurement; raise ValueError when it is malformed."""
         try:
-            histogram = {int(b): int(n) for b, n in data["blocks"]}
+            histogram = {}
+            if data["blocks"]:
+                low, counts = data["blocks"].split(":")
+                histogram = {int(low) + i: int(n) for i, n in enumerate(counts.split(",")) if int(n)}
             peak = SILENT if data["true_peak"] is None else float(data["true_peak"])
             return cls(histogram, peak, int(data["frames"]))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"not a loudness record ({exc}): {str(data)[:80]}") from exc
 
 
