@@ -187,3 +187,55 @@ def test_a_damaged_wav_is_an_audio_error(tmp_path):
         wav_info(path)
     with pytest.raises(AudioError, match="missing.wav: not a readable WAV"):
         wav_info(tmp_path / "missing.wav")
+
+
+def test_the_join_uses_a_pieces_frame_range_and_puts_lead_silence_first(tmp_path):
+    first = chunk(tmp_path / "a.wav", silence(0.5), tone(1.0), silence(0.5))
+    last = chunk(tmp_path / "b.wav", tone(0.5, freq=330.0), silence(1.0))
+    pieces = [Piece(first, 0.6, start=RATE // 2), Piece(last, 0.25, end=RATE // 2)]
+    result = audio.concat_wavs(pieces, tmp_path / "book.wav", lead=0.3)
+    assert result.frames == round((0.3 + 1.5 + 0.6 + 0.5 + 0.25) * RATE)
+    assert result.starts == pytest.approx((0.3, 0.3 + 1.5 + 0.6))
+    assert result.ends == pytest.approx((0.3 + 1.5, 0.3 + 1.5 + 0.6 + 0.5))
+    samples, _ = sf.read(tmp_path / "book.wav", dtype="float32")
+    assert not samples[:round(0.3 * RATE)].any()
+    assert np.abs(samples[round(0.35 * RATE):round(0.4 * RATE)]).max() > 0.4  # the tone, right after the lead
+    with pytest.raises(AudioError, match="not inside"):
+        audio.concat_wavs([Piece(first, 0.0, start=10, end=5)], tmp_path / "bad.wav")
+
+
+def test_the_join_scales_every_sample_by_the_books_gain_and_measures_what_it_writes(tmp_path):
+    from kokoro_tts.loudness import Meter, integrated
+
+    paths = [chunk(tmp_path / f"{n}.wav", tone(1.0, level=0.2, freq=200.0 + 100 * n)) for n in range(2)]
+    pieces = [Piece(paths[0], 0.5), Piece(paths[1], 0.0)]
+    plain = audio.concat_wavs(pieces, tmp_path / "plain.wav", meter=Meter(RATE))
+    louder = audio.concat_wavs(pieces, tmp_path / "louder.wav", gain=2.0, meter=Meter(RATE))
+    a, _ = sf.read(tmp_path / "plain.wav", dtype="int16")
+    b, _ = sf.read(tmp_path / "louder.wav", dtype="int16")
+    middle = slice(RATE // 4, RATE // 2)
+    assert np.array_equal(b[middle], 2 * a[middle].astype(np.int32))
+    assert integrated(louder.measurement) - integrated(plain.measurement) == pytest.approx(6.02, abs=0.05)
+    assert louder.measurement.true_peak - plain.measurement.true_peak == pytest.approx(6.02, abs=0.05)
+
+
+def test_sound_bounds_finds_the_first_and_last_sound_past_the_models_edge_silence(tmp_path):
+    hiss = (np.random.default_rng(0).normal(size=RATE) * 1e-4).astype(np.float32)
+    path = chunk(tmp_path / "c.wav", hiss, tone(1.0), hiss[:RATE // 2])
+    first, end = audio.sound_bounds(path, 10 ** (-50 / 20))
+    assert first == pytest.approx(RATE, abs=RATE // 100)
+    assert end == pytest.approx(2 * RATE, abs=RATE // 100)
+    assert audio.sound_bounds(chunk(tmp_path / "quiet.wav", hiss), 10 ** (-50 / 20)) == (0, 0)
+
+
+def test_measure_wav_streams_a_chunk_through_the_meter(tmp_path):
+    import pyloudnorm
+
+    path = chunk(tmp_path / "c.wav", tone(3.0, level=0.1), silence(1.0), tone(2.0, level=0.3, freq=440.0))
+    from kokoro_tts.loudness import integrated
+
+    samples, _ = sf.read(path, dtype="float64")
+    assert integrated(audio.measure_wav(path)) == pytest.approx(pyloudnorm.Meter(RATE).integrated_loudness(samples),
+                                                               abs=0.2)
+    with pytest.raises(AudioError, match="not a readable WAV"):
+        audio.measure_wav(tmp_path / "missing.wav")
