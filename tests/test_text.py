@@ -215,6 +215,7 @@ Text with a [reference link][r].
 ***
 
 [^1]: The footnote text.
+
 [r]: https://example.com "Title"
 """
 
@@ -227,8 +228,7 @@ def test_markdown_is_read_as_a_listener_should_hear_it():
         "Escaped *stars* and snake_case.",
         "Chapter One",
         "Name, Age\nAnn, 30",
-        "first item\nsecond item continued\na done task",
-        "an indented line under a list item",
+        "first item\nsecond item continued\na done task\nan indented line under a list item",
         "1. one\n2. two",
         "A quotation over two lines.",
         "Hard break here\nnext line.\nAnd a tag break.",

@@ -40,44 +40,27 @@ Plain text (any name but `.md`):
   paragraph on one line without blank lines between them. List bullets are dropped (the
   item stays on its own line); ordered-list numbers are kept ("1. Preheat the oven").
 
-Markdown (`.md`), a line-based subset of CommonMark and GitHub tables:
-- Paragraphs follow markdown, not the plain-text unwrapping: soft line breaks join with a
-  space, as any renderer shows them; a hard break (two trailing spaces, a backslash, `<br>`)
-  keeps its line break, so verse needs hard breaks. List items (nested ones too) are one per
-  line, bullets and task boxes dropped, ordered numbers kept.
-- Front matter (`---` YAML or `+++` TOML at the very top, whose first line is `key: value`
-  or `key = value`) is removed; a file that is only front matter has nothing to read.
-- Headings (ATX `#`..`######` and setext `===`/`---` underlines) become paragraphs of their
-  own. Headings at the chapter level are also listed in `SourceText.headings`, which the
-  caller passes to `chunker.plan_chunks`: the chapter level is the shallowest heading level
-  used at least twice, and every heading at or above it counts (`# Book` with `## Chapter`s
-  gives the chapters and the book's title); when no level repeats, every heading counts.
-  No marker is put in the text, so nothing like "#" is ever spoken.
-- Emphasis markers (`*`, `**`, `_`, `__`, `~~`) and inline-code backticks go, their text
-  stays; backslash escapes are honoured; HTML entities are decoded.
-- Links `[text](url)` and `[text][ref]` read as their text; autolinks `<https://...>` as the
-  address; images `![alt](src)` are not read at all (alt text describes a picture, and is
-  often a file name); reference definitions `[ref]: url` are dropped.
-- Raw HTML tags are removed and their inner text kept (`<br>` is a line break); HTML
-  comments, `<script>` and `<style>` elements are removed with their content.
-- Footnote markers `[^1]` are removed; footnote definitions `[^1]: text` are read as a
-  paragraph where they stand (usually the end), without the marker.
-- Code blocks (fenced and indented) are skipped, with one warning counting them: code read
-  aloud is noise. An unclosed fence is not treated as code (that would silently drop the
-  rest of the book): its line is dropped, the rest is read, and a warning says so.
-- Tables: each row is read as its cells joined by ", ", one row per line; the header row is
-  kept, the separator row dropped.
-- Blockquote markers `>` are removed; horizontal rules are dropped.
+Markdown (`.md`, `.markdown`): markdown.py, a CommonMark parser (markdown-it-py).
+
+EPUB (`.epub`): epub.py (container, OPF, spine, nav or NCX) and xhtml.py (the documents'
+text). Its paragraphs are cleaned like the other formats' (normalized, quotes straight).
+
+Metadata (`SourceText.metadata`): "title" (str or None), "authors" (list of str),
+"language" (str or None), and for EPUB "cover" ({"media_type", "data"} or None). They come
+from the EPUB's OPF, markdown front matter, or a Project Gutenberg header's `Title:` and
+`Author:` lines (read before the header is cut off). `source_metadata` makes the
+JSON-safe record `job.json` keeps, with a warning when the book's language is not the
+configured `lang_code`'s.
 """
 
 from __future__ import annotations
 
 import codecs
-import html
 import logging
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +90,13 @@ UTF32_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"))
 UTF16_BOMS = ((codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
 
+EMPTY_METADATA: dict[str, Any] = {"title": None, "authors": [], "language": None}
+LANGUAGES = {"a": "en", "b": "en", "e": "es", "f": "fr", "h": "hi", "i": "it", "p": "pt", "j": "ja", "z": "zh"}
+"""kokoro's lang_code -> the ISO 639-1 language a book's metadata should name."""
+MARKDOWN_SUFFIXES = (".md", ".markdown")
+GUTENBERG_FIELD = re.compile(r"^(Title|Author|Language):[ \t]*(\S.*?)[ \t]*$", re.M)
+
+
 class TextError(ValueError):
     """Input that cannot become speech (binary, empty, whitespace-only); the message says
     what is wrong and what to do."""
@@ -123,8 +113,14 @@ class SourceText:
     warnings: tuple[str, ...] = ()
     """Things the listener may miss: a guessed encoding, skipped code blocks."""
     headings: tuple[str, ...] = ()
-    """Markdown chapter-level headings, as they appear as paragraphs of `text`; empty for
-    plain text (the chunker finds its headings by pattern). Pass to `plan_chunks`."""
+    """Chapter headings in order, each a paragraph of `text`: markdown's chapter-level
+    headings, an EPUB's table of contents; empty for plain text (the chunker finds its
+    headings itself). Pass to `plan_chunks`."""
+    metadata: dict[str, Any] = field(default_factory=lambda: dict(EMPTY_METADATA))
+    """"title" (str or None), "authors" (list of str), "language" (str or None); for EPUB
+    also "cover": {"media_type": str, "data": bytes} or None."""
+    lexicons: tuple[tuple[str, str], ...] = ()
+    """(file name, XML text) of each PLS lexicon in an EPUB's manifest (lexicon.py reads them)."""
 
 
 # ----------------------------------------------------------------------------- decoding
@@ -272,238 +268,89 @@ def clean_plain(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if is_spoken(p))
 
 
-# ----------------------------------------------------------------------------- markdown
-
-FRONT_MATTER = re.compile(r"\A(?:---\n(.*?\n)?(?:---|\.\.\.)|\+\+\+\n(.*?\n)?\+\+\+)[ \t]*(?:\n|\Z)", re.S)
-FRONT_MATTER_KEY = re.compile(r"^\s*(?:#.*|[\w.\"'-]+\s*[:=].*|\[[\w. \"'-]+\])$")
-HTML_DROPPED = re.compile(r"<!--.*?-->|<(script|style)\b[^>]*>.*?</\1\s*>", re.S | re.I)
-FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-SETEXT = re.compile(r"^ {0,3}(=+|-{2,})[ \t]*$")
-RULE = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-TABLE_SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
-REFERENCE = re.compile(r"^ {0,3}\[(?!\^)[^\]]+\]:\s*\S")
-FOOTNOTE = re.compile(r"^ {0,3}\[\^[^\]]+\]:\s*")
-QUOTE = re.compile(r"^ {0,3}(?:>[ \t]?)+")
-TASK_BOX = re.compile(r"^\[[ xX]\]\s+")
-ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")
-CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
-PROTECTED = 0xE000  # escaped and code characters ride in the Private Use Area until the end
-INLINE_RULES = [
-    (re.compile(r"[ \t]*!\[[^\]]*\](?:\((?:[^()\n]|\([^()\n]*\))*\)|\[[^\]]*\])"), ""),  # images
-    (re.compile(r"\[\^[^\]\s]+\]"), ""),                                       # footnote markers
-    (re.compile(r"\[([^\]]+)\]\((?:[^()\n]|\([^()\n]*\))*\)"), r"\1"),          # [text](url)
-    (re.compile(r"\[([^\]]+)\]\[[^\]]*\]"), r"\1"),                              # [text][ref]
-    (re.compile(r"<((?:https?|ftp|mailto):[^>\s]+|[^>\s@]+@[^>\s@]+)>"), r"\1"),  # autolinks
-    (re.compile(r"<br\s*/?>", re.I), "\n"),
-    (re.compile(r"</?[A-Za-z][A-Za-z0-9-]*(?:\s[^<>]*)?/?>"), ""),               # tags, text kept
-    (re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1", re.S), r"\2"),
-    (re.compile(r"~~(?=\S)(.+?)(?<=\S)~~", re.S), r"\1"),
-    (re.compile(r"(?<![\w*])\*(?=[^\s*])(.+?)(?<=[^\s*])\*(?![\w*])", re.S), r"\1"),
-    (re.compile(r"(?<![\w])_(?=[^\s_])(.+?)(?<=[^\s_])_(?!\w)", re.S), r"\1"),
-]
-
-
-@dataclass
-class Markdown:
-    """The state of one pass over a markdown document's lines."""
-
-    blocks: list[tuple[int, list[str]]]
-    """(heading level or 0, raw lines) in order; level -1 for lines already final (tables)."""
-    code_blocks: int = 0
-    unclosed_fences: int = 0
-
-
-def strip_front_matter(text: str) -> str:
-    """Remove YAML (---) or TOML (+++) front matter at the very top, if it looks like one."""
-    match = FRONT_MATTER.match(text)
-    if not match:
-        return text
-    body = match.group(1) or match.group(2) or ""
-    first = next((line for line in body.split("\n") if line.strip()), "")
-    if first and not FRONT_MATTER_KEY.match(first):
-        return text  # a horizontal rule and prose, not front matter
-    return text[match.end():]
-
-
-def protect(text: str) -> str:
-    """Hide characters from the emphasis rules by moving ASCII punctuation into the Private Use Area."""
-    return "".join(chr(PROTECTED + ord(ch)) if ord(ch) < 128 and not ch.isalnum() and not ch.isspace() else ch
-                   for ch in text)
-
-
-def unprotect(text: str) -> str:
-    return "".join(chr(ord(ch) - PROTECTED) if PROTECTED <= ord(ch) < PROTECTED + 128 else ch for ch in text)
-
-
-def clean_inline(text: str) -> str:
-    """Markdown inline markup out, the words in: emphasis, code, links, images, HTML, entities."""
-    text = ESCAPE.sub(lambda m: protect(m.group(1)), text)
-    text = CODE_SPAN.sub(lambda m: protect(m.group(2).strip()), text)
-    for pattern, replacement in INLINE_RULES:
-        text = pattern.sub(replacement, text)
-    text = unprotect(html.unescape(text))
-    return "\n".join(" ".join(line.split()) for line in text.split("\n") if line.strip())
-
-
-def table_row(line: str) -> str:
-    """A table row read as its non-empty cells joined by commas."""
-    cells = re.split(r"(?<!\\)\|", line.strip().strip("|"))
-    return ", ".join(cell for cell in (clean_inline(c.strip()) for c in cells) if cell)
-
-
-def skip_fence(lines: list[str], start: int, marker: str, doc: Markdown) -> int:
-    """Given the index of an opening fence and its marker, return the index after its closing one.
-
-    Unclosed: the fence line alone is skipped and counted, the rest is read as text.
-    """
-    closing = re.compile(rf"^ {{0,3}}{re.escape(marker[0])}{{{len(marker)},}}[ \t]*$")
-    for end in range(start + 1, len(lines)):
-        if closing.match(lines[end]):
-            doc.code_blocks += 1
-            return end + 1
-    doc.unclosed_fences += 1
-    return start + 1
-
-
-def parse_markdown(text: str) -> Markdown:
-    """Sort a markdown document's lines into heading, paragraph, list and table blocks."""
-    doc = Markdown(blocks=[])
-    lines = text.split("\n")
-    current: list[str] = []
-    in_list = False  # the last block was a list: indented lines continue it, they are not code
-
-    def flush() -> None:
-        if current:
-            doc.blocks.append((0, current.copy()))
-            current.clear()
-
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        fence = FENCE.match(line)
-        if fence:
-            flush()
-            i = skip_fence(lines, i, fence.group(1), doc)
-            continue
-        if not line.strip():
-            flush()
-            i += 1
-            continue
-        if line.startswith(("    ", "\t")) and not current and not in_list:
-            doc.code_blocks += 1  # an indented code block: up to the next unindented line
-            while i < len(lines) and (not lines[i].strip() or lines[i].startswith(("    ", "\t"))):
-                i += 1
-            continue
-        heading = ATX.match(line)
-        if current and SETEXT.match(line) and not current[0].startswith("\x00"):
-            doc.blocks.append((1 if line.strip()[0] == "=" else 2, current.copy()))
-            current.clear()
-        elif heading:
-            flush()
-            doc.blocks.append((len(heading.group(1)), [heading.group(2) or ""]))
-            in_list = False
-        elif RULE.match(line):
-            flush()
-        elif "|" in line and i + 1 < len(lines) and "|" in lines[i + 1] and TABLE_SEPARATOR.match(lines[i + 1]):
-            flush()
-            rows = [table_row(line)]
-            i += 2
-            while i < len(lines) and lines[i].strip() and "|" in lines[i]:
-                rows.append(table_row(lines[i]))
-                i += 1
-            doc.blocks.append((-1, [row for row in rows if row]))
-            in_list = False
-            continue
-        elif REFERENCE.match(line):
-            pass
-        elif FOOTNOTE.match(line):
-            flush()
-            current.append(FOOTNOTE.sub("", line))
-        else:
-            content = QUOTE.sub("", line)
-            quoted_heading = ATX.match(content) if content != line else None
-            if quoted_heading:
-                content = quoted_heading.group(2) or ""  # a heading inside a quote is just text
-            if not content.strip():
-                flush()  # a blank quoted line separates paragraphs
-            else:
-                item = LIST_ITEM.match(content)
-                if item:
-                    if current and not current[0].startswith("\x00"):
-                        flush()  # a list interrupts a paragraph
-                    in_list = True
-                    content = TASK_BOX.sub("", LIST_ITEM.sub(keep_number, content).lstrip())
-                    current.append("\x00" + content)  # NUL marks an item start (input never has NUL)
-                elif current and current[0].startswith("\x00"):
-                    current[-1] += " " + content.strip()  # a list item's continuation line
-                else:
-                    in_list = in_list and line[:1].isspace()
-                    current.append(content)
-        i += 1
-    flush()
-    return doc
-
-
-def chapter_level(levels: list[int]) -> int:
-    """The shallowest heading level used at least twice; 6 (every level) when none repeats."""
-    used = sorted(level for level in levels if level > 0)
-    repeated = [level for level in used if used.count(level) > 1]
-    return repeated[0] if repeated else 6
-
-
-def markdown_paragraph(lines: list[str]) -> str:
-    """A paragraph block's raw lines as one clean paragraph: soft breaks join, hard breaks and items stay."""
-    if lines[0].startswith("\x00"):
-        return "\n".join(item for item in (clean_inline(line[1:]) for line in lines) if item)
-    joined = [line.rstrip(" \\") + ("\n" if line.endswith(("  ", "\\")) else " ") for line in lines]
-    return clean_inline("".join(joined))
-
-
-def clean_markdown(text: str) -> tuple[str, list[str], list[str]]:
-    """Normalized markdown in; (paragraphs, chapter headings, warnings) out."""
-    doc = parse_markdown(HTML_DROPPED.sub("", strip_front_matter(text)))
-    level = chapter_level([level for level, _ in doc.blocks])
-    paragraphs: list[str] = []
-    headings: list[str] = []
-    for block_level, lines in doc.blocks:
-        if block_level > 0:
-            paragraph = " ".join(clean_inline(" ".join(lines)).split())
-            if is_spoken(paragraph) and block_level <= level and paragraph not in headings:
-                headings.append(paragraph)
-        elif block_level < 0:
-            paragraph = "\n".join(lines)
-        else:
-            paragraph = markdown_paragraph(lines)
-        if is_spoken(paragraph):
-            paragraphs.append(paragraph)
-    warnings = []
-    if doc.code_blocks:
-        warnings.append(f"{doc.code_blocks} code block(s) skipped: code is not read aloud")
-    if doc.unclosed_fences:
-        warnings.append(f"{doc.unclosed_fences} unclosed code fence(s): the text after each was read as prose")
-    return "\n\n".join(paragraphs), headings, warnings
-
-
 # ----------------------------------------------------------------------------- the entry point
+
+
+def source_suffix(name: str) -> str:
+    """The suffix of a book's copy in its job folder: .epub, .md or .txt, by its name."""
+    lower = name.lower()
+    return ".epub" if lower.endswith(".epub") else ".md" if lower.endswith(MARKDOWN_SUFFIXES) else ".txt"
+
+
+def gutenberg_metadata(text: str) -> dict[str, Any]:
+    """Title, author and language from a Project Gutenberg header (the part before its START line)."""
+    start = GUTENBERG_START.search(text)
+    if not start:
+        return dict(EMPTY_METADATA)
+    found = {key.lower(): value for key, value in GUTENBERG_FIELD.findall(text[:start.start()])}
+    language = {"english": "en", "french": "fr", "spanish": "es", "italian": "it", "portuguese": "pt",
+                "japanese": "ja", "chinese": "zh", "hindi": "hi"}.get(found.get("language", "").lower())
+    return {"title": found.get("title"), "authors": [found["author"]] if "author" in found else [],
+            "language": language}
+
+
+def read_epub_book(data: bytes) -> SourceText:
+    """Given an EPUB's bytes, return its clean text, TOC headings, metadata and lexicons."""
+    from .epub import EpubError, read_epub
+
+    try:
+        book = read_epub(data)
+    except EpubError as exc:
+        raise TextError(str(exc)) from None
+    paragraphs = [" ".join(normalize(p).split(" ")) for p in book.paragraphs]
+    headings = tuple(" ".join(normalize(h).split(" ")) for h in book.headings)
+    text = "\n\n".join(p for p in paragraphs if is_spoken(p))
+    return SourceText(text, "utf-8", tuple(book.warnings), headings, book.metadata, tuple(book.lexicons))
 
 
 def read_book(data: bytes, name: str) -> SourceText:
     """Given a book's bytes and file name, return its clean text; raise TextError when unusable.
 
-    A name ending in `.md` (any case) is read as markdown, anything else as plain text.
+    By the name's suffix (any case): `.epub` is an EPUB, `.md` and `.markdown` markdown,
+    anything else plain text.
     """
-    raw, encoding, warnings = decode(data)
-    text = normalize(raw)
-    headings: list[str] = []
-    if name.lower().endswith(".md"):
-        text, headings, more = clean_markdown(text)
-        warnings += more
+    suffix = source_suffix(name)
+    if suffix == ".epub":
+        book = read_epub_book(data)
+        encoding, warnings, text = book.encoding, list(book.warnings), book.text
+        headings, metadata, lexicons = list(book.headings), book.metadata, book.lexicons
     else:
-        text = clean_plain(text)
+        raw, encoding, warnings = decode(data)
+        text = normalize(raw)
+        headings, lexicons = [], ()
+        if suffix == ".md":
+            from .markdown import clean_markdown
+
+            markdown = clean_markdown(text)
+            text, headings, metadata = "\n\n".join(markdown.paragraphs), markdown.headings, markdown.metadata
+            warnings += markdown.warnings
+            metadata = {**EMPTY_METADATA, **metadata}
+        else:
+            metadata = gutenberg_metadata(text)
+            text = clean_plain(text)
     if not text:
         raise TextError("no readable text left after cleaning (only markup, front matter, code or "
                         "punctuation); check that this is the book's text")
     for warning in warnings:
         log.debug("%s: %s", name, warning)
-    return SourceText(text, encoding, tuple(warnings), tuple(headings))
+    return SourceText(text, encoding, tuple(warnings), tuple(headings), metadata, tuple(lexicons))
+
+
+def source_metadata(book: SourceText, lang_code: str) -> tuple[dict[str, Any], list[str]]:
+    """Given a read book and the configured lang_code, return (JSON-safe metadata for job.json, warnings).
+
+    The cover is named by the file it gets in the job folder (`epub.keep_cover` writes it);
+    a language that is not lang_code's gives a warning.
+    """
+    from .epub import cover_file
+
+    metadata = book.metadata
+    record = {"title": metadata.get("title"), "authors": list(metadata.get("authors") or []),
+              "language": metadata.get("language"), "cover": cover_file(metadata)}
+    warnings = []
+    language = (record["language"] or "").lower().replace("_", "-")
+    expected = LANGUAGES.get(lang_code)
+    if language and expected and language.split("-")[0] != expected:
+        warnings.append(f"the book says its language is {record['language']!r}, but lang_code is {lang_code!r} "
+                        f"({expected}): set tts.kokoro.lang_code (or the book's own settings) to match")
+    return record, warnings

@@ -1,0 +1,328 @@
+"""EPUB bytes in, the book's text, chapter headings and metadata out (EPUB 2 and EPUB 3).
+
+`read_epub(data)` reads the zip with the standard `zipfile` and `xml.etree`:
+1. `META-INF/container.xml` names the package document (OPF). DRM refuses the book: an
+   `encryption.xml` that encrypts anything but fonts (font obfuscation is not DRM), or an
+   Adobe `rights.xml`.
+2. The OPF gives the metadata (`dc:title`, every `dc:creator`, `dc:language`, the cover
+   image: `properties="cover-image"` in EPUB 3, `<meta name="cover">` in EPUB 2), the PLS
+   lexicons (`application/pls+xml`) and the spine: the reading order. Spine items with
+   `linear="no"` are left out, as are the navigation document itself and documents that a
+   landmark or guide reference names as the cover, title page, copyright page or table of
+   contents, or whose body is typed so (xhtml.py skips such parts inside a document too).
+   Each skipped part is named in a warning: nothing is left out silently.
+3. Each spine document's text comes from xhtml.py, in document order; its note bodies are
+   read after its text.
+4. Chapters come from the table of contents: the EPUB 3 navigation document
+   (`<nav epub:type="toc">`), else the EPUB 2 NCX. Each entry `file.xhtml#id` points at a
+   paragraph; that paragraph is the chapter's heading. A spine document no entry points
+   into gets its own first heading (`h1`..`h3` at its top) as its title, or joins the
+   chapter before it.
+
+Every entry is read through `read_entry`, which stops at `MAX_ENTRY_BYTES` whatever the
+zip's header claims (a zip bomb); the whole book at `MAX_BOOK_BYTES`. Each bad case raises
+`TextError` with what is wrong and what to do: not a zip, no container, no OPF, no spine,
+DRM, an entry too large, no text.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import zipfile
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+from xml.etree import ElementTree
+
+from .atomic import atomic_write
+from .xhtml import XhtmlText, read_xhtml, types_of
+
+log = logging.getLogger(__name__)
+
+MAX_ENTRY_BYTES = 64 * 1024 * 1024
+"""No single file of a book decompresses to more than this: a larger one is a zip bomb."""
+MAX_BOOK_BYTES = 512 * 1024 * 1024
+"""All entries read from one book together."""
+FONT_TYPES = ("font/", "application/vnd.ms-opentype", "application/font-", "application/x-font")
+FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
+SKIPPED_LANDMARKS = frozenset("cover titlepage title-page copyright-page toc landmarks".split())
+NS = {"c": "urn:oasis:names:tc:opendocument:xmlns:container", "opf": "http://www.idpf.org/2007/opf",
+      "dc": "http://purl.org/dc/elements/1.1/", "ncx": "http://www.daisy.org/z3986/2005/ncx/",
+      "enc": "http://www.w3.org/2001/04/xmlenc#"}
+COVER_NAMES = {"image/jpeg": "cover.jpg", "image/png": "cover.png", "image/gif": "cover.gif",
+               "image/webp": "cover.webp", "image/svg+xml": "cover.svg"}
+
+
+class EpubError(ValueError):
+    """An EPUB that cannot be read; text.py turns it into a TextError."""
+
+
+@dataclass
+class Epub:
+    """What `read_epub` found in a book."""
+
+    paragraphs: list[str]
+    headings: list[str]
+    """The chapter headings, in order, each a paragraph of `paragraphs`."""
+    metadata: dict[str, Any]
+    lexicons: list[tuple[str, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Zip:
+    """The book's zip, every read bounded."""
+
+    def __init__(self, data: bytes):
+        try:
+            self.zip = zipfile.ZipFile(BytesIO(data))
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise EpubError(f"not an EPUB: the file is not a zip archive ({exc}); re-download or re-export "
+                            "the book") from None
+        self.names = set(self.zip.namelist())
+        self.total = 0
+
+    def read(self, name: str) -> bytes:
+        """Given an entry's name, return its bytes; raise EpubError when missing or too large."""
+        if name not in self.names:
+            raise EpubError(f"the EPUB has no {name!r}, which it names; the file is damaged, re-download it")
+        limit = min(MAX_ENTRY_BYTES, MAX_BOOK_BYTES - self.total) + 1
+        try:
+            with self.zip.open(name) as entry:
+                data = entry.read(limit)
+        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
+            raise EpubError(f"cannot unpack {name!r} from the EPUB ({exc}); the file is damaged or "
+                            "encrypted, re-download it") from None
+        if len(data) >= limit:
+            raise EpubError(f"{name!r} unpacks to more than {MAX_ENTRY_BYTES // 2**20} MiB (a zip bomb, or not "
+                            "a book): refused")
+        self.total += len(data)
+        return data
+
+    def xml(self, name: str) -> ElementTree.Element:
+        try:
+            return ElementTree.fromstring(self.read(name))
+        except ElementTree.ParseError as exc:
+            raise EpubError(f"{name!r} in the EPUB is not well-formed XML ({exc}); the file is damaged") from None
+
+
+def resolve(base: str, href: str) -> tuple[str, str]:
+    """Given the path of the document an href is in, return (zip path, fragment) of its target."""
+    path, _, fragment = unquote(href).partition("#")
+    if not path:
+        return base, fragment
+    return posixpath.normpath(posixpath.join(posixpath.dirname(base), path)), fragment
+
+
+def refuse_drm(book: _Zip, manifest: dict[str, dict[str, str]]) -> None:
+    """Raise EpubError when the book's content is encrypted (fonts alone may be obfuscated)."""
+    drm = "DRM-protected: remove the protection with the tool you bought it with, then drop it in again"
+    if "META-INF/rights.xml" in book.names:
+        raise EpubError(f"{drm} (META-INF/rights.xml)")
+    if "META-INF/encryption.xml" not in book.names:
+        return
+    fonts = {item["path"] for item in manifest.values() if item["type"].startswith(FONT_TYPES)}
+    root = book.xml("META-INF/encryption.xml")
+    for reference in root.iter(f"{{{NS['enc']}}}CipherReference"):
+        uri = unquote(reference.get("URI", ""))
+        if uri not in fonts and not uri.lower().endswith(FONT_SUFFIXES):
+            raise EpubError(f"{drm} ({uri} is encrypted)")
+
+
+def package_path(book: _Zip) -> str:
+    container = book.xml("META-INF/container.xml")
+    rootfile = container.find(".//c:rootfile", NS)
+    if rootfile is None or not rootfile.get("full-path"):
+        raise EpubError("the EPUB's container.xml names no package document (OPF); the file is damaged")
+    return rootfile.get("full-path", "")
+
+
+def manifest_of(opf: ElementTree.Element, opf_path: str) -> dict[str, dict[str, str]]:
+    """The OPF's manifest: item id -> {"path" in the zip, media "type", "props"}."""
+    return {item.get("id", ""): {"path": resolve(opf_path, item.get("href", ""))[0],
+                                 "type": item.get("media-type", ""), "props": item.get("properties", "")}
+            for item in opf.iterfind(".//opf:manifest/opf:item", NS)}
+
+
+def metadata_of(opf: ElementTree.Element) -> dict[str, Any]:
+    def texts(tag: str) -> list[str]:
+        return [" ".join("".join(e.itertext()).split()) for e in opf.iterfind(f".//dc:{tag}", NS)]
+
+    titles, language = texts("title"), texts("language")
+    return {"title": titles[0] if titles else None, "authors": [a for a in texts("creator") if a],
+            "language": language[0] if language else None}
+
+
+def read_epub(data: bytes) -> Epub:
+    """Given an EPUB's bytes, return its text, chapter headings and metadata; raise EpubError when unusable."""
+    book = _Zip(data)
+    opf_path = package_path(book)
+    opf = book.xml(opf_path)
+    manifest = manifest_of(opf, opf_path)
+    refuse_drm(book, manifest)
+    spine = opf.find(".//opf:spine", NS)
+    if spine is None or not len(spine):
+        raise EpubError("the EPUB has no reading order (its spine is missing or empty); nothing to read")
+    result = Epub([], [], metadata_of(opf))
+    result.metadata["cover"] = cover_of(book, opf, manifest)
+    result.lexicons = [(Path(i["path"]).name, book.read(i["path"]).decode("utf-8", "replace"))
+                       for i in manifest.values() if i["type"] == "application/pls+xml"]
+    toc, nav_path = table_of_contents(book, opf_path, opf, manifest, spine)
+    skipped = landmarks(book, opf_path, opf, nav_path)
+    starts: dict[str, int] = {}
+    documents: dict[str, XhtmlText] = {}
+    for ref in spine:
+        item = manifest.get(ref.get("idref", ""))
+        if item is None or "html" not in item["type"] or ref.get("linear", "yes") == "no":
+            continue
+        if item["path"] == nav_path or item["path"] in skipped:
+            result.warnings.append(f"not read: {item['path']} ({skipped.get(item['path'], 'toc')})")
+            continue
+        document = read_xhtml(book.read(item["path"]).decode("utf-8", "replace"))
+        result.warnings += [f"not read: the {kind} in {item['path']}" for kind in document.skipped]
+        starts[item["path"]] = len(result.paragraphs)
+        documents[item["path"]] = document
+        result.paragraphs += document.paragraphs + document.notes
+    if not result.paragraphs:
+        raise EpubError("the EPUB's spine documents hold no text (only images, or empty pages); nothing to read")
+    result.headings = chapter_headings(result.paragraphs, toc, starts, documents)
+    return result
+
+
+def cover_of(book: _Zip, opf: ElementTree.Element, manifest: dict[str, dict[str, str]]) -> dict[str, Any] | None:
+    """The cover image as {"media_type", "data"}, or None when the book names none."""
+    items = [i for i in manifest.values() if "cover-image" in i["props"].split()]
+    meta = opf.find(".//opf:metadata/opf:meta[@name='cover']", NS)
+    if not items and meta is not None and meta.get("content") in manifest:
+        items = [manifest[meta.get("content", "")]]
+    items = [i for i in items if i["type"].startswith("image/") and i["path"] in book.names]
+    if not items:
+        return None
+    return {"media_type": items[0]["type"], "data": book.read(items[0]["path"])}
+
+
+def landmarks(book: _Zip, opf_path: str, opf: ElementTree.Element, nav_path: str | None) -> dict[str, str]:
+    """Documents the book's guide (EPUB 2) or landmarks (EPUB 3) name as cover, title page, copyright, toc."""
+    found: dict[str, str] = {}
+    for ref in opf.iterfind(".//opf:guide/opf:reference", NS):
+        if ref.get("type", "").lower() in SKIPPED_LANDMARKS:
+            path, fragment = resolve(opf_path, ref.get("href", ""))
+            if not fragment:
+                found[path] = ref.get("type", "").lower()
+    if nav_path:
+        for link in nav_links(book, nav_path, "landmarks"):
+            if link[3] & SKIPPED_LANDMARKS and not link[1]:
+                found[link[0]] = sorted(link[3] & SKIPPED_LANDMARKS)[0]
+    return found
+
+
+def nav_links(book: _Zip, nav_path: str, kind: str) -> list[tuple[str, str, str, set[str]]]:
+    """(path, fragment, label, epub:types) of each link in the nav document's `<nav epub:type=kind>`."""
+    from html.parser import HTMLParser
+
+    links: list[tuple[str, str, str, set[str]]] = []
+
+    class NavReader(HTMLParser):
+        depth = 0  # > 0 inside the wanted nav
+        link: list[Any] | None = None
+
+        def handle_starttag(self, tag, attrs):
+            attributes = dict(attrs)
+            if tag == "nav" and kind in types_of(attributes):
+                self.depth = 1
+            elif tag == "nav" and self.depth:
+                self.depth += 1
+            elif tag == "a" and self.depth and attributes.get("href"):
+                path, fragment = resolve(nav_path, attributes["href"] or "")
+                self.link = [path, fragment, "", types_of(attributes)]
+
+        def handle_endtag(self, tag):
+            if tag == "nav" and self.depth:
+                self.depth -= 1
+            elif tag == "a" and self.link is not None:
+                self.link[2] = " ".join(self.link[2].split())
+                links.append(tuple(self.link))
+                self.link = None
+
+        def handle_data(self, data):
+            if self.link is not None:
+                self.link[2] += data
+
+    reader = NavReader(convert_charrefs=True)
+    reader.feed(book.read(nav_path).decode("utf-8", "replace"))
+    reader.close()
+    return links
+
+
+def table_of_contents(book: _Zip, opf_path: str, opf: ElementTree.Element, manifest: dict[str, dict[str, str]],
+                      spine: ElementTree.Element) -> tuple[list[tuple[str, str, str]], str | None]:
+    """Return ((path, fragment, label) of each TOC entry, in order; the nav document's path or None)."""
+    nav = next((i["path"] for i in manifest.values() if "nav" in i["props"].split()), None)
+    if nav and nav in book.names:
+        entries = [link[:3] for link in nav_links(book, nav, "toc")]
+        if entries:
+            return entries, nav
+    ncx_id = spine.get("toc") or next((k for k, i in manifest.items() if i["type"] == "application/x-dtbncx+xml"), "")
+    if ncx_id in manifest and manifest[ncx_id]["path"] in book.names:
+        ncx_path = manifest[ncx_id]["path"]
+        entries = []
+        for point in book.xml(ncx_path).iter(f"{{{NS['ncx']}}}navPoint"):
+            content = point.find("ncx:content", NS)
+            label = point.find("ncx:navLabel", NS)
+            if content is not None:
+                text = " ".join("".join(label.itertext()).split()) if label is not None else ""
+                entries.append((*resolve(ncx_path, content.get("src", "")), text))
+        return entries, nav
+    return [], nav
+
+
+def chapter_headings(paragraphs: list[str], toc: list[tuple[str, str, str]], starts: dict[str, int],
+                     documents: dict[str, XhtmlText]) -> list[str]:
+    """The paragraphs the TOC points at, in order, plus the first heading of each document it never names."""
+    marks: set[int] = set()
+    named: set[str] = set()
+    for path, fragment, _label in toc:
+        if path not in starts:
+            continue  # an entry into a skipped document (the cover, the toc page itself)
+        named.add(path)
+        document = documents[path]
+        local = document.ids.get(fragment, 0) if fragment else 0
+        if local < len(document.paragraphs):
+            marks.add(starts[path] + local)
+    for path, start in starts.items():
+        levels = documents[path].heading_levels
+        if path not in named and levels.get(0, 9) <= 3:
+            marks.add(start)  # a document the TOC does not name, with a heading at its top
+    return [paragraphs[index] for index in sorted(marks)]
+
+
+def cover_file(metadata: dict[str, Any]) -> str | None:
+    """The file name a book's cover gets in its job folder (cover.jpg...), or None without a cover."""
+    cover = metadata.get("cover")
+    if not cover:
+        return None
+    return COVER_NAMES.get(cover["media_type"], "cover" + Path(cover["media_type"].partition("/")[2]).suffix)
+
+
+def keep_cover(source: dict[str, Any], folder: Path, data: bytes) -> None:
+    """Given a job's source record, its folder and an EPUB's bytes, write the cover its metadata names."""
+    name = (source.get("metadata") or {}).get("cover")
+    if not name or (folder / name).exists():
+        return
+    try:
+        cover = cover_of_bytes(data)
+    except EpubError as exc:
+        log.warning("cannot keep the cover of %s: %s", source.get("name"), exc)
+        return
+    if cover:
+        atomic_write(folder / name, cover["data"])
+
+
+def cover_of_bytes(data: bytes) -> dict[str, Any] | None:
+    """Given an EPUB's bytes, return its cover image ({"media_type", "data"}) or None."""
+    book = _Zip(data)
+    opf_path = package_path(book)
+    opf = book.xml(opf_path)
+    return cover_of(book, opf, manifest_of(opf, opf_path))
