@@ -147,7 +147,7 @@ def looks_like_heading(paragraph: str) -> bool:
 def _plain(text: str, english: bool, heading: bool) -> str:
     text = DASHES.sub("\u2014", text)
     text = SPACED_DOTS.sub("...", text)
-    text = URL.sub(lambda m: spoken_site(m.group(1) or m.group(2), english), text)
+    text = URL.sub(lambda m: _site(m, english), text)
     if english:
         text = EMAIL.sub(lambda m: f"{m.group(1)} at {spoken_site(m.group(2), True)}", text)
         text = FILE_NAME.sub(lambda m: f"{m.group(1)} dot {m.group(2)}", text)
@@ -159,6 +159,12 @@ def _plain(text: str, english: bool, heading: bool) -> str:
     if english:
         text = capitals(text, heading)
     return text
+
+
+def _site(match: re.Match[str], english: bool) -> str:
+    """A URL read as its site; punctuation that ends the sentence after it is kept."""
+    trailing = match.group(0)[len(match.group(0).rstrip(".,;:!?)")):]
+    return spoken_site(match.group(1) or match.group(2), english) + trailing
 
 
 def spoken_site(host: str, english: bool) -> str:
