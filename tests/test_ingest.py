@@ -204,3 +204,14 @@ def test_wait_for_space_tells_why_it_waits(tmp_path):
     reasons = []
     assert wait_for_space(tmp_path, 10**18, 0, lambda reason: reasons.append(reason) or True) is False
     assert reasons and "not enough free space" in reasons[0] and str(tmp_path) in reasons[0]
+
+
+def test_a_book_dropped_again_while_its_job_is_unfinished_leaves_job_json_to_the_worker(config):
+    daemon = make_daemon(config)
+    path = drop(config, "book.txt", BOOK)
+    job = daemon.ingest(path)
+    job_json = config.paths.jobs / job.id / "job.json"
+    before = job_json.read_bytes(), job_json.stat().st_mtime_ns
+    os.utime(path, ns=(2, 2))
+    assert daemon.ingest(path).status == "queued"
+    assert (job_json.read_bytes(), job_json.stat().st_mtime_ns) == before

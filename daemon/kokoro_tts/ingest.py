@@ -144,9 +144,8 @@ def _seen_before(store: JobStore, job: Job, path: Path, signature: list[int]) ->
     elif job.status == "done" and not Path((job.output or {}).get("wav", "")).exists():
         log.info("%s was done but its output is gone; making it again", name)
         requeue(store, job)
-    else:
+    else:  # never saved here: the worker may be writing this job's job.json right now
         log.info("%s is already %s (job %s)", name, job.status, job.id)
-        store.save(job)
     return job
 
 
