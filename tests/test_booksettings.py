@@ -101,6 +101,7 @@ def test_a_sidecar_sets_the_jobs_voice_and_speed_and_moves_with_its_book(config)
     job = daemon.ingest(config.paths.inbox / "emma.txt")
     assert (job.settings["voice"], job.settings["speed"]) == ("bf_emma", 1.2)
     assert job.source["book_settings"]["title"] == "Emma"
+    assert job.source["metadata"] == {"title": "Emma"}  # the output's tags (publish.book_tags)
     plain = daemon.ingest(_drop(config, "other.txt"))
     assert plain.settings["voice"] == "af_heart" and plain.id != job.id
     daemon._supersede_changed_jobs()  # per-book settings are not "changed settings"
@@ -110,6 +111,7 @@ def test_a_sidecar_sets_the_jobs_voice_and_speed_and_moves_with_its_book(config)
     job = daemon.runner.run(job)
     book_ended(config, daemon.store, job)
     assert sorted(p.name for p in (config.paths.inbox / "done").iterdir()) == ["emma.lexicon.toml", "emma.toml", "emma.txt"]
+    assert json.loads(Path(job.output["json"]).read_text())["tags"]["title"] == "Emma"
 
 
 def test_a_book_with_an_unknown_voice_fails_with_a_clear_error_and_the_next_book_is_made(config, caplog):

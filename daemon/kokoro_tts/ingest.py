@@ -211,3 +211,6 @@ def _plan(job: Job, data: bytes, config: Config) -> None:
         log.warning("book %s: %s", shown(job.name), warning)
     if book := job.source["book_settings"]:
         log.info("book %s: its own settings: %s", shown(job.name), book)
+        labels = {"title": book.get("title"), "authors": [book["author"]] if book.get("author") else None}
+        if any(labels.values()):  # the book's own title and author win over what its file says (publish.book_tags)
+            job.source["metadata"] = {**(job.source.get("metadata") or {}), **{k: v for k, v in labels.items() if v}}
