@@ -45,9 +45,9 @@ SIDECAR_COPY = "book.lexicon.toml"
 """The book's sidecar lexicon, as kept in its job folder (the inbox copy may change or go)."""
 PLS_NAMESPACE = "{http://www.w3.org/2005/01/pronunciation-lexicon}"
 MAX_ENTRY_CHARS = 100
-US_PHONEMES = frozenset("AIOWYbdfhijklmnpstuvwzæðŋɑɔəɛɜɡɪɹɾʃʊʌʒʤʧˈˌθᵊᵻʔ ")
+US_PHONEMES = frozenset("AIOWYTbdfhijklmnpstuvwzæðŋɑɔəɛɜɡɪɹɾʃʊʌʒʤʧˈˌθᵊᵻʔ ")
 GB_PHONEMES = frozenset("AIQWYabdfhijklmnpstuvwzðŋɑɒɔəɛɜɡɪɹʃʊʌʒʤʧˈˌːθᵊ ")
-"""misaki's phoneme alphabets (misaki.en.US_VOCAB and GB_VOCAB, and the space between words)."""
+"""misaki's phoneme alphabets (misaki.en.US_VOCAB and GB_VOCAB; T, the US flap, which misaki writes too; the space)."""
 RESPELLING = re.compile(r"^[^\W\d_]+(?:[ '\u2019-]+[^\W\d_]+)*$")
 IPA_TO_MISAKI = (
     ("eɪ", "A"), ("aɪ", "I"), ("oʊ", "O"), ("əʊ", "O"), ("aʊ", "W"), ("ɔɪ", "Y"), ("dʒ", "ʤ"), ("tʃ", "ʧ"),
