@@ -132,3 +132,23 @@ def speed_up(model: torch.nn.Module) -> None:
                  "patched; synthesis is correct but slower", folded, patched)
     else:
         log.debug("fast path: %d weight norms folded, %d residual blocks patched", folded, patched)
+
+
+def decoder_in_bf16(model: torch.nn.Module) -> None:
+    """Run the decoder (98 % of a call's time) under bfloat16 autocast; the rest stays fp32.
+
+    The text encoder, the duration predictor and so the timing of every phoneme are computed
+    exactly as before; only the decoder's convolutions and matrix products round to bf16. On a
+    CPU with native bf16 a call takes about half the time, and the audio stays within 0.1 % of
+    fp32's (correlation 0.999 on real weights, bench/README.md). The same input still gives the
+    same samples, run after run.
+    """
+    decoder = model.decoder
+    full_precision = decoder.forward
+    device_type = next(decoder.parameters()).device.type
+
+    def forward(*args, **kwargs):
+        with torch.autocast(device_type=device_type, dtype=torch.bfloat16):
+            return full_precision(*args, **kwargs).float()
+
+    decoder.forward = forward

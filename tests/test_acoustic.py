@@ -1,0 +1,68 @@
+"""The acoustic model's numeric path: fp32, or the decoder in bf16 where the CPU has it natively."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from kokoro_tts.acoustic import cpu_has_native_bf16, resolve_precision
+from kokoro_tts.config import Config, KokoroConfig, TtsConfig
+from kokoro_tts.engine import KokoroEngine
+from kokoro_tts.jobs import audio_settings, job_id
+
+TEXT = "The decoder takes the time."
+
+
+@pytest.fixture(scope="module")
+def engines(tiny_settings):
+    fp32 = KokoroEngine.load(dataclasses.replace(tiny_settings, precision="fp32"))
+    bf16 = KokoroEngine.load(dataclasses.replace(tiny_settings, precision="bf16"))
+    return fp32, bf16
+
+
+def speak(engine) -> np.ndarray:
+    return np.concatenate([segment.audio for segment in engine.synthesize_chunk(TEXT)])
+
+
+def test_bf16_keeps_every_phonemes_timing_and_stays_close_to_fp32(engines):
+    fp32, bf16 = (speak(engine) for engine in engines)
+    assert fp32.shape == bf16.shape  # the duration predictor is not touched
+    assert not np.array_equal(fp32, bf16)  # the decoder really ran in bf16
+    assert np.corrcoef(fp32, bf16)[0, 1] > 0.9  # tiny random weights; 0.999 with the real ones (bench/README.md)
+
+
+def test_bf16_gives_the_same_samples_every_time(engines):
+    _, bf16 = engines
+    assert np.array_equal(speak(bf16), speak(bf16))  # resume can make a chunk again exactly
+
+
+@pytest.mark.parametrize("flags, expected", [
+    ("fpu sse avx512f avx512_bf16 avx512_vnni", True),
+    ("fpu sse avx2 amx_bf16 amx_tile", True),
+    ("fpu sse avx2 avx512f", False),
+])
+def test_native_bf16_is_read_from_the_cpu_flags(tmp_path, flags, expected):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n")
+    assert cpu_has_native_bf16(cpuinfo) is expected
+
+
+def test_auto_means_bf16_only_on_a_cpu_with_native_bf16(monkeypatch):
+    from kokoro_tts import acoustic
+
+    cpu = KokoroConfig(device="cpu")
+    monkeypatch.setattr(acoustic, "cpu_has_native_bf16", lambda: True)
+    assert resolve_precision(cpu) == "bf16"
+    assert resolve_precision(dataclasses.replace(cpu, device="cuda")) == "fp32"  # not measured on GPUs
+    assert resolve_precision(dataclasses.replace(cpu, precision="fp32")) == "fp32"
+    assert resolve_precision(dataclasses.replace(cpu, backend="onnx", onnx_model="m.onnx")) == "onnx"
+    monkeypatch.setattr(acoustic, "cpu_has_native_bf16", lambda: False)
+    assert resolve_precision(cpu) == "fp32"
+
+
+def test_another_numeric_path_makes_another_job():
+    def identity(precision: str) -> str:
+        config = Config(tts=TtsConfig(kokoro=KokoroConfig(device="cpu", precision=precision)))
+        return job_id("book.txt", "0" * 64, audio_settings(config))
+
+    assert identity("fp32") != identity("bf16")
