@@ -1,5 +1,9 @@
 """Crash loop: SIGKILL the real daemon (tiny model) at random points, restart, check, repeat.
 
+Chunks are long (a few per book) and checkpointed every half second, so most kills land
+inside a chunk, after some of its audio was kept: the resumed chunks must still give the
+byte-identical book.
+
 Slow (a model load per restart): `pytest -m slow tests/test_crash_loop.py`.
 """
 
@@ -21,7 +25,8 @@ from test_daemon import NotifySocket, wait_for
 from tiny_model import tiny_config_toml
 
 KILLS = int(os.environ.get("CRASH_LOOP_KILLS", "25"))
-MAX_CHUNK_CHARS = 300
+MAX_CHUNK_CHARS = 1600
+CHECKPOINT_SECONDS = 0.5
 
 
 def book_text(corpus) -> bytes:
@@ -44,6 +49,9 @@ def check_state(dirs) -> dict:
     for chunk in job["chunks"]:
         if chunk["status"] == "done" and job["status"] != "done":
             assert sf.info(jobs[0].parent / f"chunk_{chunk['index']:04d}.wav").frames == chunk["frames"]
+        if chunk.get("checkpoint"):  # the kept audio is on disk, at least as long as recorded
+            partial = jobs[0].parent / f"chunk_{chunk['index']:04d}.partial"
+            assert partial.stat().st_size >= chunk["checkpoint"]["bytes"]
     return job
 
 
@@ -62,7 +70,8 @@ def test_the_daemon_survives_being_killed_again_and_again(tmp_path, tiny_model_d
     dirs = {name: tmp_path / name for name in ("inbox", "outbox", "jobs")}
     config = tmp_path / "config.toml"
     config.write_text(tiny_config_toml(tiny_model_dir, **dirs)
-                      + f"[jobs]\nmax_chunk_chars = {MAX_CHUNK_CHARS}\n[watch]\nsettle_seconds = 0.5\n")
+                      + f"[jobs]\nmax_chunk_chars = {MAX_CHUNK_CHARS}\ncheckpoint_seconds = {CHECKPOINT_SECONDS}\n"
+                      + "[watch]\nsettle_seconds = 0.5\n")
     dirs["inbox"].mkdir()
     (dirs["inbox"] / "book.txt").write_bytes(data)
     notify = NotifySocket(tmp_path / "notify.sock")
@@ -70,7 +79,7 @@ def test_the_daemon_survives_being_killed_again_and_again(tmp_path, tiny_model_d
     env = dict(os.environ, NOTIFY_SOCKET=str(notify.path), HF_HUB_OFFLINE="1")
     command = [sys.executable, "-m", "kokoro_tts.cli", "run", "--config", str(config)]
     deadline = time.monotonic() + 1500
-    kills = 0
+    kills = inside = 0
     try:
         while kills < KILLS and time.monotonic() < deadline:
             notify.messages.clear()
@@ -84,9 +93,11 @@ def test_the_daemon_survives_being_killed_again_and_again(tmp_path, tiny_model_d
             daemon.wait()
             kills += 1
             job = check_state(dirs)
+            inside += any(chunk.get("checkpoint") for chunk in job.get("chunks", []))
             if job.get("status") == "done":
                 break
         assert kills >= min(KILLS, 25) or check_state(dirs).get("status") == "done"
+        assert inside > 0 or kills < 5, "no kill landed inside a chunk after a checkpoint"
         daemon = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
         wait_for(lambda: check_state(dirs).get("status") == "done", 600, "the job to finish")
         daemon.send_signal(signal.SIGTERM)
@@ -94,4 +105,4 @@ def test_the_daemon_survives_being_killed_again_and_again(tmp_path, tiny_model_d
     finally:
         notify.close()
     assert (dirs["outbox"] / "book.wav").read_bytes() == expected
-    print(f"{kills} kills; output identical to the uninterrupted run")
+    print(f"{kills} kills, {inside} with audio kept inside a chunk; output identical to the uninterrupted run")

@@ -148,7 +148,7 @@ def test_the_daemon_turns_books_dropped_in_the_inbox_into_audio(daemon_env, corp
     assert json.loads((dirs["outbox"] / "alice.json").read_text())["chapters"][0]["title"].startswith("CHAPTER I")
 
     statuses = [m for m in notify.messages if "STATUS=" in m]
-    assert any("Synthesizing alice.txt: chunk" in m for m in statuses)
+    assert any("Synthesizing alice.txt: " in m for m in statuses)
     wait_for(lambda: any("STATUS=Idle; 2 books done" in m for m in notify.messages), 30, "idle status")
     assert any("WATCHDOG=1" in m for m in notify.messages)
 
@@ -160,3 +160,61 @@ def test_the_daemon_turns_books_dropped_in_the_inbox_into_audio(daemon_env, corp
 
     daemon.send_signal(signal.SIGTERM)
     assert daemon.wait(timeout=60) == 0
+
+
+@pytest.mark.slow  # two daemon starts; tests/test_runner.py checks the same in-process in the default suite
+def test_a_kill_inside_a_long_chunk_resumes_at_its_last_checkpoint_and_stays_byte_identical(
+        tmp_path, tiny_model_dir, tiny_engine, corpus):
+    from kokoro_tts.config import Config, JobsConfig, PathsConfig, TtsConfig
+    from kokoro_tts.jobs import JobStore
+    from kokoro_tts.runner import JobRunner
+
+    data = excerpt(corpus, "pg11.txt", 900).encode()
+    jobs_config = JobsConfig(max_chunk_chars=20000, checkpoint_seconds=0)  # the book is one chunk
+    ref = Config(tts=TtsConfig(kokoro=tiny_engine.settings), jobs=jobs_config,
+                 paths=PathsConfig(inbox=tmp_path / "ri", outbox=tmp_path / "ro", jobs=tmp_path / "rj"))
+    store = JobStore(ref.paths.jobs)
+    job, _ = store.create("book.txt", "x", data, ref)
+    assert len(job.chunks) == 1
+    assert JobRunner(store, ref, tiny_engine).run(job).status == "done"
+    expected = (tmp_path / "ro" / "book.wav").read_bytes()
+
+    dirs = {name: tmp_path / name for name in ("inbox", "outbox", "jobs")}
+    config = tmp_path / "config.toml"
+    config.write_text(tiny_config_toml(tiny_model_dir, **dirs)
+                      + "[jobs]\nmax_chunk_chars = 20000\ncheckpoint_seconds = 0\n[watch]\nsettle_seconds = 0.5\n")
+    dirs["inbox"].mkdir()
+    (dirs["inbox"] / "book.txt").write_bytes(data)
+    command = [sys.executable, "-m", "kokoro_tts.cli", "run", "--config", str(config)]
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    logs = [tmp_path / "first.log", tmp_path / "second.log"]
+
+    def checkpoint():
+        job = job_named(dirs["jobs"], "book.txt")
+        return ((job or {}).get("chunks") or [{}])[0].get("checkpoint") or {}
+
+    daemon = subprocess.Popen(command, env=env, stderr=open(logs[0], "w"))
+    try:
+        wait_for(lambda: checkpoint().get("calls", 0) >= 2, 180, "two model calls kept")
+        daemon.send_signal(signal.SIGKILL)
+        daemon.wait()
+        kept = checkpoint()["calls"]
+        assert job_named(dirs["jobs"], "book.txt")["status"] == "running"
+
+        status = subprocess.run([sys.executable, "-m", "kokoro_tts.cli", "status", "--config", str(config)],
+                                capture_output=True, text=True, check=True).stdout
+        assert "no daemon running" in status and "interrupted; resumes at next start: book.txt" in status
+
+        daemon = subprocess.Popen(command, env=env, stderr=open(logs[1], "w"))
+        wait_for(lambda: (job_named(dirs["jobs"], "book.txt") or {}).get("status") == "done", 300, "the book")
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=60) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        daemon.wait()
+        for log in logs:
+            if log.exists():
+                print(f"--- {log.name}\n{log.read_text()}")
+    assert f"resumes at model call {kept} " in logs[1].read_text()  # nothing kept was made again
+    assert (dirs["outbox"] / "book.wav").read_bytes() == expected
