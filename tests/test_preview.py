@@ -1,0 +1,77 @@
+"""`kokoro-tts chunk --text` and `--phonemes`: exactly what goes to G2P, before any synthesis."""
+
+from __future__ import annotations
+
+import re
+
+from kokoro_tts.cli import main
+
+BOOK = ("The opening line.\n\nCHAPTER IV.\n\nJONATHAN HARKER'S JOURNAL--continued. Mr Darcy came at 8:35.\n\n"
+        "CHAPTER V.\n\nHenry VIII, I think, met Darcy.\n")
+DARCY = "dˈɑɹsIz"
+
+
+def run(tmp_path, capsys, *args: str) -> tuple[int, str, str]:
+    config = tmp_path / "config.toml"
+    if not config.exists():
+        config.write_text("", encoding="utf-8")
+    code = main(["chunk", *args, "--config", str(config)])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def write_book(tmp_path, text: str = BOOK):
+    book = tmp_path / "book.txt"
+    book.write_text(text, encoding="utf-8")
+    return book
+
+
+def test_chunk_text_prints_the_normalized_text_with_chapter_titles_marked(tmp_path, capsys):
+    code, out, _ = run(tmp_path, capsys, "--text", str(write_book(tmp_path)))
+    assert code == 0
+    assert "=== chapter 1: CHAPTER IV." in out and "=== chapter 2: CHAPTER V." in out
+    spoken = [line for line in out.splitlines() if not line.startswith(("===", "---"))]
+    assert "Chapter Four." in spoken and "Chapter Five." in spoken
+    assert "Jonathan Harker's journal\u2014continued. Mr Darcy came at eight thirty-five." in spoken  # a shouted run in prose: sentence case
+    assert "Henry the Eighth, I think, met Darcy." in spoken
+    assert not any(re.search(r"\b(IV|VIII)\b|--", line) for line in spoken)
+
+
+def test_chunk_text_of_a_corpus_book_has_no_roman_numeral_heading(tmp_path, capsys, corpus):
+    code, out, _ = run(tmp_path, capsys, "--text", str(corpus / "pg11.txt"))
+    assert code == 0
+    first_lines = re.findall(r"^--- chunk \d+ .*\n(.*)$", out, re.MULTILINE)
+    assert "Chapter Two. The Pool of Tears" in first_lines
+    assert not any(re.search(r"\bCHAPTER\b|\b[IVX]+\.", line) for line in first_lines)
+
+
+def test_the_user_lexicon_next_to_the_config_shows_in_the_preview(tmp_path, capsys):
+    (tmp_path / "lexicon.toml").write_text(f'Darcy = "/{DARCY}/"\n', encoding="utf-8")
+    code, out, _ = run(tmp_path, capsys, "--text", str(write_book(tmp_path)))
+    assert code == 0
+    assert f"lexicon: Darcy = /{DARCY}/" in out
+    assert f"met [Darcy](/{DARCY}/)." in out
+
+
+def test_chunk_phonemes_shows_the_phonemes_of_one_chapter_with_the_books_sidecar(tmp_path, capsys):
+    book = write_book(tmp_path)
+    (tmp_path / "book.lexicon.toml").write_text(f'Darcy = "/{DARCY}/"\n', encoding="utf-8")
+    code, out, _ = run(tmp_path, capsys, "--phonemes", "--chapter", "2", str(book))
+    assert code == 0
+    assert "=== chapter 2: CHAPTER V." in out and "chapter 1" not in out
+    assert "  Henry the Eighth, I think, met [Darcy](/dˈɑɹsIz/)." in out
+    phoneme_lines = [line.strip() for line in out.splitlines() if line.startswith("    /")]
+    assert any(DARCY in line and "ˈAθ" in line for line in phoneme_lines), phoneme_lines
+
+
+def test_a_bad_lexicon_is_named_with_its_line_and_entry_and_exits_1(tmp_path, capsys):
+    book = write_book(tmp_path)
+    (tmp_path / "book.lexicon.toml").write_text('Darcy = "/dˈɑɹsi/"\nHarker = 3\n', encoding="utf-8")
+    code, _, err = run(tmp_path, capsys, "--text", str(book))
+    assert code == 1
+    assert "book.lexicon.toml, line 2, entry 'Harker': must be a string" in err
+
+
+def test_a_chapter_that_is_not_there_is_refused(tmp_path, capsys):
+    code, out, _ = run(tmp_path, capsys, "--text", "--chapter", "9", str(write_book(tmp_path)))
+    assert code == 2 and "there is no chapter 9; the book has chapters 0 to 2" in out
