@@ -164,3 +164,25 @@ def test_status_prints_a_name_with_a_newline_escaped_on_one_line(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "two\\nlines.txt" in result.stdout
     assert not any(line.startswith("lines.txt") for line in result.stdout.splitlines())
+
+
+def test_every_log_line_escapes_the_names_it_carries(tmp_path):
+    """What `kokoro-tts` sets up for its log: a name with a newline or a bad byte stays on one line."""
+    import io
+    import logging
+
+    from kokoro_tts.cliout import EscapedArgs
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.addFilter(EscapedArgs())
+    logger = logging.getLogger("kokoro_tts.test_names")
+    logger.addHandler(handler)
+    try:
+        logger.warning("queued %s as job %s (%d chunks) from %s", "two\nlines.txt", "j-1", 3,
+                       tmp_path / os.fsdecode(b"caf\xe9\n.txt"))
+    finally:
+        logger.removeHandler(handler)
+    assert stream.getvalue().count("\n") == 1
+    assert "two\\nlines.txt as job j-1 (3 chunks)" in stream.getvalue()
+    assert "caf\\udce9\\n.txt" in stream.getvalue()

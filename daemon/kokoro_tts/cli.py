@@ -21,7 +21,7 @@ from .booksettings import warn_about_language
 from .config import (DEFAULT_CONFIG_PATH, Config, ConfigError, KokoroConfig, default_config_text, load_config,
                      resolve_lang_code, xdg_expand)
 from .lexicon import with_default_lexicon
-from .cliout import one_line_error
+from .cliout import escape_logged_names, one_line_error
 from .logs import setup_logging
 from .watcher import shown
 
@@ -265,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     if argv is None and args.command in ("run", "synth"):
         prepare_process()  # only from the command line: never change a test's process
     setup_logging(getattr(args, "verbose", False))
+    escape_logged_names()  # a book name with a newline stays on one log line
     if args.command == "config":
         return cmd_config_init(args.config, args)
     try:

@@ -1,4 +1,8 @@
-"""What the command line says when a command cannot finish: one line on stderr, never a traceback.
+"""What the command line says: one line per message, and one line when a command cannot finish.
+
+`escape_logged_names()` makes every log line one line: string and path arguments of log
+calls (book and file names: `log.info("queued %s", name)`) have their control characters
+escaped by `watcher.shown`, wherever in the package they are logged.
 
 `kokoro-tts status | head` closes the pipe after ten lines; Ctrl-C stops a `synth`; a bug
 raises something unexpected. Each ends the command with one line naming the command and
@@ -12,6 +16,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+
+from .watcher import shown
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +45,23 @@ def one_line_error(command: str, exc: BaseException, verbose: bool = False) -> i
     _say(f"kokoro-tts {command}: {type(exc).__name__}{': ' + detail if detail else ''}"
          f"{'' if verbose else ' (run with -v for the details)'}")
     return 1
+
+
+class EscapedArgs(logging.Filter):
+    """Escapes control characters in a record's str and path arguments, so that one event is one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(shown(os.fspath(arg)) if isinstance(arg, (str, os.PathLike)) else arg
+                                for arg in record.args)
+        return True
+
+
+def escape_logged_names() -> None:
+    """Given logging set up (logs.setup_logging), escape names in every line its handlers write."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, EscapedArgs) for f in handler.filters):
+            handler.addFilter(EscapedArgs())
 
 
 def _stdout_to_devnull() -> None:
