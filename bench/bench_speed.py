@@ -6,7 +6,9 @@
 Ways (each in its own process, so that load time and peak RSS are its own):
   a   the plan's original design: one worker process per chunk, each loading KPipeline cold
   b   kokoro's README loop: one KPipeline, `for gs, ps, audio in pipeline(text, ...)`, raw text
-  c   this project: engine + job runner (chunking, G2P overlapped with the model, WAVs, concat)
+  c   this project as configured by default: engine + job runner (chunking, G2P overlapped with the
+      model, WAVs, concat); precision "auto" (the decoder in bf16 on a CPU with native bf16)
+  c-fp32 the same in full precision (precision = "fp32")
   c-seq  the same with G2P and the model one after the other (to show what overlap buys)
   c-onnx the same with the ONNX Runtime backend (needs --weights with the .onnx file)
   c-glibc (c) on glibc's malloc even where jemalloc is installed (the daemon prefers jemalloc)
@@ -43,16 +45,16 @@ def peak_rss_mb() -> float:
     return max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 
-def settings(args, backend: str = "torch"):
+def settings(args, backend: str = "torch", precision: str = "auto"):
     from kokoro_tts.config import KokoroConfig
 
     w = Path(args.weights)
     if args.tiny:
         return KokoroConfig(voice="tiny_voice", device=args.device, threads=args.threads, model_config=w / "config.json",
-                            model_weights=w / "tiny.pth", voices_dir=w / "voices")
+                            model_weights=w / "tiny.pth", voices_dir=w / "voices", precision=precision)
     return KokoroConfig(voice=args.voice, device=args.device, threads=args.threads, model_config=w / "config.json",
                         model_weights=w / "kokoro-v1_0-dequant.pth", voices_dir=w / "voices",
-                        backend=backend, onnx_model=w / "kokoro-v1.0.int8.onnx")
+                        backend=backend, onnx_model=w / "kokoro-v1.0.int8.onnx", precision=precision)
 
 
 def load_kokoro(args):
@@ -84,7 +86,7 @@ def mode_b(args, text: str) -> dict:
     return {"load": load, "wall": time.perf_counter() - started, "audio": frames / 24000}
 
 
-def mode_c(args, text: str, backend: str = "torch", overlap: bool = True) -> dict:
+def mode_c(args, text: str, backend: str = "torch", overlap: bool = True, precision: str = "auto") -> dict:
     """This project's engine and job runner, from the book's bytes to the outbox WAV."""
     import dataclasses
 
@@ -98,7 +100,7 @@ def mode_c(args, text: str, backend: str = "torch", overlap: bool = True) -> dic
     from kokoro_tts.allocator import keep_freed_memory
 
     keep_freed_memory()  # as the daemon's process does (allocator.prepare_process)
-    engine = KokoroEngine.load(settings(args, backend), warm_up=True)
+    engine = KokoroEngine.load(settings(args, backend, precision), warm_up=True)
     engine.overlap = overlap
     load = time.perf_counter() - started
     root = Path(args.out) / f"c-{os.getpid()}"  # a fresh job store per way (same text, same job name)
@@ -161,6 +163,7 @@ def mode_d(args, text: str) -> dict:
 
 MODES = {
     "a": mode_a, "b": mode_b, "c": mode_c, "c-glibc": mode_c,
+    "c-fp32": lambda args, text: mode_c(args, text, precision="fp32"),
     "c-seq": lambda args, text: mode_c(args, text, overlap=False),
     "c-onnx": lambda args, text: mode_c(args, text, backend="onnx"),
     "d": mode_d,
@@ -180,10 +183,12 @@ def run_mode(args, mode: str) -> dict:
         env = jemalloc_environment(os.environ)
     else:
         env = None
+    started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, env=env)
+    process = time.perf_counter() - started  # the whole process: interpreter, imports, load, work, exit
     if result.returncode != 0:
         return {"error": result.stderr.strip().splitlines()[-1] if result.stderr.strip() else "failed"}
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return {**json.loads(result.stdout.strip().splitlines()[-1]), "process": process}
 
 
 def main() -> None:
@@ -228,18 +233,22 @@ def report(args, results: dict) -> None:
     model = "tiny random model" if args.tiny else f"real Kokoro-82M ({args.weights}), voice {args.voice}"
     print(f"\n{results.get('b', {}).get('chars', args.chars)} characters of pg5200.txt, {model}, "
           f"{args.threads} torch threads, device {args.device}\n")
-    print("| way | chars/s | audio s / wall s | load s | peak RSS MB | speed vs (b) | G2P share | model share | malloc |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| way | chars/s | audio s / wall s | load s | whole process s | peak RSS MB | speed vs (b) | vs (d) | "
+          "whole process vs (d) | G2P share | model share | malloc |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     base = results.get("b", {}).get("wall")
+    onnx = results.get("d", {})
     for mode, r in results.items():
         if "error" in r:
-            print(f"| {mode} | error: {r['error'][:80]} | | | | | | | |")
+            print(f"| {mode} | error: {r['error'][:80]} | | | | | | | | | | |")
             continue
         ratio = f"{base / r['wall']:.2f}x" if base else ""
         load = f"{r['load']:.1f}" if r.get("load") is not None else "per chunk"
         shares = (f"{r['g2p_share']:.1%} | {r['model_share']:.1%}" if "g2p_share" in r else " | ")
-        print(f"| {mode} | {r['chars'] / r['wall']:.0f} | {r['audio'] / r['wall']:.2f} | {load} | {r['rss_mb']:.0f} | "
-              f"{ratio} | {shares} | {r.get('malloc', '')} |")
+        versus_d = f"{onnx['wall'] / r['wall']:.2f}x" if onnx.get("wall") else ""
+        process_versus_d = f"{onnx['process'] / r['process']:.2f}x" if onnx.get("process") else ""
+        print(f"| {mode} | {r['chars'] / r['wall']:.0f} | {r['audio'] / r['wall']:.2f} | {load} | {r['process']:.1f} | "
+              f"{r['rss_mb']:.0f} | {ratio} | {versus_d} | {process_versus_d} | {shares} | {r.get('malloc', '')} |")
     if "a" in results and "c" in results and "error" not in results["a"] and "error" not in results["c"]:
         print(f"\n(c) vs (a): {results['a']['wall'] / results['c']['wall']:.2f}x faster "
               f"({results['c'].get('chunks')} chunks; (c)'s wall time excludes its one model load, "
