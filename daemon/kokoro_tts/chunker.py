@@ -49,13 +49,15 @@ import hashlib
 import logging
 import re
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .headings import find_headings
+
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 2  # 2: chunk text is normalized for speech (normalize.py) before G2P
+CHUNKER_VERSION = 3  # 2: chunk text is normalized for speech (normalize.py) before G2P; 3: headings.py, EPUB, CommonMark
 MIN_CHAPTER_BODY = 200
 """A section with fewer characters than this is small: a contents entry, or a part title."""
 TOC_RUN = 3
@@ -132,6 +134,8 @@ class ChunkPlan:
     chunks: tuple[Chunk, ...]
     max_chunk_chars: int
     version: int = CHUNKER_VERSION
+    contents: tuple[str, ...] = ()
+    """The entries of the book's own contents list, when one was found and used (headings.py)."""
 
     def to_json(self) -> dict[str, Any]:
         """Return the plan as JSON-ready data: chapters with their sizes, chunks, and totals."""
@@ -148,6 +152,7 @@ class ChunkPlan:
                        for k in self.chunks],
             "totals": {"chapters": len(self.chapters), "chunks": len(self.chunks),
                        "chars": sum(char_counts.values())},
+            "contents": list(self.contents),
         }
 
 
@@ -165,7 +170,7 @@ def looks_like_title(paragraph: str) -> bool:
 
     "Down the Rabbit-Hole." and "THE POOL OF TEARS" do; "It was night." does not.
     """
-    if "\n" in paragraph or not 0 < len(paragraph) <= MAX_TITLE_CHARS or paragraph.endswith((",", ";", ":")):
+    if "\n" in paragraph or not 0 < len(paragraph) <= MAX_TITLE_CHARS or paragraph.rstrip("\u2014\u2013- ").endswith((",", ";", ":")):
         return False
     words = [word.strip("\"'([-") for word in paragraph.split()]
     if not words[0][:1].isupper() and not words[0][:1].isdigit():
@@ -220,8 +225,29 @@ class Section:
     prose: bool
 
 
-def sections_of(paragraphs: list[str], headings: Collection[str]) -> list[Section]:
-    marks = [i for i, paragraph in enumerate(paragraphs) if is_heading(paragraph, headings)]
+def given_marks(paragraphs: list[str], headings: Sequence[str]) -> list[int]:
+    """The paragraphs that are the given headings, matched in order (a text may repeat a heading's words)."""
+    marks, position = [], 0
+    for index, paragraph in enumerate(paragraphs):
+        if position < len(headings) and paragraph == headings[position]:
+            marks.append(index)
+            position += 1
+    return marks
+
+
+def heading_marks(paragraphs: list[str], headings: Sequence[str]) -> tuple[list[int], list[str]]:
+    """(indexes of the heading paragraphs, the contents list found): the given headings when there are
+    any (markdown's, an EPUB's table of contents), else the markers and headings.py's signals."""
+    if headings:
+        return given_marks(paragraphs, headings), []
+    found = find_headings(paragraphs)
+    marks = ({i for i, paragraph in enumerate(paragraphs) if is_heading(paragraph)} | found.marks) - set(found.contents_span)
+    subtitles = {i for i in marks if i - 1 in marks and BARE_MARKER.match(heading_title(paragraphs[i - 1]))
+                 and looks_like_title(paragraphs[i])}  # "I." then "THE PRISON-DOOR.": one heading, titled by both
+    return sorted(marks - subtitles), found.contents
+
+
+def sections_of(paragraphs: list[str], marks: list[int], given: bool = False) -> list[Section]:
     sections = []
     for position, start in enumerate(marks):
         end = marks[position + 1] if position + 1 < len(marks) else len(paragraphs)
@@ -231,7 +257,7 @@ def sections_of(paragraphs: list[str], headings: Collection[str]) -> list[Sectio
             title = f"{title} {heading_title(body[0])}"  # "CHAPTER I." + "Down the Rabbit-Hole."
         sections.append(Section(
             start, end, title, heading_kind(title),
-            small=sum(len(p) for p in body) < MIN_CHAPTER_BODY,
+            small=sum(len(p) for p in body) < MIN_CHAPTER_BODY and not given,
             prose=any(not looks_like_title(p) for p in body),
         ))
     return sections
@@ -249,9 +275,12 @@ def in_contents(sections: list[Section]) -> list[bool]:
     return marked
 
 
-def chapter_starts(paragraphs: list[str], headings: Collection[str] = ()) -> list[tuple[int, str]]:
-    """Return (paragraph index, title) for each chapter, the opening included."""
-    sections = sections_of(paragraphs, headings)
+def chapter_starts(paragraphs: list[str], marks: list[int], given: bool = False) -> list[tuple[int, str]]:
+    """Given the heading paragraphs' indexes, return (paragraph index, title) for each chapter, the opening included.
+
+    Given headings (markdown's, an EPUB's) are never a table of contents.
+    """
+    sections = sections_of(paragraphs, marks, given)
     contents = in_contents(sections)
     starts: dict[int, tuple[int, str]] = {}  # section position -> (paragraph index, title)
     for position in reversed(range(len(sections))):
@@ -363,12 +392,13 @@ def plan_chunks(text: str, max_chunk_chars: int = 20000, headings: Collection[st
     """
     if isinstance(max_chunk_chars, bool) or not isinstance(max_chunk_chars, int) or max_chunk_chars < MIN_CHUNK_CHARS:
         raise ValueError(f"max_chunk_chars must be an integer of at least {MIN_CHUNK_CHARS}, got {max_chunk_chars!r}")
-    headings = frozenset(headings)
+    headings = tuple(headings)
     paragraphs = [piece for block in re.split(r"\n\s*\n", text) if block.strip()
                   for piece in split_glued_heading(block.strip(), headings)]
     if not paragraphs:
         raise ValueError("no text to chunk: the text is empty or only whitespace")
-    starts = chapter_starts(paragraphs, headings)
+    marks, contents = heading_marks(paragraphs, headings)
+    starts = chapter_starts(paragraphs, marks, bool(headings))
     chapters: list[Chapter] = []
     chunks: list[Chunk] = []
     for index, (start, title) in enumerate(starts):
@@ -378,4 +408,4 @@ def plan_chunks(text: str, max_chunk_chars: int = 20000, headings: Collection[st
             digest = hashlib.sha256(chunk_text.encode("utf-8", "surrogatepass")).hexdigest()
             chunks.append(Chunk(len(chunks), index, chunk_text, digest))
     log.debug("planned %d chapters, %d chunks (max %d chars)", len(chapters), len(chunks), max_chunk_chars)
-    return ChunkPlan(tuple(chapters), tuple(chunks), max_chunk_chars)
+    return ChunkPlan(tuple(chapters), tuple(chunks), max_chunk_chars, contents=tuple(contents))
