@@ -132,3 +132,29 @@ def test_the_daemon_serves_the_next_book_after_one_fails_to_publish(config, monk
         thread.join(timeout=60)
     statuses = {job.name: str(job.status) for job in daemon.store.all()}
     assert statuses == {"first.txt": "failed", "second.txt": "done"}
+
+
+def test_a_job_whose_worker_fails_unexpectedly_is_left_interrupted_not_running(config, monkeypatch):
+    daemon = make_daemon(config)
+    job, _ = daemon.store.create("book.txt", "x", ONE_CHUNK, config)
+    writes = []
+
+    def second_job_json_write_fails(path):
+        if path.name == "job.json":
+            writes.append(path)
+            if len(writes) == 1:  # the worker's first save: it leaves run() with the error
+                raise OSError(errno.EIO, os.strerror(errno.EIO), str(path))
+
+    monkeypatch.setattr(atomic, "fault_hook", second_job_json_write_fails)
+    thread = threading.Thread(target=daemon.run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and job.id not in daemon.broken:
+            time.sleep(0.05)
+    finally:
+        daemon.stop.set()
+        daemon.wake.set()
+        thread.join(timeout=60)
+    stored = daemon.store.load(daemon.store.folder(job))
+    assert stored.status == "interrupted" and "Input/output error" in stored.error

@@ -1,4 +1,6 @@
-"""Work kept inside a chunk: the audio made so far, durable, so a stop or a kill loses little.
+"""Work kept for a resume: finished chunks checked, and the audio made so far inside a chunk.
+
+A chunk recorded done must still have its WAV, whole (`chunk_problem`); else it is made again.
 
 While a chunk is made, every piece of audio handed to the chunk's WAV (model output and the
 pauses between paragraphs) is also appended to `chunk_NNNN.partial`, one record per piece:
@@ -29,6 +31,7 @@ from typing import Any, BinaryIO, Iterator
 import numpy as np
 
 from .atomic import fsync_directory
+from .audio import SAMPLE_RATE, AudioError, wav_info
 from .jobs import ChunkState
 
 log = logging.getLogger(__name__)
@@ -122,6 +125,21 @@ class PartialAudio:
 
     def close(self) -> None:
         self.f.close()
+
+
+def chunk_problem(folder: Path, chunk: ChunkState) -> str | None:
+    """Given a chunk recorded done, return what is wrong with its WAV (None when it is whole)."""
+    path = folder / chunk.wav_name
+    if not path.exists():
+        return f"{path.name} is missing"
+    try:
+        info = wav_info(path)
+    except AudioError as exc:
+        return str(exc)
+    if (info.samplerate, info.channels) != (SAMPLE_RATE, 1) or info.frames != chunk.frames:
+        return (f"{path.name} is {info.samplerate} Hz, {info.channels} ch, {info.frames} frames; "
+                f"expected {SAMPLE_RATE} Hz mono, {chunk.frames} frames")
+    return None
 
 
 def discard(folder: Path, chunk: ChunkState) -> None:

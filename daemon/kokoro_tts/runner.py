@@ -29,8 +29,8 @@ from typing import Callable, Iterator
 import numpy as np
 
 from .atomic import remove_stale_temps
-from .audio import SAMPLE_RATE, AudioError, silence, wav_info, write_chunk_wav
-from .checkpoint import PartialAudio, discard, partial_path
+from .audio import SAMPLE_RATE, silence, write_chunk_wav
+from .checkpoint import PartialAudio, chunk_problem, discard, partial_path
 from .config import Config
 from .ingest import DISK_FULL, wait_for_space
 from .engine import Segment, TtsProvider
@@ -38,7 +38,7 @@ from .jobs import (UNFINISHED, ChunkState, Job, JobStatus, JobStore, history_spe
                    seconds_left, total_chars)
 from .publish import publish
 
-__all__ = ["DISK_FULL", "Interrupted", "JobRunner", "Progress", "requeue"]
+__all__ = ["DISK_FULL", "Interrupted", "JobRunner", "Progress", "leave_interrupted", "requeue"]
 
 log = logging.getLogger(__name__)
 
@@ -187,25 +187,13 @@ class JobRunner:
             if chunk.status != "done":
                 continue
             partial_path(folder, chunk).unlink(missing_ok=True)  # left by a kill after the chunk was recorded
-            problem = self._chunk_problem(folder / chunk.wav_name, chunk)
+            problem = chunk_problem(folder, chunk)
             if problem:
                 log.warning("job %s: chunk %d will be made again: %s", job.id, chunk.index, problem)
                 chunk.status, chunk.error = "pending", problem
                 changed = True
         if changed:
             self._durably(job, lambda: self.store.save(job))
-
-    @staticmethod
-    def _chunk_problem(path: Path, chunk: ChunkState) -> str | None:
-        if not path.exists():
-            return f"{path.name} is missing"
-        try:
-            info = wav_info(path)
-        except AudioError as exc:
-            return str(exc)
-        if (info.samplerate, info.channels) != (SAMPLE_RATE, 1) or info.frames != chunk.frames:
-            return f"{path.name} is {info.samplerate} Hz, {info.channels} ch, {info.frames} frames; expected {SAMPLE_RATE} Hz mono, {chunk.frames} frames"
-        return None
 
     # ------------------------------------------------------------------ chunks
 
@@ -375,3 +363,19 @@ class JobRunner:
         done, _, _ = measure(job, live)
         self.on_progress(Progress(job, done, total_chars(job), chunk, seconds_left(job, self.fallback_speed, live)))
 
+
+def leave_interrupted(store: JobStore, job: Job, reason: str) -> None:
+    """Given a job its worker left by an unexpected error, record it interrupted (never `running`) if the disk lets us."""
+    if job.status not in UNFINISHED and job.status != JobStatus.DONE:
+        return
+    try:
+        if store.load(store.folder(job)).status == JobStatus.DONE:
+            return  # published and recorded: the error came after
+    except ValueError:
+        pass
+    job.status = JobStatus.RUNNING  # whatever the worker got to, including a `done` that was never saved
+    job.move(JobStatus.INTERRUPTED, reason)
+    try:
+        store.save(job)
+    except OSError as exc:
+        log.error("could not update job.json of %s: %s", job.name, exc)

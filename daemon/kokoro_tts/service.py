@@ -32,7 +32,7 @@ from .control import Steering
 from .jobs import Job, JobStatus, JobStore
 from .lock import StoreLock
 from .notify import Notifier, watchdog_interval
-from .runner import JobRunner, Progress
+from .runner import JobRunner, Progress, leave_interrupted
 from .status import duration
 from .watcher import InboxWatcher, shown
 
@@ -140,9 +140,11 @@ class Daemon:
             busy = True
             try:
                 job = self.runner.run(job)
-            except Exception:  # e.g. job.json cannot be written (EIO): serve the other books
+            except Exception as exc:  # e.g. job.json cannot be written (EIO): serve the other books
                 log.exception("job %s stopped by an unexpected error; it is retried at the next start", job.name)
                 self.broken.add(job.id)
+                leave_interrupted(self.store, job, f"stopped by an unexpected error ({type(exc).__name__}: {exc}); "
+                                                   "it is tried again at the next start")
                 continue
             if job.status == "done":
                 self.done_count += 1
