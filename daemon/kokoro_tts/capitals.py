@@ -23,6 +23,7 @@ import re
 from functools import lru_cache
 
 from .chunker import SMALL_WORDS
+from .roman import roman_value
 
 CAPS_WORD = re.compile(r"(?<!\w)([A-Z]+(?:['\u2019][A-Z]+)*)(?!\w)")
 VOWELS = set("AEIOUY")
@@ -88,8 +89,8 @@ def capitals(text: str, heading: bool) -> str:
         if len(word) == 1:  # I stays I; A in a shouted run is the article ("TOOK A WATCH")
             if word != "A" or first or not shouted:
                 continue
-        elif is_acronym(word, shouted):
-            continue
+        elif is_acronym(word, shouted) or (roman_value(word) is not None and not is_known_word(word.lower())):
+            continue  # a Roman numeral roman.py left alone is no word either ("III" never becomes "Iii")
         out.append(text[position:match.start()] + _cased(word, heading, first))
         position = match.end()
     return "".join(out) + text[position:]

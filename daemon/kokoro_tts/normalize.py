@@ -15,7 +15,7 @@ Rules, in the order they run, per paragraph (text between blank lines):
    com"), an e-mail address as "name at site dot com", a file name as "name dot ext".
 4. English only (lang_code a or b):
    - abbreviations: `&c.` "et cetera", `i.e.` "that is", `e.g.` "for example", `viz.`
-     "namely", `St. Paul` "Saint Paul", `Baker St.` "Baker Street";
+     "namely", `cf.` "compare", `St. Paul` "Saint Paul", `Baker St.` "Baker Street";
    - numbers misaki reads wrong: times (`8:35` "eight thirty-five", `10:00` "ten o'clock"),
      simple fractions (`1/2` "one half", `7 1/2` "seven and a half"), number ranges with
      an en dash and year ranges (`1914-1918` "1914 to 1918"). Ordinals, years, currency,
@@ -82,6 +82,7 @@ ABBREVIATIONS = (
     (re.compile(r"\b[iI]\.\s?[eE]\.(?=[\s,;:)]|$)"), "that is"),
     (re.compile(r"\b[eE]\.\s?[gG]\.(?=[\s,;:)]|$)"), "for example"),
     (re.compile(r"\b[vV]iz\.(?=[\s,;:]|$)"), "namely"),
+    (re.compile(r"\b[cC]f\.(?=\s)"), "compare"),
 )
 SAINT_OR_STREET = re.compile(r"(?:\b([A-Za-z]+)[ \t]+)?\bSt\.?(?=([ \t]+[\"']?([A-Za-z]+))?)(?![\w'])")
 SENTENCE_STARTS = frozenset("he she it i we they you the a an this that there then but and so his her its our their".split())
@@ -152,7 +153,7 @@ def _plain(text: str, english: bool, heading: bool) -> str:
         text = EMAIL.sub(lambda m: f"{m.group(1)} at {spoken_site(m.group(2), True)}", text)
         text = FILE_NAME.sub(lambda m: f"{m.group(1)} dot {m.group(2)}", text)
         for pattern, spoken in ABBREVIATIONS:
-            text = pattern.sub(spoken, text)
+            text = pattern.sub(lambda m, said=spoken: m.expand(said.capitalize() if m.group(0)[0].isupper() else said), text)
         text = SAINT_OR_STREET.sub(_saint_or_street, text)
         text = numbers(text)
     text = roman_numerals(text, english, heading)

@@ -30,12 +30,13 @@ NUMERAL = re.compile(r"(?<![\w-])([IVXLCDM]+|[ivxlcdm]+)(?!\w|['\u2019]\w|-\w)")
 VALID = re.compile(rf"^{ROMAN}$")
 PREVIOUS_WORD = re.compile(r"([A-Za-z\u00c0-\u024f][\w'\u2019]*)\.?\s+$")
 WORD_BEFORE = re.compile(r"([A-Za-z][\w'\u2019]*)\s+[A-Za-z][\w'\u2019]*\.?\s+$")
-ENDS_CLAUSE = re.compile(r"^(?:\s*$|[.:;,!?)\]\u2014\u2013-])")
+ENDS_CLAUSE = re.compile(r"^(?:\s*$|[.:;,!?)\]\u2014\u2013-]|\s+(?:and|or|to|&)\s+[IVXLCDM]+\b)")
 HEADING_NUMBER_END = re.compile(r"^(?:[.:]?\s*$|[.:)]\s+\S|\s+[\u2014\u2013-])")
 
 LABELS = frozenset(
     "chapter chap ch book part pt volume vol section sect sec canto act scene stave letter appendix episode "
-    "lesson psalm article art plate figure fig table no number tome fytte "
+    "lesson psalm article art plate figure fig table no number tome fytte chapters books parts volumes "
+    "sections cantos acts scenes staves letters appendices episodes lessons psalms articles plates figures "
     "chapitre livre partie acte scène capítulo capitulo libro parte acto escena tomo capitolo atto "
     "kapitel buch teil akt szene".split()
 )
@@ -101,7 +102,10 @@ def _spoken(text: str, match: re.Match[str], english: bool, heading: bool) -> st
     previous = PREVIOUS_WORD.search(before)
     word = previous.group(1) if previous else ""
     label = word.lower()
-    if label in LABELS or (label in CARDINAL_AFTER and numeral.isupper()):
+    listed = _listed(before, label, numeral)
+    if listed:
+        word = listed
+    if label in LABELS or (label in CARDINAL_AFTER and numeral.isupper()) or listed:
         if numeral in ("MIX", "mix", "DIV", "div"):
             return None
         if numeral in ("I", "i") and not (heading or ENDS_CLAUSE.match(after)):
@@ -112,6 +116,17 @@ def _spoken(text: str, match: re.Match[str], english: bool, heading: bool) -> st
         return cardinal(value, english, titled=True)
     if english and numeral.isupper() and _after_name(before, word, numeral, value):
         return "the " + ordinal(value, titled=word[:1].isupper())
+    return None
+
+
+def _listed(before: str, label: str, numeral: str) -> str | None:
+    """When the numeral continues a list of numerals after a label ("Parts II and III", "Acts I to V"),
+    return that label, else None."""
+    if label not in ("and", "or", "to", "&") or not numeral.isupper():
+        return None
+    earlier = re.search(r"(?:^|\s)([A-Za-z]+)\.?[ \t]+([IVXLCDM]+),?[ \t]+\S+[ \t]+$", before)
+    if earlier and earlier.group(1).lower() in LABELS and roman_value(earlier.group(2)):
+        return earlier.group(1)
     return None
 
 

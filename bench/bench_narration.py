@@ -1,0 +1,117 @@
+"""Narration benchmark: headings with Roman numerals or capitals names, before and after normalize.py.
+
+    python bench/bench_narration.py [BOOK ...]        # default: every book in ../shared/corpus
+
+For each book (read, cleaned and cut as the daemon does), every heading paragraph (what the
+chunker takes for a heading, plus any short all-capitals paragraph) that contains a Roman
+numeral or an all-capitals word is run through misaki's G2P (`KPipeline(model=False)`, no
+weights needed) twice: as the cleaned text had it (before) and as normalize.py rewrites it
+(after). A heading is "read as words" when no Roman numeral reaches G2P (any of two letters or more;
+I, V or X at the start or after a label; the initial in "M. Gardiner" is no numeral), no other word is spelled out letter by letter (its
+phonemes are misaki's letter names, `Lexicon.get_NNP`) but an acronym that capitals.py keeps
+on purpose, and no word is glued to the next by a double hyphen. Printed:
+one markdown table row per book, and with -v the headings that are still not read as words.
+About a minute for the whole corpus (spaCy's model loads once).
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "daemon"))
+
+from kokoro_tts.capitals import is_acronym  # noqa: E402
+from kokoro_tts.chunker import is_heading, plan_chunks  # noqa: E402
+from kokoro_tts.normalize import looks_like_heading, normalize  # noqa: E402
+from kokoro_tts.roman import LABELS, NOT_NUMERALS, NUMERAL, roman_value  # noqa: E402
+from kokoro_tts.text import read_book  # noqa: E402
+
+CORPUS = REPO.parent / "shared" / "corpus"
+CAPS = re.compile(r"\b[A-Z][A-Z']+\b")
+STRESS = str.maketrans("", "", "ˈˌ")
+
+
+def headings_of(path: Path) -> list[str]:
+    """Every heading paragraph of a book with a Roman numeral or an all-capitals word in it."""
+    book = read_book(path.read_bytes(), path.name)
+    plan = plan_chunks(book.text, 20000, book.headings)
+    found = []
+    for chunk in plan.chunks:
+        for paragraph in chunk.text.split("\n\n"):
+            if not (is_heading(paragraph, book.headings) or looks_like_heading(paragraph)):
+                continue
+            numerals = [m.group(1) for m in NUMERAL.finditer(paragraph) if m.group(1).isupper() and roman_value(m.group(1))]
+            if numerals or CAPS.search(paragraph):
+                found.append(paragraph)
+    return found
+
+
+def numerals_left(text: str) -> list[str]:
+    """Roman numerals that reach G2P as letters: any of two letters or more; I, V, X at the start or after a label."""
+    left = []
+    for match in NUMERAL.finditer(text):
+        numeral = match.group(1)
+        if not numeral.isupper() or roman_value(numeral) is None or numeral in NOT_NUMERALS:
+            continue
+        before = text[:match.start()].strip(" \t\"'(")
+        previous = before.split()[-1].rstrip(".").lower() if before.split() else ""
+        if len(numeral) > 1 or numeral in "IVX" and (not before or previous in LABELS):
+            left.append(numeral)
+    return left
+
+
+def spelled_words(pipeline, text: str) -> list[str]:
+    """The words of text that misaki reads letter by letter (acronyms kept on purpose excepted),
+    the Roman numerals left, and any double hyphen that glues two words together."""
+    _, tokens = pipeline.g2p(text)
+    lexicon = pipeline.g2p.lexicon
+    spelled = []
+    for token in tokens or []:
+        word = token.text
+        letters = [ch for ch in word if ch.isalpha()]
+        if len(letters) < 2 or not token.phonemes or is_acronym(word.upper(), shouted=False) and word.isupper():
+            continue
+        names, _ = lexicon.get_NNP(word)
+        if names and names.translate(STRESS) == token.phonemes.translate(STRESS):
+            spelled.append(word)
+    spelled = [word for word in spelled if word not in NOT_NUMERALS and roman_value(word) is None]
+    return spelled + numerals_left(text) + re.findall(r"\w--\w", text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("books", nargs="*", type=Path, help="books to measure (default: ../shared/corpus/*)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list the headings not read as words")
+    args = parser.parse_args()
+    books = args.books or sorted(p for p in CORPUS.glob("*") if p.suffix in (".txt", ".md")) + \
+        sorted((CORPUS / "epub").glob("*.epub"))
+    from kokoro import KPipeline
+
+    started = time.perf_counter()
+    pipeline = KPipeline(lang_code="a", repo_id="hexgrad/Kokoro-82M", model=False)
+    print("| book | heading lines with a Roman numeral or capitals word | read as words before | after |")
+    print("|---|---:|---:|---:|")
+    totals = [0, 0, 0]
+    for path in books:
+        headings = headings_of(path)
+        before = after = 0
+        for heading in headings:
+            old, new = spelled_words(pipeline, heading), spelled_words(pipeline, normalize(heading).text)
+            before += not old
+            after += not new
+            if args.verbose and (new or old):
+                print(f"  {path.name}: {heading!r} {old} -> {normalize(heading).text!r} {new}")
+        totals = [totals[0] + len(headings), totals[1] + before, totals[2] + after]
+        print(f"| {path.name} | {len(headings)} | {before} | {after} |")
+    print(f"| **all** | {totals[0]} | {totals[1]} | {totals[2]} |")
+    print(f"\n{time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
