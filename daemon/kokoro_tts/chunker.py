@@ -243,17 +243,20 @@ def heading_marks(paragraphs: list[str], headings: Sequence[str]) -> tuple[list[
     found = find_headings(paragraphs)
     marks = ({i for i, paragraph in enumerate(paragraphs) if is_heading(paragraph)} | found.marks) - set(found.contents_span)
     subtitles = {i for i in marks if i - 1 in marks and BARE_MARKER.match(heading_title(paragraphs[i - 1]))
-                 and looks_like_title(paragraphs[i])}  # "I." then "THE PRISON-DOOR.": one heading, titled by both
+                 and looks_like_title(paragraphs[i]) and not is_heading(paragraphs[i])}  # "I." then "THE PRISON-DOOR.": one heading, titled by both
     return sorted(marks - subtitles), found.contents
 
 
-def sections_of(paragraphs: list[str], marks: list[int], given: bool = False) -> list[Section]:
+def sections_of(paragraphs: list[str], marks: list[int], given: bool = False,
+                titles: dict[int, str] | None = None) -> list[Section]:
     sections = []
     for position, start in enumerate(marks):
         end = marks[position + 1] if position + 1 < len(marks) else len(paragraphs)
         body = paragraphs[start + 1:end]
         title = heading_title(paragraphs[start])
-        if body and BARE_MARKER.match(title) and looks_like_title(body[0]):
+        if titles and start in titles:
+            title = titles[start]  # the book's own title for it (an EPUB's TOC label)
+        elif body and BARE_MARKER.match(title) and looks_like_title(body[0]):
             title = f"{title} {heading_title(body[0])}"  # "CHAPTER I." + "Down the Rabbit-Hole."
         sections.append(Section(
             start, end, title, heading_kind(title),
@@ -275,12 +278,13 @@ def in_contents(sections: list[Section]) -> list[bool]:
     return marked
 
 
-def chapter_starts(paragraphs: list[str], marks: list[int], given: bool = False) -> list[tuple[int, str]]:
+def chapter_starts(paragraphs: list[str], marks: list[int], given: bool = False,
+                   titles: dict[int, str] | None = None) -> list[tuple[int, str]]:
     """Given the heading paragraphs' indexes, return (paragraph index, title) for each chapter, the opening included.
 
     Given headings (markdown's, an EPUB's) are never a table of contents.
     """
-    sections = sections_of(paragraphs, marks, given)
+    sections = sections_of(paragraphs, marks, given, titles)
     contents = in_contents(sections)
     starts: dict[int, tuple[int, str]] = {}  # section position -> (paragraph index, title)
     for position in reversed(range(len(sections))):
@@ -385,8 +389,12 @@ def pack(paragraphs: list[str], limit: int) -> list[str]:
     return chunks
 
 
-def plan_chunks(text: str, max_chunk_chars: int = 20000, headings: Collection[str] = ()) -> ChunkPlan:
-    """Given clean text (and markdown headings), return its chapters and chunks.
+def plan_chunks(text: str, max_chunk_chars: int = 20000, headings: Collection[str] = (),
+                titles: Sequence[str] = ()) -> ChunkPlan:
+    """Given clean text (and the book's own headings, in order, with their titles), return its chapters and chunks.
+
+    `titles`, when given, names the chapter of each heading (an EPUB's TOC labels); chunks
+    do not depend on it.
 
     Raise ValueError when max_chunk_chars is under 100 or the text has nothing but whitespace.
     """
@@ -398,7 +406,8 @@ def plan_chunks(text: str, max_chunk_chars: int = 20000, headings: Collection[st
     if not paragraphs:
         raise ValueError("no text to chunk: the text is empty or only whitespace")
     marks, contents = heading_marks(paragraphs, headings)
-    starts = chapter_starts(paragraphs, marks, bool(headings))
+    named = dict(zip(marks, titles)) if headings and len(marks) == len(headings) else None
+    starts = chapter_starts(paragraphs, marks, bool(headings), named)
     chapters: list[Chapter] = []
     chunks: list[Chunk] = []
     for index, (start, title) in enumerate(starts):

@@ -80,7 +80,7 @@ def cmd_chunk(config: Config, args: argparse.Namespace) -> int:
         return 1
     if args.text or args.phonemes or args.chapter is not None:
         return _preview(config, args, book)
-    plan = plan_chunks(book.text, args.max_chunk_chars or config.jobs.max_chunk_chars, book.headings)
+    plan = plan_chunks(book.text, args.max_chunk_chars or config.jobs.max_chunk_chars, book.headings, book.titles)
     report = plan.to_json()
     report["source"] = {"name": args.book.name, "encoding": book.encoding, "warnings": list(book.warnings)}
     if args.json:
@@ -91,6 +91,7 @@ def cmd_chunk(config: Config, args: argparse.Namespace) -> int:
         sizes = [c.text.__len__() for c in plan.chunks if c.chapter == chapter.index]
         print(f"  [{chapter.index:3d}] {chapter.title[:60]!s:60}  {len(sizes):3d} chunks  {sum(sizes):8d} chars  {sizes}")
     totals = report["totals"]
+    print(f"contents list found: {len(plan.contents)} entries: {'; '.join(plan.contents)}" if plan.contents else "no contents list found")
     print(f"total: {totals['chapters']} chapters, {totals['chunks']} chunks, {totals['chars']} chars "
           f"(max_chunk_chars {plan.max_chunk_chars}, chunker v{plan.version})")
     return 0

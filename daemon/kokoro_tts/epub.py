@@ -67,6 +67,8 @@ class Epub:
     paragraphs: list[str]
     headings: list[str]
     """The chapter headings, in order, each a paragraph of `paragraphs`."""
+    titles: list[str] = field(default_factory=list)
+    """The chapter titles, one per heading: the TOC's label, else the heading itself."""
     metadata: dict[str, Any]
     lexicons: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -187,7 +189,9 @@ def read_epub(data: bytes) -> Epub:
         result.paragraphs += document.paragraphs + document.notes
     if not result.paragraphs:
         raise EpubError("the EPUB's spine documents hold no text (only images, or empty pages); nothing to read")
-    result.headings = chapter_headings(result.paragraphs, toc, starts, documents)
+    chapters = chapter_headings(result.paragraphs, toc, starts, documents)
+    result.headings = [result.paragraphs[index] for index, _ in chapters]
+    result.titles = [title for _, title in chapters]
     return result
 
 
@@ -279,23 +283,24 @@ def table_of_contents(book: _Zip, opf_path: str, opf: ElementTree.Element, manif
 
 
 def chapter_headings(paragraphs: list[str], toc: list[tuple[str, str, str]], starts: dict[str, int],
-                     documents: dict[str, XhtmlText]) -> list[str]:
-    """The paragraphs the TOC points at, in order, plus the first heading of each document it never names."""
-    marks: set[int] = set()
+                     documents: dict[str, XhtmlText]) -> list[tuple[int, str]]:
+    """(paragraph index, title) of each chapter: the paragraphs the TOC points at, titled by its labels,
+    plus the first heading of each document it never names, titled by itself."""
+    marks: dict[int, str] = {}
     named: set[str] = set()
-    for path, fragment, _label in toc:
+    for path, fragment, label in toc:
         if path not in starts:
             continue  # an entry into a skipped document (the cover, the toc page itself)
         named.add(path)
         document = documents[path]
         local = document.ids.get(fragment, 0) if fragment else 0
         if local < len(document.paragraphs):
-            marks.add(starts[path] + local)
+            marks.setdefault(starts[path] + local, label or paragraphs[starts[path] + local])
     for path, start in starts.items():
         levels = documents[path].heading_levels
         if path not in named and levels.get(0, 9) <= 3:
-            marks.add(start)  # a document the TOC does not name, with a heading at its top
-    return [paragraphs[index] for index in sorted(marks)]
+            marks.setdefault(start, paragraphs[start])  # a document the TOC does not name, with a heading at its top
+    return sorted(marks.items())
 
 
 def cover_file(metadata: dict[str, Any]) -> str | None:

@@ -39,7 +39,7 @@ from .chunker import plan_chunks
 from .config import Config
 from .jobs import ChunkState, Job, JobStatus, JobStore, audio_settings, job_id, requeue
 from .nonspeech import strip_nonspeech, summarize
-from .text import TextError, decode, read_book
+from .text import TextError, decode, read_book, source_metadata, source_suffix
 from .watcher import RefusedFile, read_regular_file, shown
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ def create_job(store: JobStore, name: str, inbox_path: str, data: bytes, config:
     existing = store.find(identity)
     if existing is not None:
         return existing, False
-    suffix = ".md" if name.lower().endswith(".md") else ".txt"
+    suffix = source_suffix(name)  # .epub, .md or .txt
     source = {"name": name, "inbox_path": inbox_path, "size": len(data), "sha256": sha, "encoding": None,
               "warnings": [], "copy": f"source{suffix}", "book_settings": dict(book or {}),
               "inbox_signature": signature, "inbox_after": None}
@@ -186,8 +186,9 @@ def create_job(store: JobStore, name: str, inbox_path: str, data: bytes, config:
 def _plan(job: Job, data: bytes, config: Config) -> None:
     """Decode, clean and chunk the book into job; raise TextError when nothing can be spoken."""
     text = read_book(data, job.name)
-    plan = plan_chunks(text.text, job.settings["max_chunk_chars"], text.headings)
-    warnings = list(text.warnings)
+    plan = plan_chunks(text.text, job.settings["max_chunk_chars"], text.headings, text.titles)
+    job.source["metadata"], language = source_metadata(text, job.settings["lang_code"])  # title, authors, cover
+    warnings = list(text.warnings) + language
     titles = {chapter.index: chapter.title for chapter in plan.chapters}
     chunks, not_speech, speakable = [], [], False
     for c in plan.chunks:

@@ -1,7 +1,8 @@
 """Job folders and `job.json`: the whole state of one book, on disk.
 
 A job folder `<jobs dir>/<safe book name>-<hash8>/` holds:
-- `source.txt` or `source.md`: the book's bytes as ingested (the inbox file may go away);
+- `source.txt`, `source.md` or `source.epub`: the book's bytes as ingested (the inbox file may go away);
+- `cover.jpg` (or .png...): an EPUB's cover image, named in `source["metadata"]["cover"]`;
 - `job.json`: settings, chunk list, per-chunk status, attempts, errors, timings;
 - `chunk_0001.wav`, ...: one WAV per finished chunk.
 
@@ -27,6 +28,7 @@ from .acoustic import resolve_precision
 from .atomic import atomic_write, atomic_write_json
 from .chunker import CHUNKER_VERSION, plan_chunks
 from .config import Config
+from .epub import keep_cover
 from .lexicon import keep_sidecar, lexicon_settings
 from .nonspeech import NONSPEECH_VERSION, strip_nonspeech
 from .normalize import NORMALIZE_VERSION, speakable_job
@@ -351,6 +353,7 @@ class JobStore:
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write(folder / job.source["copy"], data)
         keep_sidecar(job.source, folder)  # the book's <stem>.lexicon.toml, kept with it (lexicon.py)
+        keep_cover(job.source, folder, data)  # an EPUB's cover image, named in source["metadata"] (epub.py)
         self.save(job)
 
     def create(self, name: str, inbox_path: str, data: bytes, config: Config) -> tuple[Job, bool]:

@@ -93,7 +93,6 @@ UTF16_BOMS = ((codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 EMPTY_METADATA: dict[str, Any] = {"title": None, "authors": [], "language": None}
 LANGUAGES = {"a": "en", "b": "en", "e": "es", "f": "fr", "h": "hi", "i": "it", "p": "pt", "j": "ja", "z": "zh"}
 """kokoro's lang_code -> the ISO 639-1 language a book's metadata should name."""
-MARKDOWN_SUFFIXES = (".md", ".markdown")
 GUTENBERG_FIELD = re.compile(r"^(Title|Author|Language):[ \t]*(\S.*?)[ \t]*$", re.M)
 
 
@@ -116,6 +115,9 @@ class SourceText:
     """Chapter headings in order, each a paragraph of `text`: markdown's chapter-level
     headings, an EPUB's table of contents; empty for plain text (the chunker finds its
     headings itself). Pass to `plan_chunks`."""
+    titles: tuple[str, ...] = ()
+    """Chapter titles, one per heading, when the book names them apart from its text (an EPUB's
+    TOC labels); empty otherwise. Pass to `plan_chunks` too."""
     metadata: dict[str, Any] = field(default_factory=lambda: dict(EMPTY_METADATA))
     """"title" (str or None), "authors" (list of str), "language" (str or None); for EPUB
     also "cover": {"media_type": str, "data": bytes} or None."""
@@ -274,7 +276,7 @@ def clean_plain(text: str) -> str:
 def source_suffix(name: str) -> str:
     """The suffix of a book's copy in its job folder: .epub, .md or .txt, by its name."""
     lower = name.lower()
-    return ".epub" if lower.endswith(".epub") else ".md" if lower.endswith(MARKDOWN_SUFFIXES) else ".txt"
+    return ".epub" if lower.endswith(".epub") else ".md" if lower.endswith(".md") else ".txt"
 
 
 def gutenberg_metadata(text: str) -> dict[str, Any]:
@@ -299,25 +301,25 @@ def read_epub_book(data: bytes) -> SourceText:
         raise TextError(str(exc)) from None
     paragraphs = [" ".join(normalize(p).split(" ")) for p in book.paragraphs]
     headings = tuple(" ".join(normalize(h).split(" ")) for h in book.headings)
+    titles = tuple(" ".join(normalize(t).split()) for t in book.titles)
     text = "\n\n".join(p for p in paragraphs if is_spoken(p))
-    return SourceText(text, "utf-8", tuple(book.warnings), headings, book.metadata, tuple(book.lexicons))
+    return SourceText(text, "utf-8", tuple(book.warnings), headings, titles, book.metadata, tuple(book.lexicons))
 
 
 def read_book(data: bytes, name: str) -> SourceText:
     """Given a book's bytes and file name, return its clean text; raise TextError when unusable.
 
-    By the name's suffix (any case): `.epub` is an EPUB, `.md` and `.markdown` markdown,
-    anything else plain text.
+    By the name's suffix (any case): `.epub` is an EPUB, `.md` markdown, anything else plain text.
     """
     suffix = source_suffix(name)
     if suffix == ".epub":
         book = read_epub_book(data)
         encoding, warnings, text = book.encoding, list(book.warnings), book.text
-        headings, metadata, lexicons = list(book.headings), book.metadata, book.lexicons
+        headings, metadata, lexicons, titles = list(book.headings), book.metadata, book.lexicons, book.titles
     else:
         raw, encoding, warnings = decode(data)
         text = normalize(raw)
-        headings, lexicons = [], ()
+        headings, lexicons, titles = [], (), ()
         if suffix == ".md":
             from .markdown import clean_markdown
 
@@ -333,7 +335,7 @@ def read_book(data: bytes, name: str) -> SourceText:
                         "punctuation); check that this is the book's text")
     for warning in warnings:
         log.debug("%s: %s", name, warning)
-    return SourceText(text, encoding, tuple(warnings), tuple(headings), metadata, tuple(lexicons))
+    return SourceText(text, encoding, tuple(warnings), tuple(headings), tuple(titles), metadata, tuple(lexicons))
 
 
 def source_metadata(book: SourceText, lang_code: str) -> tuple[dict[str, Any], list[str]]:

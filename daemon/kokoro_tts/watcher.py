@@ -31,7 +31,7 @@ from watchdog.observers import Observer
 
 log = logging.getLogger(__name__)
 
-BOOK_SUFFIXES = (".txt", ".md")
+BOOK_SUFFIXES = (".txt", ".md", ".epub")
 SIDECAR_SUFFIXES = (".lexicon.toml", ".toml")
 """A book's settings (`<stem>.toml`, booksettings.py) and lexicon (`<stem>.lexicon.toml`, lexicon.py)."""
 OUTCOME_FOLDERS = ("done", "failed")
@@ -58,7 +58,7 @@ class RefusedFile(Exception):
 
 
 def is_candidate_name(name: str) -> bool:
-    """Whether a file name looks like a finished book: a .txt or .md, any case.
+    """Whether a file name looks like a finished book: a .txt, .md or .epub, any case.
 
     Hidden files (editor locks such as `.#x.txt` and `.~lock.x.txt#`, our own temp files),
     backups (`x.txt~`) and office owner files (`~$x.txt`) are not. Download and editor temp
