@@ -67,10 +67,10 @@ class Epub:
     paragraphs: list[str]
     headings: list[str]
     """The chapter headings, in order, each a paragraph of `paragraphs`."""
-    titles: list[str] = field(default_factory=list)
-    """The chapter titles, one per heading: the TOC's label, else the heading itself."""
     metadata: dict[str, Any]
     lexicons: list[tuple[str, str]] = field(default_factory=list)
+    titles: list[str] = field(default_factory=list)
+    """The chapter titles, one per heading: the TOC's label, else the heading itself."""
     warnings: list[str] = field(default_factory=list)
 
 
