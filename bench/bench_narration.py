@@ -1,6 +1,7 @@
 """Narration benchmark: headings with Roman numerals or capitals names, before and after normalize.py.
 
-    python bench/bench_narration.py [BOOK ...]        # default: every book in ../shared/corpus
+    python bench/bench_narration.py [BOOK ...] [-v]   # default: every book in ../shared/corpus
+    python bench/bench_narration.py --examples        # what misaki reads wrong and right, before and after
 
 For each book (read, cleaned and cut as the daemon does), every heading paragraph (what the
 chunker takes for a heading, plus any short all-capitals paragraph) that contains a Roman
@@ -83,10 +84,33 @@ def spelled_words(pipeline, text: str) -> list[str]:
     return spelled + numerals_left(text) + re.findall(r"\w--\w", text)
 
 
+WRONG = ("CHAPTER IV.", "VII.", "Henry VIII", "World War II", "JONATHAN HARKER'S JOURNAL", "JOURNAL--continued",
+         "5 May.--I must go.", "At 8:35 he left.", "at 10:00", "about 1/2 of it", "7 1/2 miles", "1914-1918",
+         "pages 5\u201310", "&c.", "i.e. this, e.g. that", "St. Paul", "Baker St.", "see https://git-scm.com/book",
+         "Insert 18333fig0101.png", "I said NO.", "NASA, the BBC, the USA")
+RIGHT = ("the 3rd of May", "the 21st century", "in 1897", "in 1905", "the 1890s", "$5.50", "\u00a3100", "\u20ac20",
+         "$1,000,000", "1,234,567", "3.14", "5%", "No. 5", "Mr. Darcy", "\u00bd", "A.D. 1066", "20 BC")
+
+
+def examples(pipeline) -> None:
+    """Print the two tables of docs/narration.md: what misaki misreads (and after), what it reads right."""
+    def said(text: str) -> str:
+        return pipeline.g2p(text)[0] if text else ""
+
+    print("| text | misaki reads | normalized | misaki then reads |\n|---|---|---|---|")
+    for text in WRONG:
+        new = normalize(text).text
+        print(f"| `{text}` | `{said(text)}` | {new or '(not read)'} | `{said(new)}` |")
+    print("\n| text | misaki reads (left as is) | unchanged by normalize |\n|---|---|---|")
+    for text in RIGHT:
+        print(f"| `{text}` | `{said(text)}` | {normalize(text).text == text} |")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("books", nargs="*", type=Path, help="books to measure (default: ../shared/corpus/*)")
-    parser.add_argument("-v", "--verbose", action="store_true", help="list the headings not read as words")
+    parser.add_argument("-v", "--verbose", action="store_true", help="list the headings, before and after")
+    parser.add_argument("--examples", action="store_true", help="print the misread/read-right tables instead")
     args = parser.parse_args()
     books = args.books or sorted(p for p in CORPUS.glob("*") if p.suffix in (".txt", ".md")) + \
         sorted((CORPUS / "epub").glob("*.epub"))
@@ -94,6 +118,9 @@ def main() -> int:
 
     started = time.perf_counter()
     pipeline = KPipeline(lang_code="a", repo_id="hexgrad/Kokoro-82M", model=False)
+    if args.examples:
+        examples(pipeline)
+        return 0
     print("| book | heading lines with a Roman numeral or capitals word | read as words before | after |")
     print("|---|---:|---:|---:|")
     totals = [0, 0, 0]
