@@ -177,7 +177,10 @@ def read_epub(data: bytes) -> Epub:
     documents: dict[str, XhtmlText] = {}
     for ref in spine:
         item = manifest.get(ref.get("idref", ""))
-        if item is None or "html" not in item["type"] or ref.get("linear", "yes") == "no":
+        if item is None or "html" not in item["type"]:
+            continue
+        if ref.get("linear", "yes") == "no":
+            result.warnings.append(f"not read: {item['path']} (linear=\"no\": outside the reading order)")
             continue
         if item["path"] == nav_path or item["path"] in skipped:
             result.warnings.append(f"not read: {item['path']} ({skipped.get(item['path'], 'toc')})")

@@ -1,0 +1,196 @@
+"""epub.py and xhtml.py: EPUB 2 and 3 read in spine order, chapters from the TOC, notes, metadata, bad EPUBs."""
+
+import json
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from kokoro_tts import epub
+from kokoro_tts.chunker import plan_chunks
+from kokoro_tts.config import Config, JobsConfig, PathsConfig, WatchConfig
+from kokoro_tts.jobs import JobStore
+from kokoro_tts.service import Daemon
+from kokoro_tts.text import TextError, read_book, source_metadata
+from kokoro_tts.xhtml import read_xhtml
+
+from epubs import CONTAINER, PNG, PROSE, build, epub2, epub3, opf, xhtml
+from providers import ToneProvider
+
+SAMPLES = Path(__file__).parent / "data" / "epub"
+
+
+def chapters(book) -> list[str]:
+    return [c.title for c in plan_chunks(book.text, 20000, book.headings, book.titles).chapters]
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def test_an_epub3_is_read_in_spine_order_with_its_toc_as_chapters():
+    book = read_book(epub3(), "book.epub")
+    assert chapters(book) == ["Chapter One: The Gate", "Chapter Two: The Hills", "A Part", "Interlude in the Rain"]
+    paragraphs = book.text.split("\n\n")
+    assert paragraphs[:3] == ["Chapter One: The Gate", PROSE + "The keeper said so and went in.",
+                              "She counted three lamps, then stopped."]
+    assert paragraphs[-1] == PROSE + "It went on without a heading."  # no heading: joins the chapter before
+
+
+def test_front_matter_scripts_styles_images_and_page_numbers_are_not_read_and_skipped_parts_are_named():
+    book = read_book(epub3(), "book.epub")
+    for unread in ("THE BOOK", "by Someone", "Copyright", "Contents", "not read", "color", "a lamp", "7",
+                   "Appendix Not In The Spine Order"):
+        assert unread not in book.text
+    assert book.warnings == ("not read: the titlepage in OEBPS/title.xhtml",
+                             "not read: OEBPS/copyright.xhtml (copyright-page)", "not read: OEBPS/nav.xhtml (toc)",
+                             'not read: OEBPS/appendix.xhtml (linear="no": outside the reading order)')
+
+
+def test_note_markers_are_never_read_and_note_bodies_are_read_at_the_end_of_their_chapter():
+    paragraphs = read_book(epub3(), "book.epub").text.split("\n\n")
+    assert "so1" not in paragraphs[1] and "lamps2" not in paragraphs[2]
+    chapter_one = paragraphs[:paragraphs.index("Chapter Two: The Hills")]
+    assert chapter_one[-2:] == ["The keeper was old.", "Three is a lot of lamps."]
+
+
+def test_tables_lists_and_quotes_are_read_in_document_order():
+    paragraphs = read_book(epub3(), "book.epub").text.split("\n\n")
+    start = paragraphs.index("Name, Age")
+    assert paragraphs[start:start + 5] == ["Name, Age", "Ann, 30", "first item", "second item", "A quoted line."]
+
+
+def test_an_epub2_takes_its_chapters_from_the_ncx_and_skips_the_cover_page_its_guide_names():
+    book = read_book(epub2(), "book.epub")
+    assert chapters(book) == ["Chapter One: The Gate", "Chapter Two: The Hills", "A Part"]
+    assert "a cover with words" not in book.text
+    assert book.warnings == ("not read: OEBPS/cover.xhtml (cover)",)
+    assert book.metadata["cover"] == {"media_type": "image/png", "data": PNG}  # from <meta name="cover">
+
+
+def test_metadata_cover_and_pls_lexicons_come_from_the_package_document():
+    book = read_book(epub3(), "book.epub")
+    assert book.metadata["title"] == "The Gate and the Hills"
+    assert book.metadata["authors"] == ["Ann Author", "Bo Second"] and book.metadata["language"] == "en"
+    assert book.metadata["cover"] == {"media_type": "image/png", "data": PNG}
+    assert [name for name, _ in book.lexicons] == ["words.pls"] and "<grapheme>Ann</grapheme>" in book.lexicons[0][1]
+
+
+def test_a_language_other_than_lang_codes_is_a_warning_and_the_record_is_json_safe():
+    record, warnings = source_metadata(read_book(epub3(language="fr"), "book.epub"), "a")
+    assert record == {"title": "The Gate and the Hills", "authors": ["Ann Author", "Bo Second"], "language": "fr",
+                      "cover": "cover.png"}
+    assert json.loads(json.dumps(record)) == record
+    assert len(warnings) == 1 and "'fr'" in warnings[0] and "lang_code" in warnings[0]
+    assert source_metadata(read_book(epub2(), "book.epub"), "b")[1] == []  # en-GB is English
+
+
+def test_xhtml_line_numbers_and_short_links_to_fragments_are_markers_but_real_links_are_read():
+    text = read_xhtml('<div>A line of verse,<span class="lnum">10</span></div>'
+                      '<p>See <a href="#x">the chapter on lamps</a>, and note <a href="#n">[3]</a>.</p>').paragraphs
+    assert text == ["A line of verse,", "See the chapter on lamps, and note ."]
+
+
+# ----------------------------------------------------------------------------- the IDPF samples
+
+
+def test_the_idpf_samples_chapters_and_titles_match_their_toc():
+    waste = read_book((SAMPLES / "wasteland.epub").read_bytes(), "wasteland.epub")
+    assert chapters(waste) == ["I. THE BURIAL OF THE DEAD", "II. A GAME OF CHESS", "III. THE FIRE SERMON",
+                               "IV. DEATH BY WATER", "V. WHAT THE THUNDER SAID", 'NOTES ON "THE WASTE LAND"']
+    assert "Hofgarten,10" not in waste.text and "Hofgarten," in waste.text  # margin line numbers are not read
+    children = read_book((SAMPLES / "childrens-literature.epub").read_bytes(), "childrens-literature.epub")
+    found = chapters(children)
+    assert len(found) == 22 and found[3] == "190 A FOUR-LEAVED CLOVER" and found[-1].startswith("204 THE KING")
+    assert children.metadata["authors"] == ["Charles Madison Curry", "Erle Elsworth Clippinger"]
+
+
+# ----------------------------------------------------------------------------- bad EPUBs
+
+
+def spine_of(documents: str) -> str:
+    manifest = '<item id="one" href="one.xhtml" media-type="application/xhtml+xml"/>'
+    return opf("3.0", spine=documents, manifest=manifest)
+
+
+BAD = {
+    "not a zip": (b"PK\x03\x04 but not really a zip at all", "not a zip archive"),
+    "no container": (build({"OEBPS/one.xhtml": xhtml("<p>Text.</p>")}), "META-INF/container.xml"),
+    "no package": (build({"META-INF/container.xml": CONTAINER}), "OEBPS/content.opf"),
+    "broken package": (build({"META-INF/container.xml": CONTAINER, "OEBPS/content.opf": "<package"}),
+                       "not well-formed XML"),
+    "no spine": (build({"META-INF/container.xml": CONTAINER, "OEBPS/content.opf": spine_of("")}), "spine is missing"),
+    "no text": (build({"META-INF/container.xml": CONTAINER, "OEBPS/content.opf": spine_of('<itemref idref="one"/>'),
+                       "OEBPS/one.xhtml": xhtml('<img src="a.png" alt="just a picture"/>')}), "hold no text"),
+    "drm": (epub3(extra={"META-INF/encryption.xml":
+                         '<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container" '
+                         'xmlns:enc="http://www.w3.org/2001/04/xmlenc#"><enc:EncryptedData><enc:CipherData>'
+                         '<enc:CipherReference URI="OEBPS/one.xhtml"/></enc:CipherData></enc:EncryptedData>'
+                         "</encryption>"}), "DRM-protected: remove the protection with the tool you bought it with"),
+    "adobe drm": (epub3(extra={"META-INF/rights.xml": "<rights/>"}), "DRM-protected"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_a_bad_epub_is_refused_with_a_clear_error(case):
+    data, message = BAD[case]
+    with pytest.raises(TextError, match=message):
+        read_book(data, "bad.epub")
+
+
+def test_obfuscated_fonts_are_not_drm():
+    encryption = ('<encryption xmlns="urn:oasis:names:tc:opendocument:xmlns:container" '
+                  'xmlns:enc="http://www.w3.org/2001/04/xmlenc#"><enc:EncryptedData><enc:CipherData>'
+                  '<enc:CipherReference URI="OEBPS/fonts/a.otf"/></enc:CipherData></enc:EncryptedData></encryption>')
+    assert "Chapter One" in read_book(epub3(extra={"META-INF/encryption.xml": encryption}), "book.epub").text
+
+
+def test_an_entry_that_unpacks_beyond_the_bound_is_refused_whatever_its_header_says(monkeypatch):
+    monkeypatch.setattr(epub, "MAX_ENTRY_BYTES", 50_000)
+    bomb = epub3(extra={"OEBPS/one.xhtml": xhtml("<p>" + "a " * 100_000 + "</p>")})
+    with pytest.raises(TextError, match="zip bomb"):
+        read_book(bomb, "bomb.epub")
+    with zipfile.ZipFile(__import__("io").BytesIO(bomb)) as book:
+        assert book.getinfo("OEBPS/one.xhtml").compress_size < 5_000  # small in the zip, large unpacked
+
+
+# ----------------------------------------------------------------------------- the daemon
+
+
+@pytest.fixture
+def config(tmp_path) -> Config:
+    paths = PathsConfig(inbox=tmp_path / "inbox", outbox=tmp_path / "outbox", jobs=tmp_path / "jobs")
+    for path in (paths.inbox, paths.outbox, paths.jobs):
+        path.mkdir()
+    return Config(paths=paths, jobs=JobsConfig(max_chunk_chars=20000), watch=WatchConfig(settle_seconds=0.2))
+
+
+def test_an_epub_becomes_a_book_with_its_toc_chapters_and_a_drm_one_fails_while_the_next_is_made(config):
+    store = JobStore(config.paths.jobs)
+    drm, _ = store.create("locked.epub", "locked.epub", BAD["drm"][0], config)
+    good, _ = store.create("good.epub", "good.epub", epub3(language="fr"), config)
+    assert drm.status == "failed" and "DRM-protected" in drm.error
+    folder = store.folder(good)
+    assert good.source["copy"] == "source.epub" and (folder / "source.epub").read_bytes() == epub3(language="fr")
+    assert good.source["metadata"]["cover"] == "cover.png" and (folder / "cover.png").read_bytes() == PNG
+    assert good.source["metadata"]["authors"] == ["Ann Author", "Bo Second"]
+    assert any("'fr'" in warning for warning in good.source["warnings"])
+    assert [c["title"] for c in good.chapters] == ["Chapter One: The Gate", "Chapter Two: The Hills", "A Part",
+                                                    "Interlude in the Rain"]
+    daemon = Daemon(config, ToneProvider(), None, space_wait_seconds=0.01)
+    daemon.runner.space_margin = 0
+    thread = threading.Thread(target=daemon.run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and store.load(folder).status not in ("done", "failed"):
+            time.sleep(0.1)
+    finally:
+        daemon.stop.set()
+        daemon.wake.set()
+        thread.join(timeout=60)
+    statuses = {job.name: str(job.status) for job in store.all()}
+    assert statuses == {"locked.epub": "failed", "good.epub": "done"}
+    output = json.loads((config.paths.outbox / "good.json").read_text())
+    assert [c["title"] for c in output["chapters"]] == [c["title"] for c in good.chapters]
