@@ -102,8 +102,8 @@ class Lexicon:
         """Given text, return (it with every entry's word replaced, the entries used as {word: say}).
 
         English: an IPA entry becomes `[word](/phonemes/)`, a respelling `[respelling]()`
-        (misaki reads the respelling, and later rules leave it alone). Other languages: a
-        respelling replaces the word; IPA entries are not used.
+        (misaki reads the respelling, and later rules leave it alone): `marked_up`. Other
+        languages: a respelling replaces the word; IPA entries are not used.
         """
         entries = [e for e in self.entries if english or e.phonemes is None]
         if not entries or not text:
@@ -122,11 +122,38 @@ class Lexicon:
             if entry is None:
                 return found
             used[entry.word] = entry.say
-            if entry.phonemes is not None:
-                return f"[{found}](/{entry.phonemes}/)"
-            return f"[{entry.say}]()" if english else entry.say
+            if not english:
+                return entry.say
+            return marked_up(found, entry)
 
         return pattern.sub(replace, text), used
+
+
+def marked_up(found: str, entry: Entry) -> str:
+    """Given matched text and its entry, return misaki's markup for it, one word at a time.
+
+    A phrase whose phonemes have as many words as the text gets one markup per word, so that
+    no cut between words (a long sentence split for the model) ever falls inside markup; the
+    text's own spaces and line breaks stay. A respelling `[word]()` is only protected from the
+    later rules: misaki reads the respelling.
+    """
+    if entry.phonemes is None:
+        return " ".join(f"[{word}]()" for word in entry.say.split())
+    parts = re.split(r"(\s+)", found)
+    groups = entry.phonemes.split()
+    if len(groups) != len(parts[::2]):
+        return f"[{' '.join(found.split())}](/{entry.phonemes}/)"
+    parts[::2] = [f"[{word}](/{sound}/)" for word, sound in zip(parts[::2], groups)]
+    return "".join(parts)
+
+
+MARKUP = re.compile(r"\[([^\]\n]+)\]\(([^)\n]*)\)")
+"""misaki's inline markup, `[word](/phonemes/)` or `[respelling]()`, as `marked_up` writes it."""
+
+
+def without_markup(text: str) -> str:
+    """Given text with misaki's markup, return the text it stands for: the words, not the phonemes."""
+    return MARKUP.sub(lambda m: m.group(1), text)
 
 
 # --------------------------------------------------------------------------- TOML

@@ -50,7 +50,7 @@ from num2words import num2words
 
 from .capitals import capitals
 from .chunker import is_heading
-from .lexicon import SIDECAR_COPY, book_lexicon, read_kept_sidecar
+from .lexicon import MARKUP, SIDECAR_COPY, book_lexicon, read_kept_sidecar
 from .roman import roman_numerals
 from .text import SourceText
 
@@ -59,8 +59,6 @@ log = logging.getLogger(__name__)
 NORMALIZE_VERSION = 1
 ENGLISH = ("a", "b")
 
-MARKUP = re.compile(r"\[[^\]\n]+\]\([^)\n]*\)")
-"""misaki's inline markup, `[word](/phonemes/)`: never rewritten."""
 PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n\s*)")
 IMAGE_EXTENSIONS = "png|jpe?g|gif|svg|bmp|tiff?|webp|eps"
 IMAGE_ONLY = re.compile(
