@@ -250,3 +250,81 @@ def test_sentence_and_word_splits_lose_or_invent_nothing(text, limit):
     pieces = split_words(text, limit)
     assert all(0 < len(p) <= limit for p in pieces)
     assert squash("".join(pieces)) == squash(text) and split_words(text, limit) == pieces
+
+
+# ----------------------------------------------------------------------------- headings of any book (headings.py)
+
+def book_of(headings: list[str], opening: str = "A BOOK\n\nBy Somebody") -> str:
+    return "\n\n".join([opening] + [f"{heading}\n\n{body(n)}\n\n{body(n, 4)}" for n, heading in enumerate(headings)])
+
+
+@pytest.mark.parametrize("headings", [
+    ["STAVE ONE", "STAVE TWO", "STAVE THREE"],
+    ["FIT THE FIRST", "FIT THE SECOND", "FIT THE THIRD", "FIT THE FOURTH"],
+    ["CANTO I", "CANTO II", "CANTO III", "CANTO IV"],
+    ["LETTER 10", "LETTER 11", "LETTER 12"],
+    ["BOOK THE FIRST", "BOOK THE SECOND", "BOOK THE THIRD"],
+    ["THE FIRST CHAPTER", "THE SECOND CHAPTER", "THE THIRD CHAPTER"],
+    ["Chapter the Tenth", "Chapter the Eleventh", "Chapter the Twelfth"],
+    ["ADVENTURE I. A SCANDAL IN BOHEMIA", "ADVENTURE II. THE RED-HEADED LEAGUE", "ADVENTURE III. A CASE OF IDENTITY"],
+    ["TALE 1: The Miller", "TALE 2: The Reeve", "TALE 3: The Cook", "TALE 4: The Lawyer"],
+    ["Episode Twenty-One", "Episode Twenty-Two", "Episode Twenty-Three"],
+    ["I.", "II.", "III.", "IV."],
+])
+def test_a_numbered_sequence_under_any_label_makes_the_chapters(headings):
+    assert titles(book_of(headings)) == ["Opening"] + headings
+
+
+@pytest.mark.parametrize("headings", [
+    ["ROOM 101", "PLATFORM 9", "ROUTE 66"],                   # numbers that do not go up by one
+    ["SCENARIO 1", "SCENARIO 2"],                             # two are not a sequence
+    ["Session 1 was a failure.", "Session 2 was better.", "Session 3 was the best."],  # sentences
+    ["Table 1 shows the results", "Table 2 shows the costs", "Table 3 shows the rest"],  # lower-case titles
+])
+def test_numbered_lines_that_are_not_a_sequence_of_headings_stay_prose(headings):
+    assert titles(book_of(headings)) == ["Opening"]
+
+
+def test_a_contents_list_names_bare_titles_and_fixes_their_order_and_misprints():
+    stories = ["THE SISTERS", "AN ENCOUNTER", "ARABY", "COUNTERPARTS"]
+    contents = "Contents\n\nThe Sisters\n\nAn Encounter\n\nAraby\n\nCouterparts"  # the misprint is the book's own
+    text = book_of(stories, f"DUBLINERS\n\nby James Joyce\n\n{contents}")
+    plan = plan_chunks(text)
+    assert [c.title for c in plan.chapters] == ["Opening"] + stories
+    assert plan.contents == ("The Sisters", "An Encounter", "Araby", "Couterparts")
+    assert plan.to_json()["contents"] == list(plan.contents)
+
+
+def test_a_contents_entry_finds_its_heading_with_a_label_added_and_page_numbers_ignored():
+    headings = ["ADVENTURE I. A SCANDAL IN BOHEMIA", "ADVENTURE II. THE RED-HEADED LEAGUE", "THE SILENT HOUSE"]
+    contents = "CONTENTS.\n\nI. A Scandal in Bohemia ..... 3\n\nII. The Red-Headed League ..... 29\n\nThe Silent House 51"
+    assert titles(book_of(headings, contents)) == ["Opening"] + headings
+
+
+def test_a_contents_list_whose_entries_are_not_found_is_not_used():
+    text = book_of(["THE SISTERS"], "Contents\n\nOne Story\n\nAnother Story\n\nA Third Story")
+    plan = plan_chunks(text)
+    assert [c.title for c in plan.chapters] == ["Opening"] and plan.contents == ()
+
+
+def test_isolated_capital_lines_are_headings_in_a_book_with_no_other_kind():
+    stories = ["THE SISTERS", "AN ENCOUNTER", "ARABY", "EVELINE"]
+    long_body = lambda n: "\n\n".join([body(n)] * 4)  # noqa: E731
+    text = "\n\n".join(f"{story}\n\n{long_body(n)}" for n, story in enumerate(stories))
+    assert titles(text) == stories
+
+
+def test_shouting_signatures_and_short_capital_lines_are_not_headings():
+    text = "\n\n".join([body(1), '"HELP!"', body(2), "NO.", body(3), '"CAROLINE BINGLEY"', body(4), "THE END"])
+    assert titles(text) == ["Opening"]
+
+
+def test_given_headings_are_matched_in_order_and_carry_their_titles():
+    text = f"Notes\n\n{body(1)}\n\nOne\n\n{body(2)}\n\nNotes\n\n{body(3)}"
+    plan = plan_chunks(text, 20000, ["One", "Notes"], ["The First Part", "The Notes"])
+    assert [c.title for c in plan.chapters] == ["Opening", "The First Part", "The Notes"]
+    assert plan.chunks[-1].text.startswith("Notes\n\n" + body(3)[:20])
+
+
+def test_the_chunker_version_changed_with_the_heading_rules():
+    assert CHUNKER_VERSION == 3

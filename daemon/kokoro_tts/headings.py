@@ -41,7 +41,7 @@ MIN_SEQUENCE = 3
 """This many members make a sequence, a contents list or a set of isolated headings."""
 MIN_GAP = 1500
 """Isolated capital lines are headings only when this many characters lie between them (median)."""
-MAX_ENTRY_CHARS = 90
+MAX_ENTRY_CHARS = 120
 COLUMN_HEADS = frozenset({"page", "pages", "chapter", "chap", "contents", "part"})
 """Words set over a contents list's columns, not entries."""
 FUZZY = 0.9
@@ -172,7 +172,8 @@ def matches(entry: str, paragraph: str) -> bool:
     short, long = sorted((a, full), key=len)
     if len(short) >= 8 and len(short.split()) >= 2:
         extra = long.split()[: len(long.split()) - len(short.split())]
-        if long.endswith(" " + short) and len(extra) <= 2 and any(number_value(word) is not None for word in extra):
+        numbered = any(number_value(word) is not None for word in extra + short.split()[:1])
+        if long.endswith(" " + short) and len(extra) <= 2 and numbered:
             return True  # "I. A Scandal in Bohemia" and "ADVENTURE I. A SCANDAL IN BOHEMIA": a label more or less
         if long.startswith(short + " ") and short == full:
             return True  # "THE CUSTOM HOUSE.--INTRODUCTORY" and "THE CUSTOM-HOUSE.": the heading, its subtitle apart
