@@ -2,6 +2,7 @@
 
     python bench/bench_narration.py [BOOK ...] [-v]   # default: every book in ../shared/corpus
     python bench/bench_narration.py --examples        # what misaki reads wrong and right, before and after
+    python bench/bench_narration.py --quality weights # word error rate before/after, real weights (minutes)
 
 For each book (read, cleaned and cut as the daemon does), every heading paragraph (what the
 chunker takes for a heading, plus any short all-capitals paragraph) that contains a Roman
@@ -106,14 +107,58 @@ def examples(pipeline) -> None:
         print(f"| `{text}` | `{said(text)}` | {normalize(text).text == text} |")
 
 
+def quality(weights: Path, voice: str, chars: int, books: list[str]) -> None:
+    """Listening quality with real weights, the product's way (c) with and without normalization.
+
+    Uses bench_quality.py's excerpts, PocketSphinx transcription and alignment. Two references:
+    the cleaned source text, and the same text normalized (what a narrator says: "Chapter One"
+    for "CHAPTER I."). Needs `pip install pocketsphinx soxr` and `make offline-weights`.
+    """
+    import tempfile
+
+    sys.path.insert(0, str(REPO / "bench"))
+    import bench_quality as bq
+    import torch
+
+    from kokoro_tts import jobs
+    from kokoro_tts.config import KokoroConfig
+    from kokoro_tts.engine import KokoroEngine
+    from kokoro_tts.normalize import Speakable, speakable_job
+
+    torch.set_num_threads(2)
+    engine = KokoroEngine.load(KokoroConfig(voice=voice, threads=2, model_config=weights / "config.json",
+                                            model_weights=weights / "kokoro-v1_0-dequant.pth",
+                                            voices_dir=weights / "voices"))
+    transcribe = bq.Transcriber()
+    print(f"| book | way | WER vs source | deletions vs source | WER vs narrated | deletions vs narrated | seconds |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for book in books:
+            raw = bq.excerpt(book, chars)
+            clean = read_book(raw.encode(), "x.txt")
+            narrated = "\n\n".join(normalize(p).text for p in clean.text.split("\n\n"))
+            for way, speak in (("before", lambda texts, *a: Speakable(list(texts), {})), ("after", speakable_job)):
+                jobs.speakable_job = speak  # the one switch: chunk texts with or without lexicon and rules
+                wav, utterances, _ = bq.speak_c(engine, raw, Path(tmp) / f"{book}-{way}")
+                source, spoken = bq.measure(wav, raw, transcribe, utterances), bq.measure(wav, narrated, transcribe, utterances)
+                print(f"| {book} | {way} | {source['wer']:.1%} | {source['deletions']:.1%} | {spoken['wer']:.1%} | "
+                      f"{spoken['deletions']:.1%} | {source['seconds']:.1f} |", flush=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("books", nargs="*", type=Path, help="books to measure (default: ../shared/corpus/*)")
     parser.add_argument("-v", "--verbose", action="store_true", help="list the headings, before and after")
     parser.add_argument("--examples", action="store_true", help="print the misread/read-right tables instead")
+    parser.add_argument("--quality", type=Path, metavar="WEIGHTS", help="listening quality before/after with real weights")
+    parser.add_argument("--voice", default="jf_gongitsune", help="with --quality (the offline weights hold the jf_ voices)")
+    parser.add_argument("--chars", type=int, default=1500, help="with --quality: excerpt size")
     args = parser.parse_args()
     books = args.books or sorted(p for p in CORPUS.glob("*") if p.suffix in (".txt", ".md")) + \
         sorted((CORPUS / "epub").glob("*.epub"))
+    if args.quality:
+        quality(args.quality, args.voice, args.chars, ["pg11.txt", "pg1342.txt", "pg5200.txt"])
+        return 0
     from kokoro import KPipeline
 
     started = time.perf_counter()

@@ -269,3 +269,15 @@ def test_no_corpus_heading_reaches_g2p_with_a_roman_numeral_or_capitals_name(cor
             assert not re.search(r"\b[IVXLC]{1,7}\b", first), (path.name, first)
             assert not re.search(r"\b[A-Z]{4,}\b", first), (path.name, first)
             assert "--" not in first
+
+
+def test_a_job_records_the_paragraphs_it_does_not_read(tmp_path):
+    from kokoro_tts.config import Config, PathsConfig
+    from kokoro_tts.jobs import JobStore
+
+    config = Config(paths=PathsConfig(inbox=tmp_path / "in", outbox=tmp_path / "out", jobs=tmp_path / "jobs"))
+    store = JobStore(config.paths.jobs)
+    job, _ = store.create("git.txt", "/in/git.txt", b"CHAPTER I.\n\nInsert 18333fig0101.png\n\nGit is fast.\n", config)
+    texts = store.chunk_texts(job)
+    assert "png" not in " ".join(texts) and "Chapter One." in texts[0]
+    assert job.source["not_read"] == ["Insert 18333fig0101.png"] and job.source["lexicon_used"] == {}

@@ -373,5 +373,5 @@ class JobStore:
             raise ValueError("the chunker gives different chunks than when the job was made")
         texts = [strip_nonspeech(text)[0] for text in texts]  # recorded per chunk at ingest (not_speech)
         speakable = speakable_job(texts, job.settings, job.source, folder, book)  # lexicon, then normalize.py
-        job.source["lexicon_used"] = speakable.lexicon_used
+        job.source.update(speakable.record())  # lexicon_used, not_read
         return speakable.texts

@@ -250,6 +250,10 @@ class Speakable:
     skipped: tuple[str, ...] = ()
     """Paragraphs not read (image file names)."""
 
+    def record(self) -> dict:
+        """What job.json's `source` keeps of it: the lexicon entries used, the paragraphs not read."""
+        return {"lexicon_used": self.lexicon_used, "not_read": list(self.skipped)}
+
 
 def speakable_texts(texts: list[str], settings: dict, headings: Collection[str] = (),
                     sidecar: tuple[str, bytes] | None = None, pls: tuple[tuple[str, str], ...] = ()) -> Speakable:
