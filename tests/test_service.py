@@ -86,6 +86,12 @@ def test_a_job_made_with_other_settings_is_superseded_not_failed(config):
     (new,) = [job for job in jobs.values() if job.id != old.id]
     assert new.status == "queued" and new.settings["paragraph_pause"] == config.jobs.paragraph_pause
 
+    # Back to the old settings: the superseded job is the book's job again, queued, not left superseded.
+    back = make_daemon(old_config)
+    back._supersede_changed_jobs()
+    jobs = {job.id: str(job.status) for job in store.all()}
+    assert jobs == {old.id: "queued", new.id: "superseded"}
+
 
 def test_a_publish_that_keeps_failing_fails_the_job_and_dropping_the_book_again_publishes_it(config, monkeypatch):
     def outbox_refuses(path):

@@ -29,7 +29,7 @@ from .engine import TtsProvider
 from .hooks import book_ended
 from .ingest import create_job, job_settings, take_in
 from .control import Steering
-from .jobs import Job, JobStatus, JobStore
+from .jobs import Job, JobStatus, JobStore, requeue
 from .lock import StoreLock
 from .notify import Notifier, watchdog_interval
 from .runner import JobRunner, Progress, leave_interrupted
@@ -188,6 +188,8 @@ class Daemon:
                 continue
             data = (self.store.folder(job) / job.source["copy"]).read_bytes()
             new_job, _ = create_job(self.store, job.name, job.source["inbox_path"], data, self.config, book)
+            if new_job.status == JobStatus.SUPERSEDED:  # the settings went back to the ones it was made with
+                requeue(self.store, new_job)
             job.move(JobStatus.SUPERSEDED, f"settings changed; superseded by job {new_job.id}")
             self.store.save(job)
             log.info("job %s was made with other settings; %s continues as job %s", job.id, job.name, new_job.id)
