@@ -130,7 +130,7 @@ def quality(weights: Path, voice: str, chars: int, books: list[str]) -> None:
                                             model_weights=weights / "kokoro-v1_0-dequant.pth",
                                             voices_dir=weights / "voices"))
     transcribe = bq.Transcriber()
-    print(f"| book | way | WER vs source | deletions vs source | WER vs narrated | deletions vs narrated | seconds |")
+    print("| book | way | WER vs source | deletions vs source | WER vs narrated | deletions vs narrated | seconds |")
     print("|---|---|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as tmp:
         for book in books:

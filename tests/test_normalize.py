@@ -186,6 +186,7 @@ def test_a_paragraph_that_is_only_an_image_file_name_is_not_read_but_reported():
     ("about 1/2 of it", "about one half of it"),
     ("7 1/2 miles and 3/4 of an hour", "7 and a half miles and three quarters of an hour"),
     ("1914-1918", "1914 to 1918"),
+    ("after 9/11 and at 24/7", "after 9/11 and at 24/7"),  # not fractions
     ("pages 5\u201310", "pages 5 to 10"),
     ("the 3rd of May, 1897, for $5.50", "the 3rd of May, 1897, for $5.50"),  # misaki reads these right
 ])

@@ -17,7 +17,7 @@ Rules, in the order they run, per paragraph (text between blank lines):
    - abbreviations: `&c.` "et cetera", `i.e.` "that is", `e.g.` "for example", `viz.`
      "namely", `cf.` "compare", `St. Paul` "Saint Paul", `Baker St.` "Baker Street";
    - numbers misaki reads wrong: times (`8:35` "eight thirty-five", `10:00` "ten o'clock"),
-     simple fractions (`1/2` "one half", `7 1/2` "seven and a half"), number ranges with
+     simple fractions (`1/2` "one half", `7 1/2` "seven and a half"; not `9/11`), number ranges with
      an en dash and year ranges (`1914-1918` "1914 to 1918"). Ordinals, years, currency,
      decimals, percentages and thousands separators are left to misaki, which reads them
      right (measured: docs/narration.md);
@@ -91,6 +91,8 @@ FRACTION = re.compile(r"(?<![\d/.,])(\d{1,2})/(\d{1,2})(?![\d/])")
 EN_DASH_RANGE = re.compile(r"(?<![\d.,])(\d[\d,]*)\s?\u2013\s?(\d[\d,]*)(?![\d])")
 YEAR_RANGE = re.compile(r"(?<![\d.,-])(1\d{3}|20\d{2})-(\d{2}|1\d{3}|20\d{2})(?![\d-])")
 DENOMINATORS = {2: ("half", "halves"), 4: ("quarter", "quarters")}
+FRACTION_DENOMINATORS = frozenset({2, 3, 4, 5, 6, 8, 10, 12, 16})
+"""Fractions a narrator reads as such; 9/11 or 7/13 are dates, scores or names, left to misaki."""
 
 
 @dataclass(frozen=True)
@@ -217,8 +219,8 @@ def _time(match: re.Match[str]) -> str:
 def _fraction(match: re.Match[str]) -> str | None:
     groups = [int(g) for g in match.groups()]
     whole, (numerator, denominator) = (groups[0], groups[1:]) if len(groups) == 3 else (None, groups)
-    if not 0 < numerator < denominator or denominator > 16:
-        return None  # 5/3, 3/20: a ratio, a score or a date, not a fraction a narrator reads
+    if not 0 < numerator < denominator or denominator not in FRACTION_DENOMINATORS:
+        return None  # 5/3, 3/20, 9/11: a ratio, a score or a date, not a fraction a narrator reads
     one, many = DENOMINATORS.get(denominator, (None, None))
     if one is None:
         one = num2words(denominator, to="ordinal")
