@@ -215,3 +215,15 @@ def test_a_book_dropped_again_while_its_job_is_unfinished_leaves_job_json_to_the
     os.utime(path, ns=(2, 2))
     assert daemon.ingest(path).status == "queued"
     assert (job_json.read_bytes(), job_json.stat().st_mtime_ns) == before
+
+
+def test_a_chunk_that_is_all_noise_is_silent_and_the_book_around_it_is_published(config):
+    provider = ToneProvider()
+    daemon = make_daemon(config, provider)
+    noise = " ".join(["abcdefghijklmnopqrstuvwxyz" * 2 + "ab"] * 8)  # overlong words, more than one chunk of them
+    job = process(daemon, drop(config, "book.txt", BOOK + noise + "\n\nThe last words.\n"))
+    assert job.status == "done"
+    silent = [chunk for chunk in job.chunks if chunk.not_speech and chunk.frames == 0]
+    assert silent, "no chunk was all noise"
+    assert sf.info(config.paths.outbox / "book.wav").frames > 0
+    assert any("The last words." in spoken for spoken in provider.order)

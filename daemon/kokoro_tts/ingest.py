@@ -178,8 +178,8 @@ def create_job(store: JobStore, name: str, inbox_path: str, data: bytes, config:
         job.move(JobStatus.FAILED, f"bad input: {exc}")
         log.error("book %s refused: %s", shown(name), exc)
     store.add(job, data)
-    log.info("queued %s as job %s (%d chunks)%s", shown(name), job.id, len(job.chunks),
-             f"; failed: {job.error}" if job.status == "failed" else "")
+    if job.status != "failed":  # a refused book was logged as an error above
+        log.info("queued %s as job %s (%d chunks)", shown(name), job.id, len(job.chunks))
     return job, True
 
 
