@@ -12,7 +12,7 @@ from kokoro_tts.config import Config, JobsConfig, PathsConfig, TtsConfig
 from kokoro_tts.g2p import G2P, Utterance
 from kokoro_tts.jobs import JobStore
 from kokoro_tts.lexicon import (Lexicon, LexiconError, book_lexicon, ipa_to_misaki, parse_pls, parse_toml_lexicon,
-                                sidecar_path, with_default_lexicon)
+                                sidecar_path, sidecar_settings, with_default_lexicon)
 from kokoro_tts.normalize import speakable_texts
 from kokoro_tts.runner import JobRunner
 from kokoro_tts.text import read_book
@@ -98,6 +98,19 @@ def test_the_sidecar_wins_over_the_pls_which_wins_over_the_user_lexicon():
     settings = {"lexicon": {"Hermione": "hermy", "Darcy": "darsy"}}
     lexicon = book_lexicon(settings, 'Darcy = "dar-see"\n'.encode(), (("l.pls", PLS),))
     assert lexicon.to_json() == {"Darcy": "dar-see", "Hermione": "/hɜɹˈmIəni/", "W3C": "double-u three see"}
+
+
+def test_sidecar_settings_carry_the_books_entries_or_its_error_into_the_job_settings(tmp_path):
+    (tmp_path / "alice.lexicon.toml").write_text('Darcy = "dar-see"\n', encoding="utf-8")
+    settings = {"lexicon": {"Darcy": "darsy"}, **sidecar_settings(tmp_path / "alice.txt")}
+    assert settings["book_lexicon"] == {"Darcy": "dar-see"}
+    assert book_lexicon(settings, None).to_json() == {"Darcy": "dar-see"}
+    (tmp_path / "alice.lexicon.toml").write_text('Darcy = 1\n', encoding="utf-8")
+    broken = sidecar_settings(tmp_path / "alice.txt")
+    assert broken["book_lexicon_error"].startswith("alice.lexicon.toml, line 1, entry 'Darcy'")
+    with pytest.raises(LexiconError, match="alice.lexicon.toml, line 1"):
+        book_lexicon(broken, None)
+    assert sidecar_settings(tmp_path / "bob.txt") == {}
 
 
 def test_the_default_user_lexicon_is_next_to_the_config_file(tmp_path):

@@ -311,6 +311,10 @@ def book_lexicon(settings: dict[str, Any], sidecar: bytes | None, pls: tuple[tup
     lexicon = Lexicon.from_json(settings.get("lexicon"), "lexicon.toml")
     for name, xml_text in pls:
         lexicon = lexicon.merged(parse_pls(xml_text, name, british))
+    if settings.get("book_lexicon_error"):
+        raise LexiconError(settings["book_lexicon_error"])
+    if "book_lexicon" in settings:  # the sidecar's entries, recorded in the settings (sidecar_settings)
+        return lexicon.merged(Lexicon.from_json(settings["book_lexicon"], sidecar_name))
     if sidecar is not None:
         try:
             text = sidecar.decode("utf-8-sig")
@@ -318,6 +322,22 @@ def book_lexicon(settings: dict[str, Any], sidecar: bytes | None, pls: tuple[tup
             raise LexiconError(f"{sidecar_name}: not UTF-8 text ({exc}); save it as UTF-8") from None
         lexicon = lexicon.merged(parse_toml_lexicon(text, sidecar_name, british))
     return lexicon
+
+
+def sidecar_settings(book: Path, lang_code: str = "a") -> dict[str, Any]:
+    """Given a book's path in the inbox, return its sidecar lexicon as job settings: {"book_lexicon":
+    entries}, {"book_lexicon_error": why} for a bad file, or {} when it has none.
+
+    For the ingest: with these among a job's settings, a changed sidecar makes a new job, and
+    `book_lexicon` takes the entries from the settings instead of the kept copy.
+    """
+    path = sidecar_path(book)
+    if not path.is_file():
+        return {}
+    try:
+        return {"book_lexicon": read_toml_lexicon(path, lang_code == "b").to_json()}
+    except LexiconError as exc:
+        return {"book_lexicon_error": str(exc)}
 
 
 def keep_sidecar(source: dict[str, Any], folder: Path) -> None:
