@@ -119,10 +119,12 @@ def _book_settings(path: Path, data: bytes, config: Config) -> tuple[dict[str, A
         pass
     except RefusedFile as exc:
         return {}, f"{sidecar_path(path).name}: {exc.reason}"
-    try:
-        text = decode(data)[0]
-    except TextError:
-        text = None  # create_job fails the book with the reason
+    text = None  # front matter is markdown's: only a .md book is decoded here
+    if path.suffix.lower() == ".md":
+        try:
+            text = decode(data)[0]
+        except TextError:
+            pass  # create_job fails the book with the reason
     try:
         return read_book_settings(path, config.paths.inbox, text, config.tts.kokoro, sidecar), None
     except BookSettingsError as exc:
