@@ -79,6 +79,7 @@ def test_heading_markers_are_recognised(line):
     "Book lovers unite", "PART of it", "Part one of the plan was simple.", "Chapter 12 was the best one.",
     "Introduction to the art of war", "DID", "MIX", "CIVIL",
     "CHAPTER I.\nIt was a dark and stormy night.",
+    "II. A Loose-Fish is fair game for anybody who can soonest catch it.",
     "Part II of the plan, which nobody liked, was to leave before dawn without a word to anyone at all.",
 ])
 def test_prose_that_starts_like_a_marker_is_not_a_heading(line):

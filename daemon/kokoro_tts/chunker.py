@@ -9,7 +9,7 @@ The input is `text.read_book`'s output: paragraphs separated by blank lines.
      volume, section, canto, act, scene, stave, letter; numbers: digits, a valid Roman
      numeral, or an English number word), optionally followed by a title;
    - a valid Roman numeral up to 399 alone, upper case (`II`, `XIV.`), or with a title
-     (`IV. The Battle`);
+     (`IV. The Battle`; a title, not a sentence: "II. A Loose-Fish is fair game ..." is prose);
    - `Prologue`, `Epilogue`, `Preface`, `Introduction`, `Foreword`, `Afterword`, `Appendix`,
      `Interlude`, `Conclusion`, `Postscript`, alone or with a title;
    - a markdown heading (`SourceText.headings`, passed in as `headings`): matched by text.
@@ -162,7 +162,16 @@ class ChunkPlan:
 def is_heading_line(line: str) -> bool:
     """Whether one line looks like a chapter heading: a marker and a number, a Roman numeral, a prologue..."""
     line = line.strip()
-    return bool(MARKER.match(line) or ROMAN_LINE.match(line) or SPECIAL.match(line))
+    return bool(MARKER.match(line) or roman_heading(line) or SPECIAL.match(line))
+
+
+def roman_heading(line: str) -> bool:
+    """A Roman numeral alone, or with a title ("IV. The Battle"), never with a sentence after it
+    ("II. A Loose-Fish is fair game for anybody who can soonest catch it.")."""
+    if not ROMAN_LINE.match(line):
+        return False
+    rest = re.sub(r"^[IVXLC]+[.:]?", "", line).strip()
+    return not rest or rest.isupper() or looks_like_title(rest)
 
 
 def looks_like_title(paragraph: str) -> bool:

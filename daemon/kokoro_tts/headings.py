@@ -14,7 +14,8 @@ inside prose:
    case ("Chapter 12 was the best" is prose).
 2. **The book's own contents list.** A paragraph `Contents` (or `Table of Contents`,
    `CONTENTS.`) followed by short entry lines (page numbers and dot leaders ignored), up to
-   the first prose or the first entry's second appearance (where the book begins). Each
+   the first prose, a list of illustrations, or the first entry's second appearance (where
+   the book begins). Each
    entry is looked for, in order, among the later paragraphs of their own: equal when
    compared case-blind without punctuation, or one ending with the other but for a label
    and a number (`I. A Scandal in Bohemia` finds `ADVENTURE I. A SCANDAL IN BOHEMIA`), or
@@ -59,6 +60,8 @@ NUMBER = (r"(?:\d{1,4}|[IVXLC]{1,8}|[ivxlc]{1,8}|(?:the\s+)?(?:(?:twenty|thirty|
 LABELLED = re.compile(rf"^([A-Za-z][A-Za-z'\u2019]{{1,20}})\s+({NUMBER})(?=$|[.:;,)\]\u2013\u2014-]|\s)(.*)$", re.I | re.S)
 ORDINAL_FIRST = re.compile(r"^(?:the\s+)?([a-z]+(?:[-\s][a-z]+)?)\s+([a-z]{2,20})\W*$", re.I)
 CONTENTS = re.compile(r"^(?:table\s+of\s+)?contents\W*$", re.I)
+OTHER_LIST = re.compile(r"^(?:list\s+of\s+)?(?:illustrations|plates|figures|maps|tables)\W*$", re.I)
+"""A list that may follow the contents (of illustrations...): the contents end there."""
 PAGE_NUMBER = re.compile(r"(?:[\s.\u2026_-]*\s)(?:\d{1,4}|[ivxlc]{1,6})\s*$", re.I)
 NOT_LABELS = frozenset("a an and at but by for from he her his i if in is it its my no of on or our she so than that "
                        "the their them then there they this to was we were what when which who with you your".split())
@@ -152,8 +155,8 @@ def contents_list(paragraphs: list[str]) -> tuple[int, int, list[str]]:
             lines = [line.strip() for line in paragraphs[end].split("\n") if line.strip()]
             if not lines or any(len(line) > MAX_ENTRY_CHARS or line.endswith((",", ";")) for line in lines):
                 break  # prose: the contents have ended
-            if entries and matches(entries[0], lines[0]):
-                break  # the first entry again: the book itself begins
+            if entries and matches(entries[0], lines[0]) or OTHER_LIST.match(lines[0]):
+                break  # the first entry again: the book itself begins; or a list of illustrations
             entries += [line for line in lines if re.search(r"[^\W\d_]", line) and key(line) not in COLUMN_HEADS]
             end += 1
         if len(entries) >= MIN_SEQUENCE:
@@ -201,7 +204,7 @@ def contents_marks(paragraphs: list[str]) -> tuple[set[int], list[str]]:
             break
     if len(marks) < MIN_SEQUENCE or position * 2 < len(entries):
         return set(), []
-    return marks, entries
+    return marks, entries[:position]  # an entry after the last one found is the line under the list
 
 
 def isolated_capitals(paragraphs: list[str]) -> set[int]:
