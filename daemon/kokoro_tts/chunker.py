@@ -12,7 +12,12 @@ The input is `text.read_book`'s output: paragraphs separated by blank lines.
      (`IV. The Battle`; a title, not a sentence: "II. A Loose-Fish is fair game ..." is prose);
    - `Prologue`, `Epilogue`, `Preface`, `Introduction`, `Foreword`, `Afterword`, `Appendix`,
      `Interlude`, `Conclusion`, `Postscript`, alone or with a title;
-   - a markdown heading (`SourceText.headings`, passed in as `headings`): matched by text.
+   - a heading found by headings.py: a numbered sequence under any label (`STAVE ONE`,
+     `ADVENTURE IV. TITLE`), an entry of the book's own contents list, or, in a book with
+     no other kind, a line in capitals set apart (`THE SISTERS`).
+   Given headings (`SourceText.headings`: markdown's, an EPUB's table of contents) replace
+   all of these: they are matched by text, in order, and each starts a chapter, titled by
+   `titles` when given (an EPUB's TOC labels); they are never a table of contents.
    Prose that starts like a marker is not a heading: the number must be followed by
    punctuation, a space or the end ("I'll ..." is not "I"), and a title separated by a space
    only must not start in lower case ("Part one of the plan ..." is prose). A second line
@@ -38,7 +43,7 @@ The input is `text.read_book`'s output: paragraphs separated by blank lines.
    words, then hard (a URL, base64); its pieces are joined by a space. Chunks never span two
    chapters and are never empty.
 
-`split_sentences` and `split_words` are also what the engine uses to cut a chunk into
+`split_sentences` and `split_words` (sentences.py) are also what the engine uses to cut a chunk into
 model-sized utterances. The same text and settings always give the same plan;
 `CHUNKER_VERSION` changes whenever the rules change what a plan would be.
 """
@@ -54,6 +59,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .headings import find_headings
+from .sentences import split_sentences, split_words  # noqa: F401  (g2p.py imports them from here)
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +98,6 @@ SMALL_WORDS = frozenset(
     "a an the and or but nor of in on at to by for from with into onto upon as vs de la le du von van".split()
 )
 
-ABBREVIATIONS = frozenset(
-    "mr mrs ms mx dr st jr sr prof rev fr gen col capt cpt lt sgt cmdr adm gov pres sen rep hon messrs mme mlle "
-    "esq supt insp mt ft vs etc cf viz approx dept est inc ltd co corp bros jan feb mar apr jun jul aug sep "
-    "sept oct nov dec".split()
-)
-NUMBERED_ABBREVIATIONS = frozenset("no nos vol vols ch chap p pp fig figs art sec op".split())
-"""Abbreviations only when a number follows: "No. 5", but "he said no. Then"."""
-SENTENCE_END = re.compile(r"([.!?\u2026]+)([\"')\]\u2019\u201d]*)\s+(?=(\S))")
 
 
 @dataclass(frozen=True)
@@ -309,61 +307,6 @@ def chapter_starts(paragraphs: list[str], marks: list[int], given: bool = False,
     if not chapters or chapters[0][0] > 0:
         chapters.insert(0, (0, "Opening"))
     return chapters
-
-
-# ----------------------------------------------------------------------------- sentences and words
-
-
-def is_abbreviation(before: str, following: str) -> bool:
-    """Whether the word before a full stop is an abbreviation (Mr., e.g., J.) given the next character."""
-    word = before.split()[-1].lstrip("\"'([\u2018\u201c").lower() if before.split() else ""
-    if word in ABBREVIATIONS or "." in word or (len(word) == 1 and word.isalpha()):
-        return True
-    return word in NUMBERED_ABBREVIATIONS and following.isdigit()
-
-
-def split_sentences(paragraph: str) -> list[str]:
-    """Cut text into sentences, stripped; joined by spaces they give the text back, modulo whitespace.
-
-    A sentence ends at `.`, `!`, `?` or `…` (and any closing quotes or brackets) followed by
-    whitespace, unless the next word starts in lower case ("'Oh!' she said") or the full stop
-    ends an abbreviation ("Mr.", "St.", "e.g.", an initial, "No. 5").
-    """
-    sentences: list[str] = []
-    start = 0
-    for match in SENTENCE_END.finditer(paragraph):
-        following = match.group(3)
-        if following.islower():
-            continue
-        if match.group(1) == "." and is_abbreviation(paragraph[start:match.start()], following):
-            continue
-        sentences.append(paragraph[start:match.end(2)])
-        start = match.end(2)
-    sentences.append(paragraph[start:])
-    return [sentence.strip() for sentence in sentences if sentence.strip()]
-
-
-def split_words(text: str, limit: int) -> list[str]:
-    """Cut text at whitespace into pieces of at most limit characters; cut longer words hard."""
-    if limit < 1:
-        raise ValueError(f"limit must be at least 1, got {limit}")
-    pieces: list[str] = []
-    current = ""
-    for word in text.split():
-        while len(word) > limit:
-            if current:
-                pieces.append(current)
-                current = ""
-            pieces.append(word[:limit])
-            word = word[limit:]
-        if current and len(current) + 1 + len(word) > limit:
-            pieces.append(current)
-            current = word
-        else:
-            current = f"{current} {word}" if current else word
-    if current:
-        pieces.append(current)
-    return pieces
 
 
 # ----------------------------------------------------------------------------- chunks

@@ -153,8 +153,8 @@ def decode_any(data: bytes) -> tuple[str, str, list[str]]:
         warnings = ["invalid UTF-8 bytes after the byte order mark were replaced"] if "\ufffd" in text else []
         return text, "utf-8-sig", warnings
     if b"\x00" in data:
-        raise TextError("binary file (contains NUL bytes): only plain text (.txt) or markdown (.md) can "
-                        "be read; if it is UTF-16 text without a byte order mark, re-save it as UTF-8")
+        raise TextError("binary file (contains NUL bytes): only plain text (.txt), markdown (.md) or EPUB (.epub) "
+                        "can be read; if it is UTF-16 text without a byte order mark, re-save it as UTF-8")
     try:
         return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError as exc:
@@ -174,7 +174,7 @@ def refuse_binary(text: str) -> None:
     controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v")
     if controls > max(8, len(text) * MAX_CONTROL_SHARE):
         raise TextError(f"binary file ({controls} control characters in {len(text)}): only plain text "
-                        "(.txt) or markdown (.md) can be read")
+                        "(.txt), markdown (.md) or EPUB (.epub) can be read")
 
 
 def normalize(text: str) -> str:
