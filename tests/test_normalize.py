@@ -105,6 +105,7 @@ def test_other_languages_get_heading_numerals_as_digits_and_no_regnal_or_capital
     ("JONATHAN HARKER'S JOURNAL", "Jonathan Harker's Journal"),
     ("THE POOL OF TEARS", "The Pool of Tears"),
     ("O'BRIEN'S BAR", "O'Brien's Bar"),
+    ("He said, I'LL NEVER", "He said, I'll never"),
     ("MR. DARCY", "Mr. Darcy"),
     ("I said NO.", "I said no."),
     ("labelled 'ORANGE MARMALADE', but", "labelled 'orange marmalade', but"),

@@ -114,13 +114,15 @@ def _cased(word: str, heading: bool, first: bool) -> str:
             return lower
         return _capitalized(word)
     if is_known_word(lower):
-        return _capitalized(word) if first else lower
+        return _capitalized(word) if first or lower.startswith(("i'", "i\u2019")) else lower
     return _capitalized(word)
 
 
 def _capitalized(word: str) -> str:
-    """HARKER'S -> Harker's; O'BRIEN -> O'Brien."""
+    """HARKER'S -> Harker's; O'BRIEN -> O'Brien; I'LL -> I'll."""
     head, apostrophe, rest = word.partition("'") if "'" in word else word.partition("\u2019")
-    if apostrophe and len(head) == 1 and len(rest) > 1:
+    if apostrophe and head == "I":
+        return head + apostrophe + rest.lower()
+    if apostrophe and head in ("O", "D", "L", "M") and len(rest) > 1:
         return head + apostrophe + rest.capitalize()
     return word.capitalize()

@@ -60,6 +60,8 @@ NORMALIZE_VERSION = 1
 ENGLISH = ("a", "b")
 
 PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n\s*)")
+MAX_CAPITALS_HEADING = 200
+"""A line of capitals up to this long is a heading (title case); longer, a shouted sentence (sentence case)."""
 IMAGE_EXTENSIONS = "png|jpe?g|gif|svg|bmp|tiff?|webp|eps"
 IMAGE_ONLY = re.compile(
     rf"^\W*(?:(?:insert|figure|fig\.?|image|img|illustration|picture|see)\s*:?\s+)?"
@@ -139,9 +141,11 @@ def normalize_paragraph(paragraph: str, english: bool, headings: Collection[str]
 
 
 def looks_like_heading(paragraph: str) -> bool:
-    """Whether a paragraph is short and has no lower-case letter: an all-capitals heading or title."""
+    """Whether a paragraph is one line of at most MAX_CAPITALS_HEADING characters without a lower-case
+    letter: an all-capitals heading or title."""
     stripped = paragraph.strip()
-    return 0 < len(stripped) <= 100 and "\n" not in stripped and not any(ch.islower() for ch in stripped) \
+    return 0 < len(stripped) <= MAX_CAPITALS_HEADING and "\n" not in stripped \
+        and not any(ch.islower() for ch in stripped) \
         and any(ch.isalpha() for ch in stripped)
 
 
