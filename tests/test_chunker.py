@@ -329,3 +329,18 @@ def test_given_headings_are_matched_in_order_and_carry_their_titles():
 
 def test_the_chunker_version_changed_with_the_heading_rules():
     assert CHUNKER_VERSION == 3
+
+
+def test_chunk_reports_the_contents_list_it_found(tmp_path, capsys, monkeypatch):
+    from kokoro_tts import cli
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    stories = ["THE SISTERS", "AN ENCOUNTER", "ARABY"]
+    path = tmp_path / "dubliners.txt"
+    path.write_text(book_of(stories, "Contents\n\nThe Sisters\n\nAn Encounter\n\nAraby"))
+    assert cli.main(["chunk", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "contents list found: 3 entries: The Sisters; An Encounter; Araby" in out
+    assert all(f"] {story}" in out for story in stories)
+    assert cli.main(["chunk", "--json", str(path)]) == 0
+    assert '"contents": [\n    "The Sisters"' in capsys.readouterr().out
