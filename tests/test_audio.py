@@ -239,3 +239,16 @@ def test_measure_wav_streams_a_chunk_through_the_meter(tmp_path):
                                                                abs=0.2)
     with pytest.raises(AudioError, match="not a readable WAV"):
         audio.measure_wav(tmp_path / "missing.wav")
+
+
+def test_the_join_with_a_limiter_keeps_the_true_peak_under_the_limit(tmp_path):
+    from scipy.signal import resample_poly
+
+    from kokoro_tts.loudness import Limiter
+
+    loud = tone(1.0, level=0.9, freq=3000.0)
+    path = chunk(tmp_path / "c.wav", loud)
+    audio.concat_wavs([Piece(path, 0.0)], tmp_path / "book.wav", gain=1.5, limiter=Limiter.for_peak(-1.0))
+    samples, _ = sf.read(tmp_path / "book.wav", dtype="float64")
+    true_peak = 20 * np.log10(np.abs(resample_poly(samples, 8, 1)).max())  # an independent 8x oversampling
+    assert true_peak < -1.0

@@ -99,3 +99,28 @@ def test_a_chunks_record_stays_small_in_the_indented_job_json():
     m = measure(speechlike(120.0, level=0.2) + speechlike(120.0, seed=1, level=0.01))
     assert len(m.histogram) > 50
     assert len(json.dumps(m.to_json(), indent=2)) < 8 * len(m.histogram) + 200
+
+
+def test_within_the_limiter_allowance_the_gain_reaches_the_target_and_says_how_much_is_limited():
+    audio = speechlike(10.0, level=0.01)
+    audio[RATE] = 0.5  # one click
+    m = measure(audio)
+    needed = -18.0 - integrated(m)
+    allowance = m.true_peak + needed - (-1.0) + 0.5  # just enough, and a little more
+    gain = book_gain(m, -18.0, -1.0, limiter_db=allowance)
+    assert not gain.limited_by_peak and gain.expected_lufs == pytest.approx(-18.0, abs=0.01)
+    assert gain.limiting_db == pytest.approx(m.true_peak + gain.gain_db + 1.0, abs=0.02) and gain.limiting_db > 0
+    short = book_gain(m, -18.0, -1.0, limiter_db=allowance - 1.0)
+    assert short.limited_by_peak and short.limiting_db == pytest.approx(allowance - 1.0, abs=0.02)
+
+
+def test_the_soft_limiter_leaves_quiet_samples_alone_and_keeps_loud_ones_under_its_ceiling():
+    from kokoro_tts.loudness import Limiter
+
+    limiter = Limiter.for_peak(-1.0)
+    x = np.linspace(-2.0, 2.0, 4001, dtype=np.float32)
+    y = limiter.apply(x)
+    quiet = np.abs(x) <= limiter.knee
+    assert np.array_equal(y[quiet], x[quiet])
+    assert np.abs(y).max() < limiter.ceiling == pytest.approx(10 ** (-1.5 / 20))
+    assert np.all(np.diff(y) > 0)  # monotonic: no fold-over distortion

@@ -136,12 +136,12 @@ class EdgeSilenceProvider(ToneProvider):
 
     def synthesize_chunk(self, text, voice=None, speed=None):
         hiss = (np.random.default_rng(0).normal(size=24000) * EDGE_THRESHOLD / 10).astype(np.float32)
-        yield Segment(hiss, "", "", False, encode_none())
+        yield Segment(hiss, "", "", False, no_coverage())
         yield from super().synthesize_chunk(text, voice, speed)
-        yield Segment(hiss, "", "", False, encode_none())
+        yield Segment(hiss, "", "", False, no_coverage())
 
 
-def encode_none():
+def no_coverage():
     from kokoro_tts.g2p import Coverage
 
     return Coverage(0, 0)

@@ -30,7 +30,7 @@ import numpy as np
 import soundfile as sf
 
 from .atomic import atomic_write
-from .loudness import Measurement, Meter
+from .loudness import Limiter, Measurement, Meter
 
 log = logging.getLogger(__name__)
 
@@ -226,15 +226,19 @@ def _fade_pcm(block: np.ndarray, gain: np.ndarray) -> np.ndarray:
     return kept
 
 
-def _scaled(block: np.ndarray, gain: float) -> np.ndarray:
-    """Return 16-bit frames times gain, rounded and clipped to the 16-bit range (block itself when gain is 1)."""
-    if gain == 1.0:
+def _scaled(block: np.ndarray, gain: float, limiter: Limiter | None = None) -> np.ndarray:
+    """Return 16-bit frames times gain, through limiter when given, rounded and clipped to the 16-bit range
+    (block itself when there is nothing to do)."""
+    if gain == 1.0 and limiter is None:
         return block
-    return np.clip(np.rint(block * np.float32(gain)), -32768, 32767).astype(np.int16)
+    scaled = block * np.float32(gain / 32768)
+    if limiter is not None:
+        scaled = limiter.apply(scaled)
+    return np.clip(np.rint(scaled * 32768), -32768, 32767).astype(np.int16)
 
 
 def _copy_faded(out: sf.SoundFile, piece: Path, start: int, length: int, fade: int, buffer: np.ndarray,
-                gain: float = 1.0, meter: Meter | None = None) -> None:
+                gain: float = 1.0, meter: Meter | None = None, limiter: Limiter | None = None) -> None:
     """Stream piece's frames [start, start+length) into out through buffer (int16, frames x channels),
     times gain, faded at both ends, and through meter when given.
 
@@ -245,7 +249,7 @@ def _copy_faded(out: sf.SoundFile, piece: Path, start: int, length: int, fade: i
     with sf.SoundFile(str(piece)) as source:
         source.seek(start)
         for block in source.blocks(out=buffer, frames=length):  # each block is written before the next read
-            block = _scaled(block, gain)
+            block = _scaled(block, gain, limiter)
             for where, ramp in _fade_spans(offset, len(block), length, fade):
                 block[where] = _fade_pcm(block[where], ramp)
             out.write(block)
@@ -274,9 +278,11 @@ def _used_frames(piece: Piece, info: WavInfo) -> int:
 
 
 def concat_wavs(pieces: Sequence[Piece], out_path: Path, rf64_threshold_bytes: int = RIFF_LIMIT, *,
-                lead: float = 0.0, gain: float = 1.0, meter: Meter | None = None) -> ConcatResult:
+                lead: float = 0.0, gain: float = 1.0, meter: Meter | None = None,
+                limiter: Limiter | None = None) -> ConcatResult:
     """Join pieces into out_path (atomically), with `lead` seconds of silence first, their pauses,
-    faded seams, every sample times gain; return timings (and meter's measurement of the output).
+    faded seams, every sample times gain (then through limiter); return timings (and meter's
+    measurement of the output).
 
     Raise AudioError when there are no pieces, one is unreadable, their formats differ
     (naming the first that differs), a piece's frame range is outside it, or a pause is
@@ -303,7 +309,7 @@ def concat_wavs(pieces: Sequence[Piece], out_path: Path, rf64_threshold_bytes: i
             _write_silence(out, lead_frames, channels, meter)
             for piece, length, pause in zip(pieces, lengths, pauses):
                 _copy_faded(out, piece.path, piece.start, length, _fade_frames(FADE_MS, rate, length), buffer,
-                            gain, meter)
+                            gain, meter, limiter)
                 _write_silence(out, pause, channels, meter)
 
     atomic_write(out_path, write)

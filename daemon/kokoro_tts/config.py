@@ -129,6 +129,7 @@ class OutputConfig:
     formats: tuple = _opt('Files made in the outbox: "wav" (always), plus "m4b" (AAC), "opus", "mp3", with chapters, tags and cover.', ("wav",), _formats)
     loudness: Any = _opt("Integrated loudness of every book, LUFS (EBU R128 / BS.1770), by one gain per book; false: leave the level alone.", -18.0, _loudness, kind=object)
     peak: float = _opt("True-peak ceiling in dBTP; the loudness gain is lowered to stay under it.", -1.0, _between(-20.0, 0.0))
+    limiter_db: float = _opt("Soft limiting allowed on the loudest peaks (dB), so that a book with a few sharp peaks still reaches `loudness`; 0: gain only.", 3.0, _between(0.0, 12.0))
     lead_silence: float = _opt("Seconds of silence at the start of the book (the model's own edge silence is trimmed to this).", 0.5, _between(0.0, 30.0))
     tail_silence: float = _opt("Seconds of silence at the end of the book (the model's own edge silence is trimmed to this).", 1.0, _between(0.0, 30.0))
 

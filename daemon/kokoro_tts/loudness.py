@@ -10,7 +10,10 @@ Histograms of several chunks add up, so the integrated loudness of a whole book 
 its chunks' records with no second pass over the audio (blocks that straddle two chunks are
 the only ones missed; they sit in pauses, below the gate). A 0.1 LU bin moves the result by
 at most 0.05 LU. `book_gain` then picks one gain for the whole book: the one that brings it to
-the target loudness, lowered when that would push the true peak above the peak limit.
+the target loudness, lowered when that would push the true peak more than `limiter_db` above
+the peak limit. Within that allowance, the join passes every sample through a soft `Limiter`
+(a tanh knee: samples more than KNEE_DB under its ceiling are untouched), so that a book with a
+few sharp peaks still reaches the target without its true peak passing the limit.
 """
 
 from __future__ import annotations
@@ -29,6 +32,10 @@ BIN = 0.1
 OVERSAMPLE = 4
 TRUE_PEAK_TAPS = 48
 SILENT = -math.inf
+KNEE_DB = 4.0
+"""The soft limiter leaves samples alone up to this far under its ceiling."""
+MARGIN_DB = 0.5
+"""The limiter's sample ceiling sits this far under the true-peak limit: room for peaks between samples."""
 
 
 def _k_weighting(rate: int) -> np.ndarray:
@@ -186,6 +193,8 @@ class Gain:
     """Loudness after the gain."""
     limited_by_peak: bool
     """True when the gain was lowered to keep the true peak under the limit."""
+    limiting_db: float = 0.0
+    """How far the gain would take the loudest true peak past the limit; the soft limiter takes it back."""
 
     @property
     def factor(self) -> float:
@@ -193,18 +202,48 @@ class Gain:
 
     def to_json(self) -> dict[str, Any]:
         return {"gain_db": self.gain_db, "before_lufs": self.before_lufs, "true_peak_before_dbtp": self.true_peak_before,
-                "expected_lufs": self.expected_lufs, "limited_by_peak": self.limited_by_peak}
+                "expected_lufs": self.expected_lufs, "limited_by_peak": self.limited_by_peak,
+                "limiting_db": self.limiting_db}
 
 
-def book_gain(m: Measurement, target: float | None, peak_limit: float) -> Gain:
-    """Given a book's measurement, a target (LUFS, None: no normalisation) and a true-peak limit (dBTP),
-    return the one gain for the book: target minus loudness, capped so the true peak stays at the limit."""
+def book_gain(m: Measurement, target: float | None, peak_limit: float, limiter_db: float = 0.0) -> Gain:
+    """Given a book's measurement, a target (LUFS, None: no normalisation), a true-peak limit (dBTP) and the
+    soft limiting allowed (dB), return the one gain for the book: target minus loudness, capped so the true
+    peak goes at most limiter_db past the limit (the limiter then takes that back)."""
     loudness = integrated(m)
     before = None if loudness == SILENT else round(loudness, 2)
     peak = None if m.true_peak == SILENT else round(m.true_peak, 2)
     if target is None or before is None:
         return Gain(0.0, before, peak, before, False)
     gain = target - loudness
-    limited = peak is not None and m.true_peak + gain > peak_limit
-    gain = math.floor((peak_limit - m.true_peak) * 100) / 100 if limited else round(gain, 2)
-    return Gain(gain, before, peak, round(loudness + gain, 2), limited)
+    allowed = peak_limit - m.true_peak + limiter_db
+    limited = gain > allowed
+    gain = math.floor(allowed * 100) / 100 if limited else round(gain, 2)
+    limiting = max(0.0, round(m.true_peak + gain - peak_limit, 2))
+    return Gain(gain, before, peak, round(loudness + gain, 2), limited, limiting)
+
+
+@dataclass(frozen=True)
+class Limiter:
+    """A memoryless soft limiter: identity up to `knee`, then a tanh curve that never reaches `ceiling`."""
+
+    knee: float
+    ceiling: float
+    """Both in full scale (1.0)."""
+
+    @classmethod
+    def for_peak(cls, peak_limit: float) -> "Limiter":
+        """Given a true-peak limit (dBTP), return the limiter that keeps samples MARGIN_DB under it."""
+        ceiling = peak_limit - MARGIN_DB
+        return cls(10 ** ((ceiling - KNEE_DB) / 20), 10 ** (ceiling / 20))
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        """Return x (float, full scale 1.0) with every sample past the knee bent under the ceiling."""
+        magnitude = np.abs(x)
+        over = magnitude > self.knee
+        if not over.any():
+            return x
+        span = self.ceiling - self.knee
+        bent = np.array(x, copy=True)
+        bent[over] = np.sign(x[over]) * (self.knee + span * np.tanh((magnitude[over] - self.knee) / span))
+        return bent

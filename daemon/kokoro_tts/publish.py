@@ -33,7 +33,7 @@ from .audio import SAMPLE_RATE, ConcatResult, Piece, concat_wavs, measure_wav, s
 from .config import Config
 from .encode import CODECS, Chapter, EncodeError, Tags, encode_book, probe_seconds
 from .jobs import ChunkState, Job, JobStore, now
-from .loudness import Gain, Measurement, Meter, book_gain, combine, integrated
+from .loudness import Gain, Limiter, Measurement, Meter, book_gain, combine, integrated
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +118,11 @@ def book_tags(job: Job, folder: Path) -> Tags:
     title = str(metadata.get("title") or "").strip() or Path(job.name).stem
     authors = tuple(str(a) for a in metadata.get("authors") or () if str(a).strip())
     language = metadata.get("language") or LANGUAGES.get(job.settings.get("lang_code", ""))
-    cover = folder / metadata["cover"] if metadata.get("cover") else None
+    cover = folder / Path(str(metadata["cover"])).name if metadata.get("cover") else None  # never outside the folder
     if cover is not None and not cover.is_file():
         log.warning("job %s: cover %s is not in the job folder; the book has no cover", job.id, cover.name)
         cover = None
-    model = job.settings.get("model", "")
+    model = Path(str(job.settings.get("model", ""))).name  # a repo id's name, or a weights file's, not its path
     comment = f"Read by Kokoro-82M ({model}), voice {job.settings.get('voice')}; made by kokoro-tts {__version__}"
     return Tags(title, authors, language, comment, cover)
 
@@ -186,10 +186,12 @@ def publish(host: Host, job: Job, folder: Path) -> None:
     wav_path = Path(job.output["wav"])
     json_path = wav_path.with_suffix(".json")
     before = combine(chunk_measurements(job, folder))
-    gain = book_gain(before, None if output.loudness is False else float(output.loudness), output.peak)
+    gain = book_gain(before, None if output.loudness is False else float(output.loudness), output.peak,
+                     output.limiter_db)
+    limiter = Limiter.for_peak(output.peak) if gain.limiting_db > 0 else None
     host._wait_for_space(job, outbox, needed)
     result = host._durably(job, lambda: concat_wavs(pieces, wav_path, lead=output.lead_silence, gain=gain.factor,
-                                                    meter=Meter(SAMPLE_RATE)))
+                                                    meter=Meter(SAMPLE_RATE), limiter=limiter))
     loudness = file_loudness(result.measurement, gain)
     chapters = chapter_times(job, result)
     tags = book_tags(job, folder)
