@@ -180,3 +180,15 @@ def test_a_foreign_voice_is_warned_about_when_synth_starts(tmp_path):
                         "--out-wav", str(tmp_path / "o.wav"), "--voice", "jf_alpha", "--lang-code", "a")
     assert "voice jf_alpha is a Japanese voice but lang_code is 'a'" in result.stderr
     assert result.returncode == 1 and "Traceback" not in result.stderr
+
+
+def test_a_changed_lexicon_sidecar_makes_a_new_job_and_settings_stay_put_at_restart(config):
+    daemon = Daemon(config, ToneProvider(), space_wait_seconds=0.01)
+    path = _drop(config, "lex.txt")
+    (config.paths.inbox / "lex.lexicon.toml").write_text('Emma = "EM-uh"\n')
+    first = daemon.ingest(path)
+    assert "book_lexicon" in first.settings
+    daemon._supersede_changed_jobs()
+    assert daemon.store.find(first.id).status == "queued", "a book's own lexicon counted as changed settings"
+    (config.paths.inbox / "lex.lexicon.toml").write_text('Emma = "EM-ah"\n')
+    assert daemon.ingest(path).id != first.id

@@ -4,8 +4,9 @@
 reports:
 1. read it (regular files only, never following a link, never blocking on a FIFO) and its
    sidecar `<stem>.toml`, if any; a refused file gets one log line and no job;
-2. work out its per-book settings (booksettings.py); the job's settings are the daemon's
-   audio settings with the book's own on top, and they are part of the job's identity;
+2. work out its per-book settings (booksettings.py) and its sidecar lexicon
+   `<stem>.lexicon.toml` (lexicon.py); the job's settings are the daemon's audio settings with
+   the book's own on top, and they are part of the job's identity;
 3. decide: a new book becomes a job (waiting first, outside any job, while the disk is too
    full to hold its copy); a book seen before is
    - **left alone** when the same file was left in the inbox after its job ended (`after =
@@ -34,10 +35,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .atomic import disk_free_bytes
-from .booksettings import AUDIO_KEYS, BookSettingsError, language_warning, read_book_settings, sidecar_path
+from .booksettings import AUDIO_KEYS, BOOK_KEYS, BookSettingsError, language_warning, read_book_settings, sidecar_path
 from .chunker import plan_chunks
 from .config import Config
 from .jobs import ChunkState, Job, JobStatus, JobStore, audio_settings, job_id, requeue
+from .lexicon import sidecar_settings as lexicon_sidecar_settings
 from .nonspeech import strip_nonspeech, summarize
 from .text import TextError, decode, read_book, source_metadata, source_suffix
 from .watcher import RefusedFile, read_regular_file, shown
@@ -47,6 +49,8 @@ log = logging.getLogger(__name__)
 MAX_BOOK_BYTES = 256 * 1024 * 1024
 MAX_SIDECAR_BYTES = 64 * 1024
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+IDENTITY_KEYS = AUDIO_KEYS + ("book_lexicon", "book_lexicon_error")
+"""A book's own settings that change its audio: voice, speed, lang_code, and its sidecar lexicon (lexicon.py)."""
 LEFT_IN_INBOX = ("kept", "left")
 """`source.inbox_after.action` values that mean the file stayed where it was dropped."""
 
@@ -66,9 +70,9 @@ def wait_for_space(where: Path, needed: int, margin: int, wait: Callable[[str], 
 def job_settings(config: Config, book: dict[str, Any] | None) -> dict[str, Any]:
     """Given the config and a book's own settings, return the settings its job is made with.
 
-    Only the book's keys that change the audio count (AUDIO_KEYS): title and author label it.
+    Only the book's keys that change the audio count (IDENTITY_KEYS): title and author label it.
     """
-    return {**audio_settings(config), **{key: value for key, value in (book or {}).items() if key in AUDIO_KEYS}}
+    return {**audio_settings(config), **{key: value for key, value in (book or {}).items() if key in IDENTITY_KEYS}}
 
 
 def take_in(path: Path, store: JobStore, config: Config, stop: threading.Event,
@@ -126,9 +130,10 @@ def _book_settings(path: Path, data: bytes, config: Config) -> tuple[dict[str, A
         except TextError:
             pass  # create_job fails the book with the reason
     try:
-        return read_book_settings(path, config.paths.inbox, text, config.tts.kokoro, sidecar), None
+        book = read_book_settings(path, config.paths.inbox, text, config.tts.kokoro, sidecar)
     except BookSettingsError as exc:
         return {}, str(exc)
+    return {**book, **lexicon_sidecar_settings(path, config.tts.kokoro.lang_code)}, None
 
 
 def _seen_before(store: JobStore, job: Job, path: Path, signature: list[int]) -> Job:
@@ -212,7 +217,7 @@ def _plan(job: Job, data: bytes, config: Config) -> None:
     job.source.update(encoding=text.encoding, warnings=warnings)
     for warning in warnings:
         log.warning("book %s: %s", shown(job.name), warning)
-    if book := job.source["book_settings"]:
+    if book := {key: value for key, value in job.source["book_settings"].items() if key in BOOK_KEYS}:
         log.info("book %s: its own settings: %s", shown(job.name), book)
         labels = {"title": book.get("title"), "authors": [book["author"]] if book.get("author") else None}
         if any(labels.values()):  # the book's own title and author win over what its file says (publish.book_tags)
