@@ -133,7 +133,8 @@ class ChunkPlan:
     max_chunk_chars: int
     version: int = CHUNKER_VERSION
     contents: tuple[str, ...] = ()
-    """The entries of the book's own contents list, when one was found and used (headings.py)."""
+    """The entries of the book's own contents list: the one found in a text and used (headings.py),
+    or the table of contents an EPUB gave (its `titles`)."""
 
     def to_json(self) -> dict[str, Any]:
         """Return the plan as JSON-ready data: chapters with their sizes, chunks, and totals."""
@@ -358,6 +359,7 @@ def plan_chunks(text: str, max_chunk_chars: int = 20000, headings: Collection[st
     if not paragraphs:
         raise ValueError("no text to chunk: the text is empty or only whitespace")
     marks, contents = heading_marks(paragraphs, headings)
+    contents = contents or list(titles)  # an EPUB's table of contents is its contents list
     named = dict(zip(marks, titles)) if headings and len(marks) == len(headings) else None
     starts = chapter_starts(paragraphs, marks, bool(headings), named)
     chapters: list[Chapter] = []
