@@ -194,3 +194,19 @@ def test_an_epub_becomes_a_book_with_its_toc_chapters_and_a_drm_one_fails_while_
     assert statuses == {"locked.epub": "failed", "good.epub": "done"}
     output = json.loads((config.paths.outbox / "good.json").read_text())
     assert [c["title"] for c in output["chapters"]] == [c["title"] for c in good.chapters]
+
+
+def test_a_stanza_set_one_line_per_element_is_one_paragraph_with_its_lines():
+    text = read_xhtml('<div class="linegroup"><div>April is the cruellest month,</div><div>breeding lilacs</div></div>'
+                      '<p>Prose after.</p>').paragraphs
+    assert text == ["April is the cruellest month,\nbreeding lilacs", "Prose after."]
+
+
+def test_a_part_and_its_first_chapter_pointing_at_one_place_make_one_chapter_titled_by_both():
+    nav = xhtml('<nav epub:type="toc"><ol><li><a href="one.xhtml">Part One</a><ol>'
+                '<li><a href="one.xhtml#c1">Chapter One: The Gate</a></li></ol></li>'
+                '<li><a href="two.xhtml#c2">Chapter Two: The Hills</a></li></ol></nav>'
+                '<nav epub:type="landmarks"><ol><li><a epub:type="copyright-page" href="copyright.xhtml">C</a></li>'
+                '</ol></nav>')
+    book = read_book(epub3(extra={"OEBPS/nav.xhtml": nav}), "book.epub")
+    assert chapters(book)[:2] == ["Part One: Chapter One: The Gate", "Chapter Two: The Hills"]

@@ -15,7 +15,9 @@
    read after its text.
 4. Chapters come from the table of contents: the EPUB 3 navigation document
    (`<nav epub:type="toc">`), else the EPUB 2 NCX. Each entry `file.xhtml#id` points at a
-   paragraph; that paragraph is the chapter's heading. A spine document no entry points
+   paragraph; that paragraph is the chapter's heading, the entry's label its title (two
+   entries at one place, a part and its first chapter, make one chapter titled by both). A
+   spine document no entry points
    into gets its own first heading (`h1`..`h3` at its top) as its title, or joins the
    chapter before it.
 
@@ -298,7 +300,9 @@ def chapter_headings(paragraphs: list[str], toc: list[tuple[str, str, str]], sta
         document = documents[path]
         local = document.ids.get(fragment, 0) if fragment else 0
         if local < len(document.paragraphs):
-            marks.setdefault(starts[path] + local, label or paragraphs[starts[path] + local])
+            index = starts[path] + local
+            title = label or paragraphs[index]
+            marks[index] = f"{marks[index]}: {title}" if index in marks else title  # "Part One: Chapter 1"
     for path, start in starts.items():
         levels = documents[path].heading_levels
         if path not in named and levels.get(0, 9) <= 3:

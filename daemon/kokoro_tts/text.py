@@ -299,8 +299,8 @@ def read_epub_book(data: bytes) -> SourceText:
         book = read_epub(data)
     except EpubError as exc:
         raise TextError(str(exc)) from None
-    paragraphs = [" ".join(normalize(p).split(" ")) for p in book.paragraphs]
-    headings = tuple(" ".join(normalize(h).split(" ")) for h in book.headings)
+    paragraphs = [normalize(p) for p in book.paragraphs]
+    headings = tuple(normalize(h) for h in book.headings)
     titles = tuple(" ".join(normalize(t).split()) for t in book.titles)
     text = "\n\n".join(p for p in paragraphs if is_spoken(p))
     return SourceText(text, "utf-8", tuple(book.warnings), headings, titles, book.metadata, tuple(book.lexicons))

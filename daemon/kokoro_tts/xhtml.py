@@ -4,7 +4,9 @@
 of the broken markup real books carry, no dependency) and returns an `XhtmlText`:
 - Block elements (`p`, `div`, `h1`..`h6`, `li`, `blockquote`, `dt`, `dd`, `tr`, `pre`,
   `figcaption`, sections...) end a paragraph; `br` is a line break inside one; table cells
-  are joined by ", ", one row per paragraph; `pre` keeps its lines.
+  are joined by ", ", one row per paragraph; `pre` keeps its lines. A stanza (an element
+  typed `z3998:verse`/`poem`/`stanza`, or of class `linegroup`, `stanza`, `poem`, `verse`)
+  is one paragraph, its blocks its lines, as verse is in plain text.
 - Not read: `head` (the document's title is metadata), `script`, `style`, `template`,
   `svg`, `math`, images (their alt text describes a picture), page-break markers
   (`epub:type="pagebreak"`, `role="doc-pagebreak"`), and footnote markers
@@ -41,6 +43,9 @@ MARKER_TYPES = frozenset("noteref doc-noteref pagebreak doc-pagebreak".split())
 SHORT_MARKER = re.compile(r"^\W{0,2}(?:\d{1,3}|[ivxlc]{1,5}|[a-z]|[*\u2020\u2021\u00a7]{1,3})\W{0,2}$", re.I)
 NUMBER_CLASS = re.compile(r"(?:^|\s)(?:l(?:ine)?-?nu?m(?:ber)?|page-?nu?m(?:ber)?|pageno)(?:\s|$)", re.I)
 """Classes of line and page numbers set in the margin (`<span class="lnum">10</span>`): not read."""
+VERSE_TYPES = frozenset("z3998:verse z3998:poem z3998:stanza z3998:song".split())
+VERSE_CLASS = re.compile(r"(?:^|\s)(?:linegroup|line-group|stanza|poem|verse|lg)(?:\s|$)", re.I)
+"""A stanza set as one element per line (`<div class="linegroup"><div>line</div>...`): one paragraph."""
 SPOKEN = re.compile(r"[^\W_]")
 
 
@@ -105,6 +110,13 @@ class _Reader(HTMLParser):
             self.out.heading_levels[index] = self.heading
         self.out.paragraphs.append(text)
 
+    def end_block(self, verse_itself: bool) -> None:
+        """A block starts or ends: inside verse a line ends, elsewhere a paragraph."""
+        if not verse_itself and any(role == "verse" for _, role in self.stack):
+            self.buffer.append("\n")
+        else:
+            self.flush()
+
     # --------------------------------------------------------------- events
     def handle_starttag(self, tag: str, attrs_list: list[tuple[str, str | None]]) -> None:
         attrs = dict(attrs_list)
@@ -128,8 +140,10 @@ class _Reader(HTMLParser):
             role = "notes"
         elif types & NOTE_TYPES or (tag == "aside" and "footnote" in (attrs.get("class") or "")):
             role = "note"
+        elif types & VERSE_TYPES or VERSE_CLASS.search(attrs.get("class") or ""):
+            role = "verse"
         if tag in BLOCKS:
-            self.flush()
+            self.end_block(role == "verse")
         if not self.hidden() and attrs.get("id"):
             self.pending_ids.append(attrs["id"])
         if role == "note" and not self.in_notes() and self.note_buffer is None and not self.hidden():
@@ -163,7 +177,7 @@ class _Reader(HTMLParser):
             if SHORT_MARKER.match(text.strip()) and not text[:1].isspace():
                 del self.buffer[self.marker_start:]  # a footnote number, not words
         if tag in BLOCKS:
-            self.flush()
+            self.end_block(role == "verse")
         if re.fullmatch(r"h[1-6]", tag):
             self.heading = 0
         if tag == "pre":
