@@ -71,3 +71,9 @@ def test_a_heading_repeated_later_in_the_text_is_still_one_chapter_each_time_in_
 def test_markdown_with_nothing_to_read_is_refused():
     with pytest.raises(TextError, match="no readable text"):
         read("![only](a.png)\n\n[r]: /url\n")
+
+
+def test_a_heading_inside_a_quote_or_a_list_is_read_but_is_no_chapter():
+    book = read("# One\n\nText.\n\n> # Quoted\n> words\n\n- # Listed\n\n# Two\n\nMore.")
+    assert book.headings == ("One", "Two")
+    assert "Quoted" in book.text and "Listed" in book.text

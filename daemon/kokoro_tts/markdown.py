@@ -12,7 +12,8 @@ tables and strikethrough, plus footnotes from mdit-py-plugins) and walks its tok
 - Lists are one paragraph, one item a line (nested ones too); bullets and task boxes go,
   ordered numbers stay ("1. Preheat the oven").
 - Tables: each row read as its non-empty cells joined by ", ", one row a line.
-- Block quotes: their paragraphs are read as paragraphs.
+- Block quotes: their paragraphs are read as paragraphs; a heading inside a quote or a list
+  item is read, but is no chapter.
 - Emphasis, strikethrough and code-span markers go, their text stays; link text is read,
   link targets and reference definitions never; autolinks read as the address; images are
   not read at all (alt text describes a picture, and is often a file name); entities and
@@ -46,7 +47,8 @@ FRONT_MATTER_ENTRY = re.compile(r"^([\w-]+)\s*[:=]\s*(.*?)\s*$")
 LIST_ENTRY = re.compile(r"^\s*-\s+(.*?)\s*$")
 TASK_BOX = re.compile(r"^\[[ xX]\]\s+")
 HTML_BREAK = re.compile(r"^<br\s*/?>$", re.I)
-HTML_HIDDEN_OPEN = re.compile(r"^<(script|style|textarea-never)\b", re.I)
+HTML_HIDDEN_OPEN = re.compile(r"^<(?:script|style)\b", re.I)
+HTML_HIDDEN_CLOSE = re.compile(r"^</(?:script|style)\b", re.I)
 SPACE_BEFORE_STOP = re.compile(r"(?<=\w) +([.,;:!?])(?=\s|$)")
 """A space left before a full stop where an image or a footnote marker was: "a link and ."."""
 SPOKEN = re.compile(r"[^\W_]")
@@ -115,7 +117,7 @@ def inline_text(token: Token) -> str:
                 parts.append("\n")
             elif HTML_HIDDEN_OPEN.match(child.content):
                 hidden += 1
-            elif re.match(r"^</(script|style)\b", child.content, re.I):
+            elif HTML_HIDDEN_CLOSE.match(child.content):
                 hidden = max(0, hidden - 1)
         elif hidden:
             continue
@@ -164,8 +166,8 @@ def walk(tokens: list[Token], lines: list[str], book: Markdown) -> list[tuple[in
     row: list[str] | None = None
     table: list[str] = []
     code = broken = 0
-    footnotes: list[str] = []
-    in_footnote = 0
+    footnotes: list[tuple[int, str]] = []  # read at the end
+    in_footnote = quoted = 0
     fresh = False
     for index, token in enumerate(tokens):
         kind = token.type
@@ -189,7 +191,8 @@ def walk(tokens: list[Token], lines: list[str], book: Markdown) -> list[tuple[in
             items.append(f"{number}{token.markup} " if number is not None else "")
             fresh = True  # the item's first text goes on its number's line
         elif kind == "inline" and index and tokens[index - 1].type == "heading_open":
-            out.append((int(tokens[index - 1].tag[1]), inline_text(token)))
+            level = 0 if quoted or items is not None else int(tokens[index - 1].tag[1])  # quoted: just text
+            out.append((level, inline_text(token)))
         elif kind == "inline" and row is not None:
             row.append(" ".join(inline_text(token).split()))
         elif kind == "inline" and items is not None:
@@ -217,6 +220,8 @@ def walk(tokens: list[Token], lines: list[str], book: Markdown) -> list[tuple[in
                 code += 1
         elif kind == "html_block":
             out.extend((0, p) for p in html_text(token.content, code=False).split("\n\n"))
+        elif kind in ("blockquote_open", "blockquote_close"):
+            quoted += 1 if kind == "blockquote_open" else -1
         elif kind == "footnote_open":
             in_footnote += 1
         elif kind == "footnote_close":
