@@ -210,3 +210,18 @@ def test_a_part_and_its_first_chapter_pointing_at_one_place_make_one_chapter_tit
                 '</ol></nav>')
     book = read_book(epub3(extra={"OEBPS/nav.xhtml": nav}), "book.epub")
     assert chapters(book)[:2] == ["Part One: Chapter One: The Gate", "Chapter Two: The Hills"]
+
+
+def test_front_matter_that_nothing_marks_is_found_by_its_links_or_its_file_name():
+    contents_page = xhtml("<h1>Contents</h1>" + "".join(f'<p><a href="one.xhtml">Chapter {n}</a></p>' for n in range(4)))
+    legal = xhtml("<p>Published 2020. All rights reserved.</p>")
+    manifest = ('<item id="toc" href="contents.xhtml" media-type="application/xhtml+xml"/>'
+                '<item id="legal" href="copyright-info.xhtml" media-type="application/xhtml+xml"/>'
+                '<item id="one" href="one.xhtml" media-type="application/xhtml+xml"/>')
+    spine = '<itemref idref="toc"/><itemref idref="legal"/><itemref idref="one"/>'
+    book = read_book(build({"META-INF/container.xml": CONTAINER, "OEBPS/content.opf": opf("2.0", "en", spine, manifest),
+                            "OEBPS/contents.xhtml": contents_page, "OEBPS/copyright-info.xhtml": legal,
+                            "OEBPS/one.xhtml": xhtml(f"<h1>One</h1><p>{PROSE}</p>")}), "book.epub")
+    assert book.text == f"One\n\n{PROSE.strip()}"
+    assert book.warnings == ("not read: OEBPS/contents.xhtml (a table of contents page)",
+                             "not read: OEBPS/copyright-info.xhtml (a copyright page)")

@@ -10,6 +10,8 @@
    `linear="no"` are left out, as are the navigation document itself and documents that a
    landmark or guide reference names as the cover, title page, copyright page or table of
    contents, or whose body is typed so (xhtml.py skips such parts inside a document too).
+   Where nothing marks them: a document most of whose paragraphs are links (a contents
+   page), and a short one whose file name says cover, title page or copyright.
    Each skipped part is named in a warning: nothing is left out silently.
 3. Each spine document's text comes from xhtml.py, in document order; its note bodies are
    read after its text.
@@ -54,6 +56,12 @@ SKIPPED_LANDMARKS = frozenset("cover titlepage title-page copyright-page toc lan
 NS = {"c": "urn:oasis:names:tc:opendocument:xmlns:container", "opf": "http://www.idpf.org/2007/opf",
       "dc": "http://purl.org/dc/elements/1.1/", "ncx": "http://www.daisy.org/z3986/2005/ncx/",
       "enc": "http://www.w3.org/2001/04/xmlenc#"}
+TOC_LINKS = 3
+TOC_SHARE = 0.6
+"""A document with this many paragraphs, and this share of them, all links is a contents page."""
+FRONT_MATTER_NAMES = (("a cover page", ("cover",), 300), ("a title page", ("titlepage", "title_page", "title-page",
+                      "halftitle"), 600), ("a copyright page", ("copyright", "imprint", "legal"), 3000))
+"""(what, file-name words, at most so many characters): front matter known by its file name alone."""
 COVER_NAMES = {"image/jpeg": "cover.jpg", "image/png": "cover.png", "image/gif": "cover.gif",
                "image/webp": "cover.webp", "image/svg+xml": "cover.svg"}
 
@@ -188,6 +196,9 @@ def read_epub(data: bytes) -> Epub:
             result.warnings.append(f"not read: {item['path']} ({skipped.get(item['path'], 'toc')})")
             continue
         document = read_xhtml(book.read(item["path"]).decode("utf-8", "replace"))
+        if kind := unmarked_front_matter(item["path"], document):
+            result.warnings.append(f"not read: {item['path']} ({kind})")
+            continue
         result.warnings += [f"not read: the {kind} in {item['path']}" for kind in document.skipped]
         starts[item["path"]] = len(result.paragraphs)
         documents[item["path"]] = document
@@ -198,6 +209,25 @@ def read_epub(data: bytes) -> Epub:
     result.headings = [result.paragraphs[index] for index, _ in chapters]
     result.titles = [title for _, title in chapters]
     return result
+
+
+def unmarked_front_matter(path: str, document: XhtmlText) -> str | None:
+    """What a spine document is when it is front matter that nothing marks as such, else None.
+
+    A table of contents page: at least three paragraphs, most of them nothing but links. A
+    short document whose file name says cover, title page or copyright.
+    """
+    paragraphs = document.paragraphs
+    if not paragraphs:
+        return None  # nothing to read anyway (a cover image)
+    if document.link_paragraphs >= TOC_LINKS and document.link_paragraphs >= len(paragraphs) * TOC_SHARE:
+        return "a table of contents page"
+    chars = sum(map(len, paragraphs))
+    name = Path(path).stem.lower()
+    for kind, words, limit in FRONT_MATTER_NAMES:
+        if chars <= limit and any(word in name for word in words):
+            return kind
+    return None
 
 
 def cover_of(book: _Zip, opf: ElementTree.Element, manifest: dict[str, dict[str, str]]) -> dict[str, Any] | None:

@@ -61,6 +61,8 @@ class XhtmlText:
     """Note bodies moved out of the text, to be read after it."""
     skipped: list[str] = field(default_factory=list)
     """The epub:type of each skipped front-matter element (cover, titlepage, toc...)."""
+    link_paragraphs: int = 0
+    """Paragraphs whose text is all link text: many of them make a table of contents page."""
 
 
 def types_of(attrs: dict[str, str | None]) -> set[str]:
@@ -83,6 +85,7 @@ class _Reader(HTMLParser):
         self.cells = 0
         self.marker_start = 0
         self.skipped_tags = SKIPPED_TAGS
+        self.link_chars = 0  # characters of the paragraph being built that are link text
 
     # --------------------------------------------------------------- state
     def hidden(self) -> bool:
@@ -95,6 +98,7 @@ class _Reader(HTMLParser):
         """End the paragraph being built: keep it when it has a letter or a digit."""
         raw = "".join(self.buffer)
         self.buffer.clear()
+        link_chars, self.link_chars = self.link_chars, 0
         lines = [" ".join(line.split()) for line in raw.split("\n")]
         text = "\n".join(line for line in lines if line)
         if not SPOKEN.search(text):
@@ -108,6 +112,8 @@ class _Reader(HTMLParser):
         self.pending_ids.clear()
         if self.heading:
             self.out.heading_levels[index] = self.heading
+        if link_chars >= len("".join(text.split())) * 0.9:
+            self.out.link_paragraphs += 1
         self.out.paragraphs.append(text)
 
     def end_block(self, verse_itself: bool) -> None:
@@ -191,6 +197,8 @@ class _Reader(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self.hidden():
             self.buffer.append(data if self.pre else data.replace("\n", " "))
+            if any(tag == "a" for tag, _ in self.stack):
+                self.link_chars += len("".join(data.split()))
 
     def close(self) -> None:
         super().close()
