@@ -40,7 +40,7 @@ def commonmark() -> None:
 
 
 def chapters(books: list[Path], show_titles: bool) -> None:
-    print(f"\n| book | chapters found | own contents | contents list | seconds |\n|---|---:|---:|---|---:|")
+    print("\n| book | chapters found | own contents | contents list | seconds |\n|---|---:|---:|---|---:|")
     for path in books:
         started = time.perf_counter()
         book = read_book(path.read_bytes(), path.name)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kokoro_tts import epub
+from kokoro_tts import epubzip
 from kokoro_tts.chunker import plan_chunks
 from kokoro_tts.config import Config, JobsConfig, PathsConfig, WatchConfig
 from kokoro_tts.jobs import JobStore
@@ -147,7 +147,7 @@ def test_obfuscated_fonts_are_not_drm():
 
 
 def test_an_entry_that_unpacks_beyond_the_bound_is_refused_whatever_its_header_says(monkeypatch):
-    monkeypatch.setattr(epub, "MAX_ENTRY_BYTES", 50_000)
+    monkeypatch.setattr(epubzip, "MAX_ENTRY_BYTES", 50_000)
     bomb = epub3(extra={"OEBPS/one.xhtml": xhtml("<p>" + "a " * 100_000 + "</p>")})
     with pytest.raises(TextError, match="zip bomb"):
         read_book(bomb, "bomb.epub")
@@ -225,3 +225,9 @@ def test_front_matter_that_nothing_marks_is_found_by_its_links_or_its_file_name(
     assert book.text == f"One\n\n{PROSE.strip()}"
     assert book.warnings == ("not read: OEBPS/contents.xhtml (a table of contents page)",
                              "not read: OEBPS/copyright-info.xhtml (a copyright page)")
+
+
+def test_a_document_in_the_encoding_its_xml_declaration_names_is_decoded_so():
+    page = xhtml("<h1>Caf\u00e9</h1><p>Na\u00efve r\u00e9sum\u00e9s, \u2018quoted\u2019.</p>").replace("utf-8", "windows-1252")
+    book = read_book(epub3(extra={"OEBPS/four.xhtml": page.encode("cp1252")}), "book.epub")
+    assert "Na\u00efve r\u00e9sum\u00e9s, 'quoted'." in book.text

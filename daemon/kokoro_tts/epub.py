@@ -23,39 +23,29 @@
    into gets its own first heading (`h1`..`h3` at its top) as its title, or joins the
    chapter before it.
 
-Every entry is read through `read_entry`, which stops at `MAX_ENTRY_BYTES` whatever the
-zip's header claims (a zip bomb); the whole book at `MAX_BOOK_BYTES`. Each bad case raises
-`TextError` with what is wrong and what to do: not a zip, no container, no OPF, no spine,
-DRM, an entry too large, no text.
+Every entry is read through epubzip.py's bounded reads (a zip bomb is refused). Each bad
+case raises `EpubError` (text.py makes it a `TextError`) with what is wrong and what to do:
+not a zip, no container, no OPF, no spine, DRM, an entry too large, no text.
 """
 
 from __future__ import annotations
 
 import logging
-import posixpath
-import zipfile
 from dataclasses import dataclass, field
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
 from .atomic import atomic_write
+from .epubzip import NS, BookZip, EpubError, manifest_of, markup_text, package_path, resolve
 from .xhtml import XhtmlText, read_xhtml, types_of
 
 log = logging.getLogger(__name__)
 
-MAX_ENTRY_BYTES = 64 * 1024 * 1024
-"""No single file of a book decompresses to more than this: a larger one is a zip bomb."""
-MAX_BOOK_BYTES = 512 * 1024 * 1024
-"""All entries read from one book together."""
 FONT_TYPES = ("font/", "application/vnd.ms-opentype", "application/font-", "application/x-font")
 FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 SKIPPED_LANDMARKS = frozenset("cover titlepage title-page copyright-page toc landmarks".split())
-NS = {"c": "urn:oasis:names:tc:opendocument:xmlns:container", "opf": "http://www.idpf.org/2007/opf",
-      "dc": "http://purl.org/dc/elements/1.1/", "ncx": "http://www.daisy.org/z3986/2005/ncx/",
-      "enc": "http://www.w3.org/2001/04/xmlenc#"}
 TOC_LINKS = 3
 TOC_SHARE = 0.6
 """A document with this many paragraphs, and this share of them, all links is a contents page."""
@@ -64,10 +54,6 @@ FRONT_MATTER_NAMES = (("a cover page", ("cover",), 300), ("a title page", ("titl
 """(what, file-name words, at most so many characters): front matter known by its file name alone."""
 COVER_NAMES = {"image/jpeg": "cover.jpg", "image/png": "cover.png", "image/gif": "cover.gif",
                "image/webp": "cover.webp", "image/svg+xml": "cover.svg"}
-
-
-class EpubError(ValueError):
-    """An EPUB that cannot be read; text.py turns it into a TextError."""
 
 
 @dataclass
@@ -84,51 +70,7 @@ class Epub:
     warnings: list[str] = field(default_factory=list)
 
 
-class _Zip:
-    """The book's zip, every read bounded."""
-
-    def __init__(self, data: bytes):
-        try:
-            self.zip = zipfile.ZipFile(BytesIO(data))
-        except (zipfile.BadZipFile, OSError) as exc:
-            raise EpubError(f"not an EPUB: the file is not a zip archive ({exc}); re-download or re-export "
-                            "the book") from None
-        self.names = set(self.zip.namelist())
-        self.total = 0
-
-    def read(self, name: str) -> bytes:
-        """Given an entry's name, return its bytes; raise EpubError when missing or too large."""
-        if name not in self.names:
-            raise EpubError(f"the EPUB has no {name!r}, which it names; the file is damaged, re-download it")
-        limit = min(MAX_ENTRY_BYTES, MAX_BOOK_BYTES - self.total) + 1
-        try:
-            with self.zip.open(name) as entry:
-                data = entry.read(limit)
-        except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, EOFError) as exc:
-            raise EpubError(f"cannot unpack {name!r} from the EPUB ({exc}); the file is damaged or "
-                            "encrypted, re-download it") from None
-        if len(data) >= limit:
-            raise EpubError(f"{name!r} unpacks to more than {MAX_ENTRY_BYTES // 2**20} MiB (a zip bomb, or not "
-                            "a book): refused")
-        self.total += len(data)
-        return data
-
-    def xml(self, name: str) -> ElementTree.Element:
-        try:
-            return ElementTree.fromstring(self.read(name))
-        except ElementTree.ParseError as exc:
-            raise EpubError(f"{name!r} in the EPUB is not well-formed XML ({exc}); the file is damaged") from None
-
-
-def resolve(base: str, href: str) -> tuple[str, str]:
-    """Given the path of the document an href is in, return (zip path, fragment) of its target."""
-    path, _, fragment = unquote(href).partition("#")
-    if not path:
-        return base, fragment
-    return posixpath.normpath(posixpath.join(posixpath.dirname(base), path)), fragment
-
-
-def refuse_drm(book: _Zip, manifest: dict[str, dict[str, str]]) -> None:
+def refuse_drm(book: BookZip, manifest: dict[str, dict[str, str]]) -> None:
     """Raise EpubError when the book's content is encrypted (fonts alone may be obfuscated)."""
     drm = "DRM-protected: remove the protection with the tool you bought it with, then drop it in again"
     if "META-INF/rights.xml" in book.names:
@@ -143,21 +85,6 @@ def refuse_drm(book: _Zip, manifest: dict[str, dict[str, str]]) -> None:
             raise EpubError(f"{drm} ({uri} is encrypted)")
 
 
-def package_path(book: _Zip) -> str:
-    container = book.xml("META-INF/container.xml")
-    rootfile = container.find(".//c:rootfile", NS)
-    if rootfile is None or not rootfile.get("full-path"):
-        raise EpubError("the EPUB's container.xml names no package document (OPF); the file is damaged")
-    return rootfile.get("full-path", "")
-
-
-def manifest_of(opf: ElementTree.Element, opf_path: str) -> dict[str, dict[str, str]]:
-    """The OPF's manifest: item id -> {"path" in the zip, media "type", "props"}."""
-    return {item.get("id", ""): {"path": resolve(opf_path, item.get("href", ""))[0],
-                                 "type": item.get("media-type", ""), "props": item.get("properties", "")}
-            for item in opf.iterfind(".//opf:manifest/opf:item", NS)}
-
-
 def metadata_of(opf: ElementTree.Element) -> dict[str, Any]:
     def texts(tag: str) -> list[str]:
         return [" ".join("".join(e.itertext()).split()) for e in opf.iterfind(f".//dc:{tag}", NS)]
@@ -169,7 +96,7 @@ def metadata_of(opf: ElementTree.Element) -> dict[str, Any]:
 
 def read_epub(data: bytes) -> Epub:
     """Given an EPUB's bytes, return its text, chapter headings and metadata; raise EpubError when unusable."""
-    book = _Zip(data)
+    book = BookZip(data)
     opf_path = package_path(book)
     opf = book.xml(opf_path)
     manifest = manifest_of(opf, opf_path)
@@ -179,7 +106,7 @@ def read_epub(data: bytes) -> Epub:
         raise EpubError("the EPUB has no reading order (its spine is missing or empty); nothing to read")
     result = Epub([], [], metadata_of(opf))
     result.metadata["cover"] = cover_of(book, opf, manifest)
-    result.lexicons = [(Path(i["path"]).name, book.read(i["path"]).decode("utf-8", "replace"))
+    result.lexicons = [(Path(i["path"]).name, markup_text(book.read(i["path"])))
                        for i in manifest.values() if i["type"] == "application/pls+xml"]
     toc, nav_path = table_of_contents(book, opf_path, opf, manifest, spine)
     skipped = landmarks(book, opf_path, opf, nav_path)
@@ -195,7 +122,7 @@ def read_epub(data: bytes) -> Epub:
         if item["path"] == nav_path or item["path"] in skipped:
             result.warnings.append(f"not read: {item['path']} ({skipped.get(item['path'], 'toc')})")
             continue
-        document = read_xhtml(book.read(item["path"]).decode("utf-8", "replace"))
+        document = read_xhtml(markup_text(book.read(item["path"])))
         if kind := unmarked_front_matter(item["path"], document):
             result.warnings.append(f"not read: {item['path']} ({kind})")
             continue
@@ -230,7 +157,7 @@ def unmarked_front_matter(path: str, document: XhtmlText) -> str | None:
     return None
 
 
-def cover_of(book: _Zip, opf: ElementTree.Element, manifest: dict[str, dict[str, str]]) -> dict[str, Any] | None:
+def cover_of(book: BookZip, opf: ElementTree.Element, manifest: dict[str, dict[str, str]]) -> dict[str, Any] | None:
     """The cover image as {"media_type", "data"}, or None when the book names none."""
     items = [i for i in manifest.values() if "cover-image" in i["props"].split()]
     meta = opf.find(".//opf:metadata/opf:meta[@name='cover']", NS)
@@ -242,7 +169,7 @@ def cover_of(book: _Zip, opf: ElementTree.Element, manifest: dict[str, dict[str,
     return {"media_type": items[0]["type"], "data": book.read(items[0]["path"])}
 
 
-def landmarks(book: _Zip, opf_path: str, opf: ElementTree.Element, nav_path: str | None) -> dict[str, str]:
+def landmarks(book: BookZip, opf_path: str, opf: ElementTree.Element, nav_path: str | None) -> dict[str, str]:
     """Documents the book's guide (EPUB 2) or landmarks (EPUB 3) name as cover, title page, copyright, toc."""
     found: dict[str, str] = {}
     for ref in opf.iterfind(".//opf:guide/opf:reference", NS):
@@ -257,7 +184,7 @@ def landmarks(book: _Zip, opf_path: str, opf: ElementTree.Element, nav_path: str
     return found
 
 
-def nav_links(book: _Zip, nav_path: str, kind: str) -> list[tuple[str, str, str, set[str]]]:
+def nav_links(book: BookZip, nav_path: str, kind: str) -> list[tuple[str, str, str, set[str]]]:
     """(path, fragment, label, epub:types) of each link in the nav document's `<nav epub:type=kind>`."""
     from html.parser import HTMLParser
 
@@ -290,12 +217,12 @@ def nav_links(book: _Zip, nav_path: str, kind: str) -> list[tuple[str, str, str,
                 self.link[2] += data
 
     reader = NavReader(convert_charrefs=True)
-    reader.feed(book.read(nav_path).decode("utf-8", "replace"))
+    reader.feed(markup_text(book.read(nav_path)))
     reader.close()
     return links
 
 
-def table_of_contents(book: _Zip, opf_path: str, opf: ElementTree.Element, manifest: dict[str, dict[str, str]],
+def table_of_contents(book: BookZip, opf_path: str, opf: ElementTree.Element, manifest: dict[str, dict[str, str]],
                       spine: ElementTree.Element) -> tuple[list[tuple[str, str, str]], str | None]:
     """Return ((path, fragment, label) of each TOC entry, in order; the nav document's path or None)."""
     nav = next((i["path"] for i in manifest.values() if "nav" in i["props"].split()), None)
@@ -364,7 +291,7 @@ def keep_cover(source: dict[str, Any], folder: Path, data: bytes) -> None:
 
 def cover_of_bytes(data: bytes) -> dict[str, Any] | None:
     """Given an EPUB's bytes, return its cover image ({"media_type", "data"}) or None."""
-    book = _Zip(data)
+    book = BookZip(data)
     opf_path = package_path(book)
     opf = book.xml(opf_path)
     return cover_of(book, opf, manifest_of(opf, opf_path))
