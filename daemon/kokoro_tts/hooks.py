@@ -37,7 +37,8 @@ from .booksettings import sidecar_path
 from .config import Config
 from .jobs import Job, JobStore
 from .lexicon import sidecar_path as lexicon_sidecar
-from .watcher import OUTCOME_FOLDERS, shown
+from .ingest import MAX_BOOK_BYTES
+from .watcher import OUTCOME_FOLDERS, RefusedFile, read_regular_file, shown
 
 log = logging.getLogger(__name__)
 
@@ -93,19 +94,11 @@ def settle_inbox_file(config: Config, job: Job) -> dict[str, str]:
 
 def _same_book(path: Path, sha256: str) -> bool:
     """Whether path is a regular file holding exactly the bytes the job was made from."""
-    digest = hashlib.sha256()
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError:
+        data, _ = read_regular_file(path, MAX_BOOK_BYTES)
+    except (RefusedFile, OSError):
         return False
-    try:
-        while block := os.read(fd, 1 << 20):
-            digest.update(block)
-    except OSError:
-        return False
-    finally:
-        os.close(fd)
-    return digest.hexdigest() == sha256
+    return hashlib.sha256(data).hexdigest() == sha256
 
 
 def _free_name(folder: Path, name: str) -> Path:
