@@ -271,6 +271,8 @@ def book_of(headings: list[str], opening: str = "A BOOK\n\nBy Somebody") -> str:
     ["TALE 1: The Miller", "TALE 2: The Reeve", "TALE 3: The Cook", "TALE 4: The Lawyer"],
     ["Episode Twenty-One", "Episode Twenty-Two", "Episode Twenty-Three"],
     ["I.", "II.", "III.", "IV."],
+    ["1", "2", "3", "4"],
+    ["ONE", "TWO", "THREE"],
 ])
 def test_a_numbered_sequence_under_any_label_makes_the_chapters(headings):
     assert titles(book_of(headings)) == ["Opening"] + headings
@@ -279,6 +281,7 @@ def test_a_numbered_sequence_under_any_label_makes_the_chapters(headings):
 @pytest.mark.parametrize("headings", [
     ["ROOM 101", "PLATFORM 9", "ROUTE 66"],                   # numbers that do not go up by one
     ["SCENARIO 1", "SCENARIO 2"],                             # two are not a sequence
+    ["1", "3", "7", "12"],                                    # bare numbers that do not go up by one
     ["Session 1 was a failure.", "Session 2 was better.", "Session 3 was the best."],  # sentences
     ["Table 1 shows the results", "Table 2 shows the costs", "Table 3 shows the rest"],  # lower-case titles
 ])

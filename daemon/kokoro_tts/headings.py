@@ -7,7 +7,7 @@ inside prose:
 
 1. **A numbered sequence under a common label**, whatever the label word is: `STAVE ONE`,
    `FIT THE FIRST`, `ADVENTURE IV. THE FIVE ORANGE PIPS`, `LETTER 12`, `THE THIRD CHAPTER`,
-   `BOOK THE FIRST`. Candidates are `<label> <number>` or `[the] <ordinal> <label>` with
+   `BOOK THE FIRST`, or a number alone (`1`, `2.`, `THREE`). Candidates are `<label> <number>` or `[the] <ordinal> <label>` with
    digits, Roman numerals or English number words (cardinal or ordinal). A label counts
    when at least `MIN_SEQUENCE` of its candidates go up by one, in order (a restart at 1,
    as under each new BOOK, is allowed); the title after the number must not start in lower
@@ -58,6 +58,7 @@ NUMBER = (r"(?:\d{1,4}|[IVXLC]{1,8}|[ivxlc]{1,8}|(?:the\s+)?(?:(?:twenty|thirty|
           r"ninety)(?:[-\s][a-z]+)?|[a-z]+(?:teen|teenth|th|st|nd|rd)|one|two|three|five|six|seven|eight|nine|ten|"
           r"eleven|twelve|twentieth|thirtieth|fortieth|fiftieth|sixtieth))")
 LABELLED = re.compile(rf"^([A-Za-z][A-Za-z'\u2019]{{1,20}})\s+({NUMBER})(?=$|[.:;,)\]\u2013\u2014-]|\s)(.*)$", re.I | re.S)
+BARE_NUMBER = re.compile(rf"^({NUMBER})[.:]?$", re.I)
 ORDINAL_FIRST = re.compile(r"^(?:the\s+)?([a-z]+(?:[-\s][a-z]+)?)\s+([a-z]{2,20})\W*$", re.I)
 CONTENTS = re.compile(r"^(?:table\s+of\s+)?contents\W*$", re.I)
 OTHER_LIST = re.compile(r"^(?:list\s+of\s+)?(?:illustrations|plates|figures|maps|tables)\W*$", re.I)
@@ -116,6 +117,9 @@ def own_paragraph(paragraph: str) -> bool:
 def labelled(paragraph: str) -> tuple[str, int] | None:
     """(label, number) of a `<label> <number>` or `[the] <ordinal> <label>` paragraph; None for anything else."""
     first = paragraph.split("\n")[0].strip()
+    bare = BARE_NUMBER.match(first)
+    if bare and (value := number_value(bare.group(1))) is not None:
+        return "", value  # a number alone: "1", "12.", "TWO"
     match = LABELLED.match(first)
     if match and match.group(1).lower() not in NOT_LABELS:
         rest = match.group(3).lstrip(" .:;,)]\u2013\u2014-")
