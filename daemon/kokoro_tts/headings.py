@@ -184,7 +184,9 @@ def matches(entry: str, paragraph: str) -> bool:
             return True  # "I. A Scandal in Bohemia" and "ADVENTURE I. A SCANDAL IN BOHEMIA": a label more or less
         if long.startswith(short + " ") and short == full:
             return True  # "THE CUSTOM HOUSE.--INTRODUCTORY" and "THE CUSTOM-HOUSE.": the heading, its subtitle apart
-    return min(len(a), len(b)) >= 5 and difflib.SequenceMatcher(None, a, b).ratio() >= FUZZY
+    if min(len(a), len(b)) < 5 or abs(len(a) - len(b)) > max(len(a), len(b)) * (1 - FUZZY):
+        return False  # too short to forgive a misprint, or too different in length to be one
+    return difflib.SequenceMatcher(None, a, b).ratio() >= FUZZY
 
 
 def contents_marks(paragraphs: list[str]) -> tuple[set[int], list[str]]:
