@@ -11,7 +11,6 @@ import pytest
 from kokoro_tts import epubzip
 from kokoro_tts.chunker import plan_chunks
 from kokoro_tts.config import Config, JobsConfig, PathsConfig, WatchConfig
-from kokoro_tts.jobs import JobStore
 from kokoro_tts.service import Daemon
 from kokoro_tts.text import TextError, read_book, source_metadata
 from kokoro_tts.xhtml import read_xhtml
@@ -166,34 +165,36 @@ def config(tmp_path) -> Config:
     return Config(paths=paths, jobs=JobsConfig(max_chunk_chars=20000), watch=WatchConfig(settle_seconds=0.2))
 
 
-def test_an_epub_becomes_a_book_with_its_toc_chapters_and_a_drm_one_fails_while_the_next_is_made(config):
-    store = JobStore(config.paths.jobs)
-    drm, _ = store.create("locked.epub", "locked.epub", BAD["drm"][0], config)
-    good, _ = store.create("good.epub", "good.epub", epub3(language="fr"), config)
-    assert drm.status == "failed" and "DRM-protected" in drm.error
-    folder = store.folder(good)
-    assert good.source["copy"] == "source.epub" and (folder / "source.epub").read_bytes() == epub3(language="fr")
-    assert good.source["metadata"]["cover"] == "cover.png" and (folder / "cover.png").read_bytes() == PNG
-    assert good.source["metadata"]["authors"] == ["Ann Author", "Bo Second"]
-    assert any("'fr'" in warning for warning in good.source["warnings"])
-    assert [c["title"] for c in good.chapters] == ["Chapter One: The Gate", "Chapter Two: The Hills", "A Part",
-                                                    "Interlude in the Rain"]
+def test_epubs_dropped_in_the_inbox_a_drm_one_fails_and_the_next_becomes_a_book_with_its_toc_chapters(config):
+    (config.paths.inbox / "locked.epub").write_bytes(BAD["drm"][0])
+    book = epub3(language="fr")
+    (config.paths.inbox / "good.epub").write_bytes(book)
     daemon = Daemon(config, ToneProvider(), None, space_wait_seconds=0.01)
     daemon.runner.space_margin = 0
+    store = daemon.store
     thread = threading.Thread(target=daemon.run)
     thread.start()
     try:
         deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and store.load(folder).status not in ("done", "failed"):
+        while time.monotonic() < deadline and sorted(str(j.status) for j in store.all()) != ["done", "failed"]:
             time.sleep(0.1)
     finally:
         daemon.stop.set()
         daemon.wake.set()
         thread.join(timeout=60)
-    statuses = {job.name: str(job.status) for job in store.all()}
-    assert statuses == {"locked.epub": "failed", "good.epub": "done"}
+    jobs = {job.name: job for job in store.all()}
+    assert {name: str(job.status) for name, job in jobs.items()} == {"locked.epub": "failed", "good.epub": "done"}
+    assert "DRM-protected" in jobs["locked.epub"].error
+    good = jobs["good.epub"]
+    folder = store.folder(good)
+    assert good.source["copy"] == "source.epub" and (folder / "source.epub").read_bytes() == book
+    assert good.source["metadata"]["cover"] == "cover.png" and (folder / "cover.png").read_bytes() == PNG
+    assert good.source["metadata"]["authors"] == ["Ann Author", "Bo Second"]
+    assert any("'fr'" in warning for warning in good.source["warnings"])
+    titles = ["Chapter One: The Gate", "Chapter Two: The Hills", "A Part", "Interlude in the Rain"]
+    assert [c["title"] for c in good.chapters] == titles
     output = json.loads((config.paths.outbox / "good.json").read_text())
-    assert [c["title"] for c in output["chapters"]] == [c["title"] for c in good.chapters]
+    assert [c["title"] for c in output["chapters"]] == titles
 
 
 def test_a_stanza_set_one_line_per_element_is_one_paragraph_with_its_lines():
