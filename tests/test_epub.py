@@ -232,3 +232,8 @@ def test_a_document_in_the_encoding_its_xml_declaration_names_is_decoded_so():
     page = xhtml("<h1>Caf\u00e9</h1><p>Na\u00efve r\u00e9sum\u00e9s, \u2018quoted\u2019.</p>").replace("utf-8", "windows-1252")
     book = read_book(epub3(extra={"OEBPS/four.xhtml": page.encode("cp1252")}), "book.epub")
     assert "Na\u00efve r\u00e9sum\u00e9s, 'quoted'." in book.text
+
+
+def test_empty_table_cells_say_nothing():
+    rows = read_xhtml("<table><tr><td></td><td>Ann</td><td></td><td>30</td></tr></table>").paragraphs
+    assert rows == ["Ann, 30"]

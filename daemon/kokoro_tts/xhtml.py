@@ -46,6 +46,8 @@ NUMBER_CLASS = re.compile(r"(?:^|\s)(?:l(?:ine)?-?nu?m(?:ber)?|page-?nu?m(?:ber)
 VERSE_TYPES = frozenset("z3998:verse z3998:poem z3998:stanza z3998:song".split())
 VERSE_CLASS = re.compile(r"(?:^|\s)(?:linegroup|line-group|stanza|poem|verse|lg)(?:\s|$)", re.I)
 """A stanza set as one element per line (`<div class="linegroup"><div>line</div>...`): one paragraph."""
+EMPTY_CELLS = re.compile(r",(?:\s*,)+")
+"""Empty table cells leave commas with nothing between them."""
 SPOKEN = re.compile(r"[^\W_]")
 
 
@@ -99,7 +101,7 @@ class _Reader(HTMLParser):
         raw = "".join(self.buffer)
         self.buffer.clear()
         link_chars, self.link_chars = self.link_chars, 0
-        lines = [" ".join(line.split()) for line in raw.split("\n")]
+        lines = [EMPTY_CELLS.sub(",", " ".join(line.split())).lstrip(", ") for line in raw.split("\n")]
         text = "\n".join(line for line in lines if line)
         if not SPOKEN.search(text):
             return
