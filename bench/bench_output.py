@@ -155,7 +155,10 @@ def real_book(args: argparse.Namespace) -> int:
         print(json.dumps({"chars": len(data), "chunks": meta["chunks"], "chapters": len(meta["chapters"]),
                           "audio_seconds": meta["audio_seconds"], "synth_seconds": job.synth_seconds,
                           "loudness": meta["loudness"]}, indent=2))
-        print(f"{'format':<6} {'bytes':>10} {'kB/min':>8} {'encode s':>9} {'JSON LUFS':>10} {'pyloudnorm LUFS':>16}")
+        from kokoro_tts.loudness import Meter
+
+        print(f"{'format':<6} {'bytes':>10} {'kB/min':>8} {'encode s':>9} {'JSON LUFS':>10} {'pyloudnorm LUFS':>16} "
+              f"{'decoded dBTP':>13}")
         for record in meta["files"]:
             path = Path(record["path"])
             if record["format"] == "m4b":
@@ -168,9 +171,11 @@ def real_book(args: argparse.Namespace) -> int:
             else:
                 audio, rate = sf.read(path)
             measured = pyloudnorm.Meter(rate).integrated_loudness(audio.astype("float64"))
+            meter = Meter(rate)
+            meter.add(audio)
             per_minute = record["size"] / 1000 / (record["duration_seconds"] / 60)
             print(f"{record['format']:<6} {record['size']:>10} {per_minute:>8.0f} {record.get('encode_seconds', 0):>9.2f} "
-                  f"{record['loudness_lufs']:>10} {measured:>16.2f}")
+                  f"{record['loudness_lufs']:>10} {measured:>16.2f} {meter.result().true_peak:>13.2f}")
     return 0
 
 

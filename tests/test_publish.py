@@ -211,3 +211,11 @@ def test_export_without_the_wav_is_a_clear_error(tmp_path, capsys):
     book_json.write_text("{}")
     assert main(["export", str(book_json), "--format", "opus"]) == 1
     assert "the book's WAV is missing" in capsys.readouterr().err
+
+
+def test_without_book_metadata_the_title_is_the_file_name_and_the_language_the_voices(tmp_path):
+    config = make_config(tmp_path, formats=("wav", "opus"))
+    store, job, meta = publish_book(tmp_path, config, ToneProvider(), metadata=False)
+    opus = OggOpus(tmp_path / "out" / "tale.opus")
+    assert meta["tags"]["title"] == "tale" and opus["title"] == ["tale"] and opus["language"] == ["eng"]
+    assert "artist" not in opus and meta["tags"]["cover"] is None

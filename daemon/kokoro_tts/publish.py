@@ -34,6 +34,7 @@ from .config import Config
 from .encode import CODECS, Chapter, EncodeError, Tags, encode_book, probe_seconds
 from .jobs import ChunkState, Job, JobStore, now
 from .loudness import Gain, Limiter, Measurement, Meter, book_gain, combine, integrated
+from .text import LANGUAGES
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,6 @@ EDGE_THRESHOLD = 10 ** (-50 / 20)
 """Below -50 dBFS, the model's output at the book's edges counts as silence."""
 KEEP_BEFORE, KEEP_AFTER = 0.02, 0.08
 """Seconds kept before the first sound and after the last one (the attack and the decay)."""
-LANGUAGES = {"a": "en-US", "b": "en-GB", "e": "es", "f": "fr", "h": "hi", "i": "it", "p": "pt-BR", "j": "ja", "z": "zh"}
-"""Kokoro's lang_code to a language tag, when the book names none."""
 
 
 class Host(Protocol):
