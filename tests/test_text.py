@@ -273,3 +273,22 @@ def test_an_unclosed_code_fence_reads_the_rest_and_warns():
 def test_markdown_rules_do_not_apply_to_plain_text():
     assert read_book(b"# not a heading *really*\n", "a.txt").text == "# not a heading *really*"
     assert read_book(b"# a heading *really*\n", "a.MD").headings == ("a heading really",)
+
+
+# ----------------------------------------------------------------------------- metadata
+
+def test_a_gutenberg_header_gives_the_title_author_and_language():
+    header = "Title: A Christmas Carol\r\n\r\nAuthor: Charles Dickens\r\n\r\nLanguage: English\r\n\r\n"
+    book = read_book((header + "*** START OF THE PROJECT GUTENBERG EBOOK A CHRISTMAS CAROL ***\r\n\r\n"
+                      "Marley was dead: to begin with.\r\n\r\n*** END OF THE PROJECT GUTENBERG EBOOK ***\r\n").encode(),
+                     "carol.txt")
+    assert book.metadata == {"title": "A Christmas Carol", "authors": ["Charles Dickens"], "language": "en"}
+    assert book.text == "Marley was dead: to begin with."
+
+
+def test_plain_text_without_a_gutenberg_header_has_empty_metadata_and_no_cover():
+    from kokoro_tts.text import source_metadata
+
+    book = read_book(b"Title: not a header\n\nJust text.", "a.txt")
+    assert book.metadata == {"title": None, "authors": [], "language": None}
+    assert source_metadata(book, "a") == ({"title": None, "authors": [], "language": None, "cover": None}, [])

@@ -52,8 +52,6 @@ TOC_SHARE = 0.6
 FRONT_MATTER_NAMES = (("a cover page", ("cover",), 300), ("a title page", ("titlepage", "title_page", "title-page",
                       "halftitle"), 600), ("a copyright page", ("copyright", "imprint", "legal"), 3000))
 """(what, file-name words, at most so many characters): front matter known by its file name alone."""
-COVER_NAMES = {"image/jpeg": "cover.jpg", "image/png": "cover.png", "image/gif": "cover.gif",
-               "image/webp": "cover.webp", "image/svg+xml": "cover.svg"}
 
 
 @dataclass
@@ -265,14 +263,6 @@ def chapter_headings(paragraphs: list[str], toc: list[tuple[str, str, str]], sta
         if path not in named and levels.get(0, 9) <= 3:
             marks.setdefault(start, paragraphs[start])  # a document the TOC does not name, with a heading at its top
     return sorted(marks.items())
-
-
-def cover_file(metadata: dict[str, Any]) -> str | None:
-    """The file name a book's cover gets in its job folder (cover.jpg...), or None without a cover."""
-    cover = metadata.get("cover")
-    if not cover:
-        return None
-    return COVER_NAMES.get(cover["media_type"], "cover" + Path(cover["media_type"].partition("/")[2]).suffix)
 
 
 def keep_cover(source: dict[str, Any], folder: Path, data: bytes) -> None:

@@ -62,6 +62,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from .metadata import EMPTY_METADATA, LANGUAGES, gutenberg_metadata, source_metadata  # noqa: F401 (re-exported)
+
 log = logging.getLogger(__name__)
 
 MAX_CONTROL_SHARE = 0.05
@@ -88,12 +90,6 @@ LIST_ITEM = re.compile(r"^\s*(?:([-*+\u2022])|(\d{1,9}[.)]))\s+")
 SPOKEN = re.compile(r"[^\W_]")  # a letter or a digit, in any script
 UTF32_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"))
 UTF16_BOMS = ((codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
-
-
-EMPTY_METADATA: dict[str, Any] = {"title": None, "authors": [], "language": None}
-LANGUAGES = {"a": "en", "b": "en", "e": "es", "f": "fr", "h": "hi", "i": "it", "p": "pt", "j": "ja", "z": "zh"}
-"""kokoro's lang_code -> the ISO 639-1 language a book's metadata should name."""
-GUTENBERG_FIELD = re.compile(r"^(Title|Author|Language):[ \t]*(\S.*?)[ \t]*$", re.M)
 
 
 class TextError(ValueError):
@@ -279,18 +275,6 @@ def source_suffix(name: str) -> str:
     return ".epub" if lower.endswith(".epub") else ".md" if lower.endswith(".md") else ".txt"
 
 
-def gutenberg_metadata(text: str) -> dict[str, Any]:
-    """Title, author and language from a Project Gutenberg header (the part before its START line)."""
-    start = GUTENBERG_START.search(text)
-    if not start:
-        return dict(EMPTY_METADATA)
-    found = {key.lower(): value for key, value in GUTENBERG_FIELD.findall(text[:start.start()])}
-    language = {"english": "en", "french": "fr", "spanish": "es", "italian": "it", "portuguese": "pt",
-                "japanese": "ja", "chinese": "zh", "hindi": "hi"}.get(found.get("language", "").lower())
-    return {"title": found.get("title"), "authors": [found["author"]] if "author" in found else [],
-            "language": language}
-
-
 def read_epub_book(data: bytes) -> SourceText:
     """Given an EPUB's bytes, return its clean text, TOC headings, metadata and lexicons."""
     from .epub import EpubError, read_epub
@@ -328,7 +312,8 @@ def read_book(data: bytes, name: str) -> SourceText:
             warnings += markdown.warnings
             metadata = {**EMPTY_METADATA, **metadata}
         else:
-            metadata = gutenberg_metadata(text)
+            start = GUTENBERG_START.search(text)
+            metadata = gutenberg_metadata(text[:start.start()]) if start else dict(EMPTY_METADATA)
             text = clean_plain(text)
     if not text:
         raise TextError("no readable text left after cleaning (only markup, front matter, code or "
@@ -336,23 +321,3 @@ def read_book(data: bytes, name: str) -> SourceText:
     for warning in warnings:
         log.debug("%s: %s", name, warning)
     return SourceText(text, encoding, tuple(warnings), tuple(headings), tuple(titles), metadata, tuple(lexicons))
-
-
-def source_metadata(book: SourceText, lang_code: str) -> tuple[dict[str, Any], list[str]]:
-    """Given a read book and the configured lang_code, return (JSON-safe metadata for job.json, warnings).
-
-    The cover is named by the file it gets in the job folder (`epub.keep_cover` writes it);
-    a language that is not lang_code's gives a warning.
-    """
-    from .epub import cover_file
-
-    metadata = book.metadata
-    record = {"title": metadata.get("title"), "authors": list(metadata.get("authors") or []),
-              "language": metadata.get("language"), "cover": cover_file(metadata)}
-    warnings = []
-    language = (record["language"] or "").lower().replace("_", "-")
-    expected = LANGUAGES.get(lang_code)
-    if language and expected and language.split("-")[0] != expected:
-        warnings.append(f"the book says its language is {record['language']!r}, but lang_code is {lang_code!r} "
-                        f"({expected}): set tts.kokoro.lang_code (or the book's own settings) to match")
-    return record, warnings
