@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from kokoro_tts.config import Config, JobsConfig, PathsConfig, TtsConfig
-from kokoro_tts.g2p import G2P, Utterance
+from kokoro_tts.g2p import G2P, Utterance, letters
 from kokoro_tts.jobs import JobStore
 from kokoro_tts.lexicon import (Lexicon, LexiconError, book_lexicon, ipa_to_misaki, parse_pls, parse_toml_lexicon,
                                 sidecar_path, sidecar_settings, with_default_lexicon)
@@ -223,3 +223,12 @@ def test_a_bad_user_lexicon_fails_the_book_with_its_error_instead_of_stopping_th
 def test_an_empty_lexicon_changes_nothing():
     assert Lexicon().apply("Darcy") == ("Darcy", {})
     assert dataclasses.replace(Lexicon()).to_json() == {}
+
+
+def test_lexicon_markup_counts_the_words_letters_not_the_phonemes_and_loses_no_coverage(tiny_engine):
+    text = "[Darcy](/dˈɑɹsi/) met [Mr](/mˈɪstəɹ/) [Bingley](/bˈɪŋɡli/) and [her-my-oh-nee]()."
+    calls = G2P(tiny_engine.pipeline)(Utterance(text, True))
+    coverage = calls[-1].coverage
+    assert coverage.sent == letters("Darcy met Mr Bingley and her-my-oh-nee.") == coverage.spoken
+    assert not coverage.dropped
+    assert " ".join(call.phonemes for call in calls).startswith("dˈɑɹsi mˈɛt mˈɪstəɹ bˈɪŋɡli ænd")

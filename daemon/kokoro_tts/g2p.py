@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .chunker import split_sentences, split_words
+from .lexicon import without_markup
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ class G2P:
             calls[-1].ends_paragraph = utterance.ends_paragraph
         else:
             calls = [Phonemized(utterance.text, "", utterance.ends_paragraph)]
-        coverage.sent = letters(utterance.text)
+        coverage.sent = letters(without_markup(utterance.text))  # a lexicon's [word](/phonemes/): the word's letters
         calls[-1].coverage = coverage
         return calls
 
