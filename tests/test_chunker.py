@@ -269,6 +269,7 @@ def book_of(headings: list[str], opening: str = "A BOOK\n\nBy Somebody") -> str:
     ["Chapter the Tenth", "Chapter the Eleventh", "Chapter the Twelfth"],
     ["ADVENTURE I. A SCANDAL IN BOHEMIA", "ADVENTURE II. THE RED-HEADED LEAGUE", "ADVENTURE III. A CASE OF IDENTITY"],
     ["TALE 1: The Miller", "TALE 2: The Reeve", "TALE 3: The Cook", "TALE 4: The Lawyer"],
+    ["Adventure I. The Scandal.", "Adventure II. The League.", "Adventure III. The Case."],
     ["Episode Twenty-One", "Episode Twenty-Two", "Episode Twenty-Three"],
     ["I.", "II.", "III.", "IV."],
     ["1", "2", "3", "4"],

@@ -58,7 +58,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .headings import find_headings
+from .headings import SMALL_WORDS, find_headings, looks_like_title  # noqa: F401 (capitals.py imports SMALL_WORDS from here)
 from .sentences import split_sentences, split_words  # noqa: F401  (g2p.py imports them from here)
 
 log = logging.getLogger(__name__)
@@ -69,8 +69,6 @@ MIN_CHAPTER_BODY = 200
 TOC_RUN = 3
 """This many consecutive small sections are a table of contents."""
 MAX_HEADING_CHARS = 100
-MAX_TITLE_CHARS = 60
-"""A paragraph longer than this never looks like a title."""
 MIN_CHUNK_CHARS = 100
 
 NUMBER_WORD = (
@@ -94,9 +92,7 @@ SPECIAL = re.compile(
     re.IGNORECASE,
 )
 BARE_MARKER = re.compile(rf"^(?:\w+\s+)?(?:\d{{1,4}}|{ROMAN}|{NUMBER_WORD})\W*$", re.IGNORECASE)
-SMALL_WORDS = frozenset(
-    "a an the and or but nor of in on at to by for from with into onto upon as vs de la le du von van".split()
-)
+
 
 
 
@@ -171,19 +167,6 @@ def roman_heading(line: str) -> bool:
         return False
     rest = re.sub(r"^[IVXLC]+[.:]?", "", line).strip()
     return not rest or rest.isupper() or looks_like_title(rest)
-
-
-def looks_like_title(paragraph: str) -> bool:
-    """Whether a paragraph reads like a title: one short line, its longer words capitalized.
-
-    "Down the Rabbit-Hole." and "THE POOL OF TEARS" do; "It was night." does not.
-    """
-    if "\n" in paragraph or not 0 < len(paragraph) <= MAX_TITLE_CHARS or paragraph.rstrip("\u2014\u2013- ").endswith((",", ";", ":")):
-        return False
-    words = [word.strip("\"'([-") for word in paragraph.split()]
-    if not words[0][:1].isupper() and not words[0][:1].isdigit():
-        return False
-    return all(not word[:1].islower() or word.lower().strip(".,!?;:)\"'") in SMALL_WORDS for word in words)
 
 
 def is_heading(paragraph: str, headings: Collection[str] = ()) -> bool:

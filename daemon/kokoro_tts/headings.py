@@ -42,6 +42,11 @@ MIN_SEQUENCE = 3
 """This many members make a sequence, a contents list or a set of isolated headings."""
 MIN_GAP = 1500
 """Isolated capital lines are headings only when this many characters lie between them (median)."""
+MAX_TITLE_CHARS = 60
+"""A paragraph longer than this never looks like a title."""
+SMALL_WORDS = frozenset(
+    "a an the and or but nor of in on at to by for from with into onto upon as vs de la le du von van".split()
+)
 MAX_ENTRY_CHARS = 120
 COLUMN_HEADS = frozenset({"page", "pages", "chapter", "chap", "contents", "part"})
 """Words set over a contents list's columns, not entries."""
@@ -66,7 +71,6 @@ OTHER_LIST = re.compile(r"^(?:list\s+of\s+)?(?:illustrations|plates|figures|maps
 PAGE_NUMBER = re.compile(r"(?:[\s.\u2026_-]*\s)(?:\d{1,4}|[ivxlc]{1,6})\s*$", re.I)
 NOT_LABELS = frozenset("a an and at but by for from he her his i if in is it its my no of on or our she so than that "
                        "the their them then there they this to was we were what when which who with you your".split())
-SENTENCE_END = re.compile(r"[!?,;]$|[a-z]\.$")
 
 
 @dataclass
@@ -77,6 +81,19 @@ class Found:
     contents: list[str] = field(default_factory=list)
     contents_span: range = range(0)
     """The paragraphs of the contents list itself: never chapter headings."""
+
+
+def looks_like_title(paragraph: str) -> bool:
+    """Whether a paragraph reads like a title: one short line, its longer words capitalized.
+
+    "Down the Rabbit-Hole." and "THE POOL OF TEARS" do; "It was night." does not.
+    """
+    if "\n" in paragraph or not 0 < len(paragraph) <= MAX_TITLE_CHARS or paragraph.rstrip("\u2014\u2013- ").endswith((",", ";", ":")):
+        return False
+    words = [word.strip("\"'([-") for word in paragraph.split()]
+    if not words[0][:1].isupper() and not words[0][:1].isdigit():
+        return False
+    return all(not word[:1].islower() or word.lower().strip(".,!?;:)\"'") in SMALL_WORDS for word in words)
 
 
 def number_value(word: str) -> int | None:
@@ -124,8 +141,8 @@ def labelled(paragraph: str) -> tuple[str, int] | None:
     if match and match.group(1).lower() not in NOT_LABELS:
         rest = match.group(3).lstrip(" .:;,)]\u2013\u2014-")
         value = number_value(match.group(2))
-        if value is not None and not rest[:1].islower() and not SENTENCE_END.search(rest[-2:] if rest else ""):
-            return match.group(1).lower(), value
+        if value is not None and (not rest or rest.isupper() or looks_like_title(rest)):
+            return match.group(1).lower(), value  # a title after the number, never a sentence
     match = ORDINAL_FIRST.match(first)
     if match and match.group(2).lower() not in NOT_LABELS:
         value = number_value(match.group(1))
