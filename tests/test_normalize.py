@@ -87,6 +87,12 @@ def test_words_that_only_look_like_numerals_stay_words(text, expected):
     assert said(text) == expected
 
 
+def test_a_numeral_after_the_label_of_a_detected_heading_is_a_cardinal_whatever_the_label():
+    assert normalize("Kapittel IV\n\nTekst.", "a", headings=("Kapittel IV",)).text == "Kapittel Four\n\nTekst."
+    assert said("Lesson XII. Fractions") == "Lesson Twelve. Fractions"
+    assert said("HENRY VIII") == "Henry the Eighth"  # a play's title: a ruler, not a label
+
+
 def test_roman_value_accepts_only_canonical_numerals():
     assert [roman_value(n) for n in ("IV", "MCMXIV", "XL", "iv")] == [4, 1914, 40, 4]
     assert [roman_value(n) for n in ("IIII", "DIM", "CIVIL", "LIVID", "VX", "")] == [None] * 6

@@ -129,14 +129,15 @@ def normalize(text: str, lang_code: str = "a", headings: Collection[str] = ()) -
 
 def normalize_paragraph(paragraph: str, english: bool, headings: Collection[str] = ()) -> str:
     """Given one paragraph, return it rewritten by every rule that applies to its language."""
-    heading = is_heading(paragraph.strip(), headings) or looks_like_heading(paragraph)
+    detected = is_heading(paragraph.strip(), headings)
+    heading = detected or looks_like_heading(paragraph)
     pieces = []
     position = 0
     for match in MARKUP.finditer(paragraph):  # markup is kept as it is; the text around it is rewritten
-        pieces.append(_plain(paragraph[position:match.start()], english, heading))
+        pieces.append(_plain(paragraph[position:match.start()], english, heading, detected))
         pieces.append(match.group(0))
         position = match.end()
-    pieces.append(_plain(paragraph[position:], english, heading))
+    pieces.append(_plain(paragraph[position:], english, heading, detected))
     return "".join(pieces)
 
 
@@ -149,7 +150,7 @@ def looks_like_heading(paragraph: str) -> bool:
         and any(ch.isalpha() for ch in stripped)
 
 
-def _plain(text: str, english: bool, heading: bool) -> str:
+def _plain(text: str, english: bool, heading: bool, detected: bool = False) -> str:
     text = DASHES.sub("\u2014", text)
     text = SPACED_DOTS.sub("...", text)
     text = URL.sub(lambda m: _site(m, english), text)
@@ -160,7 +161,7 @@ def _plain(text: str, english: bool, heading: bool) -> str:
             text = pattern.sub(lambda m, said=spoken: m.expand(said.capitalize() if m.group(0)[0].isupper() else said), text)
         text = SAINT_OR_STREET.sub(_saint_or_street, text)
         text = numbers(text)
-    text = roman_numerals(text, english, heading)
+    text = roman_numerals(text, english, heading, detected)
     if english:
         text = capitals(text, heading)
     return text

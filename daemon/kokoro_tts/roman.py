@@ -7,7 +7,8 @@ what it is, and leaves every other one alone:
   letter, ... in English and the other languages Kokoro speaks) or a word that numbers
   things (CARDINAL_AFTER: war, phase, type, class, ...): a cardinal, "Chapter Four",
   "World War Two". Lower case (`chapter iv`) counts only after a label;
-- at the start of a heading (`VII.`, `IV. The Battle`): a cardinal, "Seven.";
+- at the start of a heading (`VII.`, `IV. The Battle`), or after the first word of a heading
+  the chunker detected (any label: a markdown `## Kapittel IV`): a cardinal, "Seven.";
 - English only, after a name (`Henry VIII`, `Louis XIV`, `KING HENRY V`): a regnal ordinal
   with "the", "Henry the Eighth". Numerals of one letter (I, V, X) count only after a known
   regnal name (REGNAL_NAMES: Henry, Louis, Pius, ...), so that "Malcolm X" stays X.
@@ -78,22 +79,25 @@ def roman_value(numeral: str) -> int | None:
     return total
 
 
-def roman_numerals(text: str, english: bool, heading: bool) -> str:
+def roman_numerals(text: str, english: bool, heading: bool, detected: bool = False) -> str:
     """Given a piece of a paragraph, return it with the numerals whose context is clear rewritten.
 
-    heading: the paragraph is a heading (a chapter line, or a short all-capitals line).
+    heading: the paragraph is a heading (a chapter line, or a short all-capitals line);
+    detected: the chunker's heading detector took it for one (chunker.is_heading: its patterns, or
+    a markdown heading), so the word before a numeral that follows the heading's first word is
+    its label, whatever the word ("Kapittel IV", "Lesson XII").
     """
     out = []
     position = 0
     for match in NUMERAL.finditer(text):
-        spoken = _spoken(text, match, english, heading)
+        spoken = _spoken(text, match, english, heading, detected)
         if spoken is not None:
             out.append(text[position:match.start()] + spoken)
             position = match.end()
     return "".join(out) + text[position:]
 
 
-def _spoken(text: str, match: re.Match[str], english: bool, heading: bool) -> str | None:
+def _spoken(text: str, match: re.Match[str], english: bool, heading: bool, detected: bool) -> str | None:
     numeral = match.group(1)
     value = roman_value(numeral)
     if value is None:
@@ -114,6 +118,9 @@ def _spoken(text: str, match: re.Match[str], english: bool, heading: bool) -> st
     if not before.strip(" \t\"'(") and heading and numeral.isupper() and value <= 399 \
             and numeral not in NOT_NUMERALS and HEADING_NUMBER_END.match(after):
         return cardinal(value, english, titled=True)
+    if detected and numeral.isupper() and len(before.split()) == 1 and word and label not in REGNAL_NAMES \
+            and numeral not in NOT_NUMERALS and HEADING_NUMBER_END.match(after):
+        return cardinal(value, english, titled=word[:1].isupper())  # the detected heading's own label
     if english and numeral.isupper() and _after_name(before, word, numeral, value):
         return "the " + ordinal(value, titled=word[:1].isupper())
     return None
