@@ -54,7 +54,8 @@ class TtsProvider(Protocol):
     device_label: str
     """Where it runs, for the log and the output JSON: cpu, cuda or rocm."""
 
-    def synthesize_chunk(self, text: str, voice: str | None = None, speed: float | None = None) -> Iterator[Segment]: ...
+    def synthesize_chunk(self, text: str, voice: str | None = None, speed: float | None = None,
+                         start: int = 0) -> Iterator[Segment]: ...
 
     def provider_name(self) -> str: ...
 
@@ -141,8 +142,14 @@ class KokoroEngine:
             self.voice_packs[voice] = pack.to(self.device)
         return self.voice_packs[voice]
 
-    def synthesize_chunk(self, text: str, voice: str | None = None, speed: float | None = None) -> Iterator[Segment]:
-        """Given chunk text, yield its audio one model call at a time."""
+    def synthesize_chunk(self, text: str, voice: str | None = None, speed: float | None = None,
+                         start: int = 0) -> Iterator[Segment]:
+        """Given chunk text, yield its audio one model call at a time, from model call `start` on.
+
+        The calls before `start` (kept by a checkpoint, checkpoint.py) are phonemized but not
+        sent to the model and not yielded; the calls after keep their numbers, so their seeds
+        and samples are those of a run from the start.
+        """
         import torch
 
         voice = voice or self.settings.voice
@@ -160,6 +167,8 @@ class KokoroEngine:
 
         calls = prefetch(phonemized) if self.overlap else phonemized()
         for number, call in enumerate(calls):
+            if number < start:
+                continue
             audio = np.zeros(0, dtype=np.float32)
             if call.phonemes:
                 started = time.perf_counter()
