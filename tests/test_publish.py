@@ -219,3 +219,21 @@ def test_without_book_metadata_the_title_is_the_file_name_and_the_language_the_v
     opus = OggOpus(tmp_path / "out" / "tale.opus")
     assert meta["tags"]["title"] == "tale" and opus["title"] == ["tale"] and opus["language"] == ["eng"]
     assert "artist" not in opus and meta["tags"]["cover"] is None
+
+
+def test_each_chunks_loudness_is_measured_as_it_is_made_not_at_publish_time(tmp_path, monkeypatch):
+    from kokoro_tts import publish
+
+    events = []
+    measure = publish.measure_wav
+    monkeypatch.setattr(publish, "measure_wav", lambda path: events.append(f"measure {path.name}") or measure(path))
+
+    class Recording(ToneProvider):
+        def synthesize_chunk(self, text, voice=None, speed=None):
+            events.append("synthesize")
+            yield from super().synthesize_chunk(text, voice, speed)
+
+    config = make_config(tmp_path, formats=("wav",))
+    store, job, meta = publish_book(tmp_path, config, Recording(), metadata=False)
+    assert events == [e for chunk in job.chunks for e in ("synthesize", f"measure {chunk.wav_name}")]
+    assert all(chunk.loudness and chunk.loudness["frames"] == chunk.frames for chunk in job.chunks)

@@ -36,7 +36,7 @@ from .ingest import DISK_FULL, wait_for_space
 from .engine import Segment, TtsProvider
 from .jobs import (UNFINISHED, ChunkState, Job, JobStatus, JobStore, history_speed, measure, now, requeue,
                    seconds_left, total_chars)
-from .publish import publish
+from .publish import measure_chunk, publish
 
 __all__ = ["DISK_FULL", "Interrupted", "JobRunner", "Progress", "leave_interrupted", "requeue"]
 
@@ -235,6 +235,7 @@ class JobRunner:
         chunk.frames, chunk.audio_seconds = info.frames, round(info.frames / SAMPLE_RATE, 3)
         chunk.synth_seconds = round(elapsed, 3)
         chunk.coverage = coverage = kept.coverage
+        measure_chunk(chunk, folder)  # loudness, as the chunk is made (publish.py sums these)
         job.synth_seconds = round(job.synth_seconds + elapsed, 3)
         self.store.save(job)
         partial.path.unlink(missing_ok=True)
