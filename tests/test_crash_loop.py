@@ -55,6 +55,11 @@ def check_state(dirs) -> dict:
     return job
 
 
+def saved_at(dirs) -> float | None:
+    jobs = list(dirs["jobs"].glob("*/job.json"))
+    return json.loads(jobs[0].read_text()).get("updated_at") if jobs else None
+
+
 @pytest.mark.slow
 def test_the_daemon_survives_being_killed_again_and_again(tmp_path, tiny_model_dir, tiny_engine, corpus):
     data = book_text(corpus)
@@ -84,11 +89,17 @@ def test_the_daemon_survives_being_killed_again_and_again(tmp_path, tiny_model_d
         while kills < KILLS and time.monotonic() < deadline:
             notify.messages.clear()
             daemon = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
-            if rng.random() < 0.2:
+            draw = rng.random()
+            if draw < 0.2:
                 time.sleep(rng.uniform(0, 8))  # sometimes while it loads
             else:
                 wait_for(lambda: any("READY=1" in m for m in notify.messages), 120, "READY")
-                time.sleep(rng.uniform(0, 4))
+                if draw < 0.6:
+                    time.sleep(rng.uniform(0, 4))
+                else:  # just after some work was kept: a checkpoint, a chunk or the output
+                    before = saved_at(dirs)
+                    wait_for(lambda: saved_at(dirs) != before, 300, "job.json to move")
+                    time.sleep(rng.uniform(0, 1))
             daemon.send_signal(signal.SIGKILL)
             daemon.wait()
             kills += 1
