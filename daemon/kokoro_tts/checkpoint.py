@@ -32,7 +32,7 @@ import numpy as np
 
 from .atomic import fsync_directory
 from .audio import SAMPLE_RATE, AudioError, wav_info
-from .jobs import ChunkState
+from .jobs import ChunkState, Job
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,24 @@ def chunk_problem(folder: Path, chunk: ChunkState) -> str | None:
         return (f"{path.name} is {info.samplerate} Hz, {info.channels} ch, {info.frames} frames; "
                 f"expected {SAMPLE_RATE} Hz mono, {chunk.frames} frames")
     return None
+
+
+def reset_damaged_chunks(job: Job, folder: Path) -> bool:
+    """Given a job about to resume, make again each chunk recorded done whose WAV is not whole; return whether any was.
+
+    Also removes `.partial` files a kill left behind after their chunk was recorded done.
+    """
+    changed = False
+    for chunk in job.chunks:
+        if chunk.status != "done":
+            continue
+        partial_path(folder, chunk).unlink(missing_ok=True)
+        problem = chunk_problem(folder, chunk)
+        if problem:
+            log.warning("job %s: chunk %d will be made again: %s", job.id, chunk.index, problem)
+            chunk.status, chunk.error = "pending", problem
+            changed = True
+    return changed
 
 
 def discard(folder: Path, chunk: ChunkState) -> None:

@@ -22,7 +22,6 @@ import itertools
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -30,13 +29,14 @@ import numpy as np
 
 from .atomic import remove_stale_temps
 from .audio import SAMPLE_RATE, silence, write_chunk_wav
-from .checkpoint import PartialAudio, chunk_problem, discard, partial_path
+from .checkpoint import PartialAudio, discard, reset_damaged_chunks
 from .config import Config
 from .ingest import DISK_FULL, wait_for_space
 from .engine import Segment, TtsProvider
 from .jobs import (UNFINISHED, ChunkState, Job, JobStatus, JobStore, history_speed, measure, now, requeue,
                    seconds_left, total_chars)
 from .publish import measure_chunk, publish
+from .status import Progress
 
 __all__ = ["DISK_FULL", "Interrupted", "JobRunner", "Progress", "leave_interrupted", "requeue"]
 
@@ -58,33 +58,6 @@ class Interrupted(Exception):
     def __init__(self, reason: str = STOP):
         super().__init__(reason)
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where the running job stands, for sd_notify STATUS and the log."""
-
-    job: Job
-    chars_done: int
-    chars_total: int
-    chunk: int
-    """The chunk being made (1-based), or the last one when all are done."""
-    eta_seconds: float | None
-    """None while the speed is not known yet ("estimating")."""
-
-    @property
-    def percent(self) -> float:
-        return 100.0 * self.chars_done / self.chars_total if self.chars_total else 100.0
-
-    @property
-    def done(self) -> int:
-        """Chunks finished."""
-        return sum(chunk.status == "done" for chunk in self.job.chunks)
-
-    @property
-    def total(self) -> int:
-        """Chunks in the book."""
-        return len(self.job.chunks)
 
 
 class JobRunner:
@@ -136,7 +109,8 @@ class JobRunner:
         job.move(JobStatus.RUNNING)
         job.started_at = job.started_at or now()
         self._durably(job, lambda: self.store.save(job))
-        self._verify_done_chunks(job, folder)
+        if reset_damaged_chunks(job, folder):
+            self._durably(job, lambda: self.store.save(job))
         self.fallback_speed = history_speed(self.store.all())
         log.info("job start: %s (%d chunks, %d to do)", job.name, len(job.chunks),
                  sum(chunk.status != "done" for chunk in job.chunks))
@@ -179,21 +153,6 @@ class JobRunner:
         reason = self.control(job)
         if reason:
             raise Interrupted(reason)
-
-    def _verify_done_chunks(self, job: Job, folder: Path) -> None:
-        """A chunk recorded done must have its WAV, readable and of the recorded length."""
-        changed = False
-        for chunk in job.chunks:
-            if chunk.status != "done":
-                continue
-            partial_path(folder, chunk).unlink(missing_ok=True)  # left by a kill after the chunk was recorded
-            problem = chunk_problem(folder, chunk)
-            if problem:
-                log.warning("job %s: chunk %d will be made again: %s", job.id, chunk.index, problem)
-                chunk.status, chunk.error = "pending", problem
-                changed = True
-        if changed:
-            self._durably(job, lambda: self.store.save(job))
 
     # ------------------------------------------------------------------ chunks
 

@@ -13,12 +13,40 @@ from __future__ import annotations
 import json
 import os
 import sys
+from dataclasses import dataclass
 from typing import Any
 
 from .control import is_paused
 from .jobs import UNFINISHED, Job, JobStore, history_speed, measure, queue_order, seconds_left, total_chars
 from .lock import holder
 from .watcher import shown
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the job being made stands, inside its chunk too: what the runner reports to the service."""
+
+    job: Job
+    chars_done: int
+    chars_total: int
+    chunk: int
+    """The chunk being made (1-based), or the last one when all are done."""
+    eta_seconds: float | None
+    """None while the speed is not known yet ("estimating")."""
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.chars_done / self.chars_total if self.chars_total else 100.0
+
+    @property
+    def done(self) -> int:
+        """Chunks finished."""
+        return sum(chunk.status == "done" for chunk in self.job.chunks)
+
+    @property
+    def total(self) -> int:
+        """Chunks in the book."""
+        return len(self.job.chunks)
+
 
 ORDER = ("running", "waiting", "interrupted", "queued", "failed", "cancelled", "superseded", "done")
 
