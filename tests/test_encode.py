@@ -61,7 +61,8 @@ def test_m4b_has_chapters_tags_audiobook_kind_and_cover(book, tmp_path):
     assert m4b["©ART"] == ["Ann Author; Bo Writer"] and m4b["©cmt"] == [tags.comment]
     assert m4b["stik"] == [2]
     assert bytes(m4b["covr"][0]) == tags.cover.read_bytes()
-    with av.open(str(out)) as container:  # the cover, as FFmpeg's demuxer sees it
+    with av.open(str(out)) as container:  # the cover and chapters, as FFmpeg's demuxer (ffprobe) sees them
+        assert [c["metadata"]["title"] for c in container.chapters()] == [c.title for c in CHAPTERS]
         audio = container.streams.audio[0]
         assert audio.metadata.get("language") == "eng"
         pictures = [s for s in container.streams.video if s.disposition & av.stream.Disposition.attached_pic]
