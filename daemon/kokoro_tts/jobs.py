@@ -4,11 +4,19 @@ A job folder `<jobs dir>/<safe book name>-<hash8>/` holds:
 - `source.txt`, `source.md` or `source.epub`: the book's bytes as ingested (the inbox file may go away);
 - `cover.jpg` (or .png...): an EPUB's cover image, named in `source["metadata"]["cover"]`;
 - `job.json`: settings, chunk list, per-chunk status, attempts, errors, timings;
-- `chunk_0001.wav`, ...: one WAV per finished chunk.
+- `chunk_0001.wav`, ...: one WAV per finished chunk; `chunk_0002.partial`: the audio kept
+  inside the chunk in progress (checkpoint.py).
+Beside the job folders: `daemon.lock` (lock.py), `paused` and `requests/` (control.py).
 
 The hash covers the book's name, its bytes and every setting that changes the audio, so a
 changed book or changed settings make a new job and never mix old and new audio. `job.json`
-alone tells where a job stands, and it is only ever written through `atomic_write_json`.
+alone tells where a job stands, and it is only ever written through `atomic_write_json`, by the
+process that holds the store's lock.
+
+A job's status is one small state machine (`JobStatus`, `TRANSITIONS`, `Job.move`): queued ->
+running -> done, with waiting (disk full), interrupted (the daemon stopped), failed, cancelled
+and superseded (settings or chunker changed) beside it; `requeue` queues an ended job again,
+and `queue_order` is the order the worker takes them in.
 """
 
 from __future__ import annotations
