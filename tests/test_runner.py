@@ -226,3 +226,20 @@ def test_job_json_records_each_move_of_the_state_machine(tmp_path):
     assert json.loads((run.store.folder(job) / "job.json").read_text())["status"] == "queued"
     assert run.run(job).status == JobStatus.DONE
     assert json.loads((run.store.folder(job) / "job.json").read_text())["status"] == "done"
+
+
+def test_the_state_machine_refuses_moves_it_does_not_allow(tmp_path):
+    from kokoro_tts.jobs import TRANSITIONS, Job, JobStateError
+
+    job = Job("book-1", "queued", {"name": "book.txt"}, {}, [], [])
+    with pytest.raises(JobStateError, match="cannot go from queued to done"):
+        job.move("done")
+    job.move(JobStatus.RUNNING)
+    job.move(JobStatus.CANCELLED, "cancelled by the user")
+    assert job.finished_at is not None and job.error == "cancelled by the user"
+    with pytest.raises(JobStateError):
+        job.move(JobStatus.RUNNING)  # a cancelled book is only taken again through a retry
+    job.move(JobStatus.QUEUED)
+    assert job.finished_at is None and job.error is None
+    assert all(JobStatus.QUEUED in targets for status, targets in TRANSITIONS.items() if status != JobStatus.QUEUED)
+    assert json.loads(json.dumps(job.to_json()))["status"] == "queued"
