@@ -109,8 +109,10 @@ def test_the_daemon_survives_being_killed_again_and_again(tmp_path, tiny_model_d
                 break
         assert kills >= min(KILLS, 25) or check_state(dirs).get("status") == "done"
         assert inside > 0 or kills < 5, "no kill landed inside a chunk after a checkpoint"
+        notify.messages.clear()
         daemon = subprocess.Popen(command, env=env, stderr=subprocess.DEVNULL)
         wait_for(lambda: check_state(dirs).get("status") == "done", 600, "the job to finish")
+        wait_for(lambda: any("READY=1" in m for m in notify.messages), 120, "READY")  # SIGTERM handled from here
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=120) == 0
     finally:
