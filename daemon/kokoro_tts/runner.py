@@ -33,10 +33,9 @@ from .checkpoint import PartialAudio, discard, reset_damaged_chunks
 from .config import Config
 from .ingest import DISK_FULL, wait_for_space
 from .engine import Segment, TtsProvider
-from .jobs import (UNFINISHED, ChunkState, Job, JobStatus, JobStore, history_speed, measure, now, requeue,
-                   seconds_left, total_chars)
+from .jobs import UNFINISHED, ChunkState, Job, JobStatus, JobStore, now, requeue
 from .publish import measure_chunk, publish
-from .status import Progress
+from .status import Progress, history_speed, measure, seconds_left, total_chars
 
 __all__ = ["DISK_FULL", "Interrupted", "JobRunner", "Progress", "leave_interrupted", "requeue"]
 

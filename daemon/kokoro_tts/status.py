@@ -1,4 +1,7 @@
-"""`kokoro-tts status`: what the daemon is doing, read from the job folders and the store's lock.
+"""Progress and `kokoro-tts status`: what the daemon is doing, from the job folders and the store's lock.
+
+The progress math (characters done, measured speed, ETA) is here, used both by the runner
+while it makes a book (`Progress`, sent to systemd and the log) and by `status`.
 
 It needs no running daemon: every job's `job.json` says where it stands, and the lock
 (lock.py) says whether a daemon is at work. A job recorded `running` or `waiting` while no
@@ -17,9 +20,65 @@ from dataclasses import dataclass
 from typing import Any
 
 from .control import is_paused
-from .jobs import UNFINISHED, Job, JobStore, history_speed, measure, queue_order, seconds_left, total_chars
+from .jobs import UNFINISHED, Job, JobStatus, JobStore, queue_order
 from .lock import holder
 from .watcher import shown
+
+def total_chars(job: Job) -> int:
+    return sum(chunk.chars for chunk in job.chunks)
+
+
+def measure(job: Job, live: tuple[int, int, float] | None = None) -> tuple[int, int, float]:
+    """Given a job, return (characters done, characters timed, seconds they took).
+
+    Finished chunks count whole; an unfinished chunk counts its checkpoint, or `live`
+    (chunk index, characters, seconds) for the chunk the worker is making right now.
+    """
+    done = timed = 0
+    seconds = 0.0
+    for chunk in job.chunks:
+        if chunk.status == "done":
+            done += chunk.chars
+            if chunk.synth_seconds:
+                timed, seconds = timed + chunk.chars, seconds + chunk.synth_seconds
+            continue
+        if live is not None and live[0] == chunk.index:
+            chars, spent = live[1], live[2]
+        else:
+            chars, spent = (chunk.checkpoint or {}).get("chars", 0), (chunk.checkpoint or {}).get("seconds", 0.0)
+        chars = min(chunk.chars, chars)
+        done += chars
+        if spent:
+            timed, seconds = timed + chars, seconds + spent
+    return done, timed, seconds
+
+
+def history_speed(jobs: list[Job]) -> float | None:
+    """Given jobs, return characters per synthesis second over the last finished ones (None when none)."""
+    finished = [job for job in jobs if job.status == JobStatus.DONE and job.synth_seconds > 0]
+    finished.sort(key=lambda job: job.finished_at or 0)
+    chars = sum(total_chars(job) for job in finished[-5:])
+    seconds = sum(job.synth_seconds for job in finished[-5:])
+    return chars / seconds if seconds > 0 and chars > 0 else None
+
+
+MIN_TIMED_CHARS = 200
+"""A job's own speed is trusted once this many of its characters have been timed."""
+
+
+def seconds_left(job: Job, fallback_speed: float | None = None,
+                 live: tuple[int, int, float] | None = None) -> float | None:
+    """Estimate the synthesis seconds left for job; None while the speed is not known ("estimating").
+
+    The speed is this job's own (see `measure`) once MIN_TIMED_CHARS are timed, else
+    fallback_speed: the last books' speed on this machine (`history_speed`).
+    """
+    done, timed, seconds = measure(job, live)
+    speed = timed / seconds if timed >= MIN_TIMED_CHARS and seconds > 0 else fallback_speed
+    if not speed:
+        return None
+    return round(max(0, total_chars(job) - done) / speed, 1)
+
 
 @dataclass(frozen=True)
 class Progress:
