@@ -24,6 +24,7 @@ says what to do; the caller fails that book with it and goes on with the others.
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
 import sys
@@ -332,7 +333,10 @@ def sidecar_settings(book: Path, lang_code: str = "a") -> dict[str, Any]:
     `book_lexicon` takes the entries from the settings instead of the kept copy.
     """
     path = sidecar_path(book)
-    if not path.is_file():
+    try:
+        if not path.is_file():
+            return {}
+    except OSError:  # e.g. a book name so long that no sidecar name can exist beside it
         return {}
     try:
         return {"book_lexicon": read_toml_lexicon(path, lang_code == "b").to_json()}
@@ -357,6 +361,8 @@ def keep_sidecar(source: dict[str, Any], folder: Path) -> None:
     except (FileNotFoundError, IsADirectoryError):
         return
     except OSError as exc:
+        if exc.errno == errno.ENAMETOOLONG:  # no sidecar can have such a name
+            return
         log.warning("%s: cannot be read (%s); the book is read without it", path, exc)
         return
     atomic_write(folder / SIDECAR_COPY, data)
