@@ -12,6 +12,7 @@ Ways (each in its own process, so that load time and peak RSS are its own):
   c-seq  the same with G2P and the model one after the other (to show what overlap buys)
   c-onnx the same with the ONNX Runtime backend (needs --weights with the .onnx file)
   c-glibc (c) on glibc's malloc even where jemalloc is installed (the daemon prefers jemalloc)
+  synth `kokoro-tts synth` in one process, text file to WAV (its wall time includes the model load)
   d   kokoro-onnx: Kokoro(model.onnx, voices.npz).create(text, voice=...)
 """
 
@@ -161,11 +162,36 @@ def mode_d(args, text: str) -> dict:
     return {"load": load, "wall": time.perf_counter() - started, "audio": len(samples) / rate}
 
 
+def mode_synth(args, text: str) -> dict:
+    """`kokoro-tts synth` as a user runs it: one process from the text file to the WAV (no warm-up)."""
+    import soundfile as sf
+
+    from kokoro_tts.allocator import keep_freed_memory
+    from kokoro_tts.cli import main as cli
+
+    s = settings(args)
+    out = Path(args.out) / f"synth-{os.getpid()}"
+    out.mkdir()
+    (out / "book.txt").write_text(text, encoding="utf-8")
+    (out / "config.toml").write_text(
+        f'[tts.kokoro]\nvoice = "{s.voice}"\ndevice = "{s.device}"\nthreads = {s.threads}\n'
+        f'model_config = "{s.model_config}"\nmodel_weights = "{s.model_weights}"\nvoices_dir = "{s.voices_dir}"\n')
+    keep_freed_memory()  # as the command's own process does (allocator.prepare_process)
+    started = time.perf_counter()
+    code = cli(["synth", "--config", str(out / "config.toml"), "--text-file", str(out / "book.txt"),
+                "--out-wav", str(out / "book.wav")])
+    wall = time.perf_counter() - started
+    if code != 0:
+        raise RuntimeError(f"synth exited {code}")
+    return {"load": None, "wall": wall, "audio": sf.info(str(out / "book.wav")).duration}
+
+
 MODES = {
     "a": mode_a, "b": mode_b, "c": mode_c, "c-glibc": mode_c,
     "c-fp32": lambda args, text: mode_c(args, text, precision="fp32"),
     "c-seq": lambda args, text: mode_c(args, text, overlap=False),
     "c-onnx": lambda args, text: mode_c(args, text, backend="onnx"),
+    "synth": mode_synth,
     "d": mode_d,
 }
 
@@ -243,7 +269,7 @@ def report(args, results: dict) -> None:
             print(f"| {mode} | error: {r['error'][:80]} | | | | | | | | | | |")
             continue
         ratio = f"{base / r['wall']:.2f}x" if base else ""
-        load = f"{r['load']:.1f}" if r.get("load") is not None else "per chunk"
+        load = f"{r['load']:.1f}" if r.get("load") is not None else ("per chunk" if mode == "a" else "in wall")
         shares = (f"{r['g2p_share']:.1%} | {r['model_share']:.1%}" if "g2p_share" in r else " | ")
         versus_d = f"{onnx['wall'] / r['wall']:.2f}x" if onnx.get("wall") else ""
         process_versus_d = f"{onnx['process'] / r['process']:.2f}x" if onnx.get("process") else ""

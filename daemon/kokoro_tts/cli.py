@@ -57,14 +57,21 @@ def _read_book(path: Path, command: str):
 def cmd_synth(config: Config, args: argparse.Namespace) -> int:
     from .audio import write_chunk_wav
     from .engine import KokoroEngine
+    from .lexicon import LexiconError
+    from .preview import speakable_book
 
     book = _read_book(args.text_file, "synth")
     if book is None:
         return 1
     warn_about_language(config.tts.kokoro)
+    try:
+        _, speakable = speakable_book(config, args.text_file, book)  # read as the daemon reads it
+    except LexiconError as exc:
+        print(f"kokoro-tts synth: {exc}", file=sys.stderr)
+        return 1
     engine = KokoroEngine.load(config.tts.kokoro)
     started = time.perf_counter()
-    segments = engine.synthesize_chunk(book.text)
+    segments = engine.synthesize_chunk("\n\n".join(speakable.texts))
     info = write_chunk_wav(args.out_wav, (segment.audio for segment in segments))
     wall = time.perf_counter() - started
     print(f"wrote {args.out_wav}: {info.seconds:.1f} s of audio in {wall:.1f} s "

@@ -32,16 +32,11 @@ def preview(config, path: Path, book: SourceText, out: TextIO, phonemes: bool = 
     (its number as `kokoro-tts chunk` lists it). Raise lexicon.LexiconError for a bad lexicon.
     """
     k = config.tts.kokoro
-    settings = {"lang_code": k.lang_code, "normalizer_version": NORMALIZE_VERSION, **lexicon_settings(config)}
-    plan = plan_chunks(book.text, max_chunk_chars or config.jobs.max_chunk_chars, book.headings)
+    plan, speakable = speakable_book(config, path, book, max_chunk_chars)
     if chapter is not None and chapter not in {c.index for c in plan.chapters}:
         print(f"kokoro-tts chunk: there is no chapter {chapter}; the book has chapters "
               f"0 to {len(plan.chapters) - 1} (see `kokoro-tts chunk {path.name}`)", file=out)
         return 2
-    sidecar_file = sidecar_path(path)
-    sidecar = (sidecar_file.name, sidecar_file.read_bytes()) if sidecar_file.is_file() else None
-    texts = [strip_nonspeech(chunk.text)[0] for chunk in plan.chunks]
-    speakable = speakable_texts(texts, settings, book.headings, sidecar, tuple(getattr(book, "lexicons", ()) or ()))
     titles = {c.index: c.title for c in plan.chapters}
     g2p = _g2p(config) if phonemes else None
     for entry, say in speakable.lexicon_used.items():
@@ -61,6 +56,22 @@ def preview(config, path: Path, book: SourceText, out: TextIO, phonemes: bool = 
         else:
             _print_phonemes(g2p, text, k.split_pattern, out)
     return 0
+
+
+def speakable_book(config, path: Path, book: SourceText, max_chunk_chars: int | None = None):
+    """Given the Config, a book's path and its read text, return (its ChunkPlan, the speakable texts),
+    as the daemon makes them: not-speech out, lexicons applied, normalized.
+
+    Raise lexicon.LexiconError for a bad lexicon.
+    """
+    k = config.tts.kokoro
+    settings = {"lang_code": k.lang_code, "normalizer_version": NORMALIZE_VERSION, **lexicon_settings(config)}
+    plan = plan_chunks(book.text, max_chunk_chars or config.jobs.max_chunk_chars, book.headings,
+                       titles=getattr(book, "titles", ()))
+    sidecar_file = sidecar_path(path)
+    sidecar = (sidecar_file.name, sidecar_file.read_bytes()) if sidecar_file.is_file() else None
+    texts = [strip_nonspeech(chunk.text)[0] for chunk in plan.chunks]
+    return plan, speakable_texts(texts, settings, book.headings, sidecar, tuple(getattr(book, "lexicons", ()) or ()))
 
 
 def _g2p(config):
