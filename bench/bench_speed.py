@@ -175,7 +175,8 @@ def mode_synth(args, text: str) -> dict:
     (out / "book.txt").write_text(text, encoding="utf-8")
     (out / "config.toml").write_text(
         f'[tts.kokoro]\nvoice = "{s.voice}"\ndevice = "{s.device}"\nthreads = {s.threads}\n'
-        f'model_config = "{s.model_config}"\nmodel_weights = "{s.model_weights}"\nvoices_dir = "{s.voices_dir}"\n')
+        f'model_config = "{s.model_config.resolve()}"\nmodel_weights = "{s.model_weights.resolve()}"\n'
+        f'voices_dir = "{s.voices_dir.resolve()}"\n')
     keep_freed_memory()  # as the command's own process does (allocator.prepare_process)
     started = time.perf_counter()
     code = cli(["synth", "--config", str(out / "config.toml"), "--text-file", str(out / "book.txt"),
