@@ -1,4 +1,4 @@
-# kokoro-tts: set up, test, run.  `make run` and `make test` are the README's two commands.
+# kokoro-narrator: set up, test, run.  `make run` and `make test` are the README's two commands.
 SHELL := /bin/bash
 # kokoro and misaki stop at Python 3.12: take the newest 3.10-3.12 on PATH (distributions now ship 3.13+).
 PYTHON ?= $(shell for p in python3.12 python3.11 python3.10 python3; do \
@@ -35,14 +35,14 @@ $(VENV)/.installed: pyproject.toml Makefile
 
 # Speak one short sample into out.wav (the hub weights, or CONFIG=your.toml for local files).
 kokoro-smoke: kokoro-install
-	$(VENV)/bin/kokoro-tts synth --text-file tests/data/smoke.txt --out-wav out.wav $(if $(CONFIG),--config $(CONFIG))
+	$(VENV)/bin/kokoro-narrator synth --text-file tests/data/smoke.txt --out-wav out.wav $(if $(CONFIG),--config $(CONFIG))
 
 # Set up, then run the daemon in the foreground (Ctrl-C stops it; systemd: make install-service).
 run: kokoro-install
-	$(VENV)/bin/kokoro-tts run $(if $(CONFIG),--config $(CONFIG))
+	$(VENV)/bin/kokoro-narrator run $(if $(CONFIG),--config $(CONFIG))
 
 install-service: kokoro-install
-	$(VENV)/bin/kokoro-tts install-service $(if $(CONFIG),--config $(CONFIG))
+	$(VENV)/bin/kokoro-narrator install-service $(if $(CONFIG),--config $(CONFIG))
 
 # Set up, then run the test suite (tiny random model, no network).
 test: kokoro-install

@@ -24,8 +24,8 @@ sys.path[:0] = [str(ROOT / "daemon"), str(ROOT / "tests")]
 
 from commonmark import differences, examples  # noqa: E402
 
-from kokoro_tts.chunker import plan_chunks  # noqa: E402
-from kokoro_tts.text import read_book  # noqa: E402
+from kokoro_narrator.chunker import plan_chunks  # noqa: E402
+from kokoro_narrator.text import read_book  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "corpus"
 

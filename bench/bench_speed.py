@@ -12,7 +12,7 @@ Ways (each in its own process, so that load time and peak RSS are its own):
   c-seq  the same with G2P and the model one after the other (to show what overlap buys)
   c-onnx the same with the ONNX Runtime backend (needs --weights with the .onnx file)
   c-glibc (c) on glibc's malloc even where jemalloc is installed (the daemon prefers jemalloc)
-  synth `kokoro-tts synth` in one process, text file to WAV (its wall time includes the model load)
+  synth `kokoro-narrator synth` in one process, text file to WAV (its wall time includes the model load)
   d   kokoro-onnx: Kokoro(model.onnx, voices.npz).create(text, voice=...)
 """
 
@@ -47,7 +47,7 @@ def peak_rss_mb() -> float:
 
 
 def settings(args, backend: str = "torch", precision: str = "auto"):
-    from kokoro_tts.config import KokoroConfig
+    from kokoro_narrator.config import KokoroConfig
 
     w = Path(args.weights)
     if args.tiny:
@@ -91,14 +91,14 @@ def mode_c(args, text: str, backend: str = "torch", overlap: bool = True, precis
     """This project's engine and job runner, from the book's bytes to the outbox WAV."""
     import dataclasses
 
-    from kokoro_tts.allocator import allocator_name
-    from kokoro_tts.config import Config, JobsConfig, PathsConfig, TtsConfig
-    from kokoro_tts.engine import KokoroEngine
-    from kokoro_tts.jobs import JobStore
-    from kokoro_tts.runner import JobRunner
+    from kokoro_narrator.allocator import allocator_name
+    from kokoro_narrator.config import Config, JobsConfig, PathsConfig, TtsConfig
+    from kokoro_narrator.engine import KokoroEngine
+    from kokoro_narrator.jobs import JobStore
+    from kokoro_narrator.runner import JobRunner
 
     started = time.perf_counter()
-    from kokoro_tts.allocator import keep_freed_memory
+    from kokoro_narrator.allocator import keep_freed_memory
 
     keep_freed_memory()  # as the daemon's process does (allocator.prepare_process)
     engine = KokoroEngine.load(settings(args, backend, precision), warm_up=True)
@@ -121,8 +121,8 @@ def mode_c(args, text: str, backend: str = "torch", overlap: bool = True, precis
 
 def mode_a(args, text: str) -> dict:
     """One cold worker process per chunk, as the plan first drew it."""
-    from kokoro_tts.chunker import plan_chunks
-    from kokoro_tts.text import read_book
+    from kokoro_narrator.chunker import plan_chunks
+    from kokoro_narrator.text import read_book
 
     plan = plan_chunks(read_book(text.encode(), "book.txt").text, MAX_CHUNK_CHARS)
     started = time.perf_counter()
@@ -163,11 +163,11 @@ def mode_d(args, text: str) -> dict:
 
 
 def mode_synth(args, text: str) -> dict:
-    """`kokoro-tts synth` as a user runs it: one process from the text file to the WAV (no warm-up)."""
+    """`kokoro-narrator synth` as a user runs it: one process from the text file to the WAV (no warm-up)."""
     import soundfile as sf
 
-    from kokoro_tts.allocator import keep_freed_memory
-    from kokoro_tts.cli import main as cli
+    from kokoro_narrator.allocator import keep_freed_memory
+    from kokoro_narrator.cli import main as cli
 
     s = settings(args)
     out = Path(args.out) / f"synth-{os.getpid()}"
@@ -201,9 +201,9 @@ def run_mode(args, mode: str) -> dict:
     command = [sys.executable, __file__, "--mode", mode, "--weights", args.weights, "--voice", args.voice,
                "--threads", str(args.threads), "--chars", str(args.chars), "--device", args.device, "--out", args.out]
     command += ["--tiny"] if args.tiny else []
-    from kokoro_tts.allocator import jemalloc_environment
+    from kokoro_narrator.allocator import jemalloc_environment
 
-    # (c) runs as the daemon does: `kokoro-tts run` preloads jemalloc where it is installed.
+    # (c) runs as the daemon does: `kokoro-narrator run` preloads jemalloc where it is installed.
     if mode == "c-glibc":
         env = dict(os.environ, KOKORO_TTS_ALLOCATOR="glibc")
     elif mode.startswith("c"):
@@ -233,7 +233,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.worker or args.mode:
-        from kokoro_tts.cli import setup_logging
+        from kokoro_narrator.cli import setup_logging
 
         setup_logging()
         text = book_text(args.chars)

@@ -1,4 +1,4 @@
-"""Print a kokoro-tts config.toml for the weights built by ../shared/tools/kokoro-offline/setup.sh.
+"""Print a kokoro-narrator config.toml for the weights built by ../shared/tools/kokoro-offline/setup.sh.
 
     python bench/offline_config.py WEIGHTS_DIR [VOICE] > WEIGHTS_DIR/config.toml
 """

@@ -23,7 +23,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_settings(tiny_model_dir: Path):
-    from kokoro_tts.config import KokoroConfig
+    from kokoro_narrator.config import KokoroConfig
 
     return KokoroConfig(
         voice=VOICE,
@@ -36,7 +36,7 @@ def tiny_settings(tiny_model_dir: Path):
 
 @pytest.fixture(scope="session")
 def tiny_engine(tiny_settings):
-    from kokoro_tts.engine import KokoroEngine
+    from kokoro_narrator.engine import KokoroEngine
 
     return KokoroEngine.load(tiny_settings)
 

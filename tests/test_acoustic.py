@@ -5,10 +5,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from kokoro_tts.acoustic import cpu_has_native_bf16, resolve_precision
-from kokoro_tts.config import Config, KokoroConfig, TtsConfig
-from kokoro_tts.engine import KokoroEngine
-from kokoro_tts.jobs import audio_settings, job_id
+from kokoro_narrator.acoustic import cpu_has_native_bf16, resolve_precision
+from kokoro_narrator.config import Config, KokoroConfig, TtsConfig
+from kokoro_narrator.engine import KokoroEngine
+from kokoro_narrator.jobs import audio_settings, job_id
 
 TEXT = "The decoder takes the time."
 
@@ -48,7 +48,7 @@ def test_native_bf16_is_read_from_the_cpu_flags(tmp_path, flags, expected):
 
 
 def test_auto_means_bf16_only_on_a_cpu_with_native_bf16(monkeypatch):
-    from kokoro_tts import acoustic
+    from kokoro_narrator import acoustic
 
     cpu = KokoroConfig(device="cpu")
     monkeypatch.setattr(acoustic, "cpu_has_native_bf16", lambda: True)

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from kokoro_tts.booksettings import BookSettingsError, front_matter, language_warning, read_book_settings
-from kokoro_tts.config import Config, JobsConfig, KokoroConfig, PathsConfig, TtsConfig
-from kokoro_tts.service import Daemon
+from kokoro_narrator.booksettings import BookSettingsError, front_matter, language_warning, read_book_settings
+from kokoro_narrator.config import Config, JobsConfig, KokoroConfig, PathsConfig, TtsConfig
+from kokoro_narrator.service import Daemon
 
 from providers import ToneProvider
 
@@ -106,7 +106,7 @@ def test_a_sidecar_sets_the_jobs_voice_and_speed_and_moves_with_its_book(config)
     assert plain.settings["voice"] == "af_heart" and plain.id != job.id
     daemon._supersede_changed_jobs()  # per-book settings are not "changed settings"
     assert daemon.store.find(job.id).status == "queued"
-    from kokoro_tts.hooks import book_ended
+    from kokoro_narrator.hooks import book_ended
 
     job = daemon.runner.run(job)
     book_ended(config, daemon.store, job)
@@ -162,7 +162,7 @@ def _drop(config, relative: str) -> Path:
 
 
 def test_lang_code_auto_takes_the_language_from_the_voice():
-    from kokoro_tts.config import ConfigError, parse_config
+    from kokoro_narrator.config import ConfigError, parse_config
 
     assert parse_config({"tts": {"kokoro": {"voice": "bf_emma", "lang_code": "auto"}}}).tts.kokoro.lang_code == "b"
     assert parse_config({"tts": {"kokoro": {"lang_code": "auto"}}}).tts.kokoro.lang_code == "a"  # af_heart
@@ -171,12 +171,12 @@ def test_lang_code_auto_takes_the_language_from_the_voice():
 
 
 def test_a_foreign_voice_is_warned_about_when_synth_starts(tmp_path):
-    from test_cli import kokoro_tts
+    from test_cli import kokoro_narrator
 
     config = tmp_path / "config.toml"  # a model that is not there: synth stops right after the warning
     config.write_text(f'[tts.kokoro]\nmodel_config = "{tmp_path}/none.json"\nmodel_weights = "{tmp_path}/none.pth"\n')
     (tmp_path / "t.txt").write_text("Hello.")
-    result = kokoro_tts("synth", "--config", str(config), "--text-file", str(tmp_path / "t.txt"),
+    result = kokoro_narrator("synth", "--config", str(config), "--text-file", str(tmp_path / "t.txt"),
                         "--out-wav", str(tmp_path / "o.wav"), "--voice", "jf_alpha", "--lang-code", "a")
     assert "voice jf_alpha is a Japanese voice but lang_code is 'a'" in result.stderr
     assert result.returncode == 1 and "Traceback" not in result.stderr

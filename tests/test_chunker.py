@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kokoro_tts.chunker import CHUNKER_VERSION, is_heading, plan_chunks, split_sentences, split_words
-from kokoro_tts.text import read_book
+from kokoro_narrator.chunker import CHUNKER_VERSION, is_heading, plan_chunks, split_sentences, split_words
+from kokoro_narrator.text import read_book
 
 
 def squash(text: str) -> str:
@@ -336,7 +336,7 @@ def test_the_chunker_version_changed_with_the_heading_rules():
 
 
 def test_chunk_reports_the_contents_list_it_found(tmp_path, capsys, monkeypatch):
-    from kokoro_tts import cli
+    from kokoro_narrator import cli
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     stories = ["THE SISTERS", "AN ENCOUNTER", "ARABY"]

@@ -1,4 +1,4 @@
-"""The kokoro-tts command, run as a user runs it (subprocess), on the tiny local model."""
+"""The kokoro-narrator command, run as a user runs it (subprocess), on the tiny local model."""
 
 import os
 import subprocess
@@ -11,9 +11,9 @@ import soundfile as sf
 from tiny_model import tiny_config_toml
 
 
-def kokoro_tts(*args: str, cwd: Path | None = None, **environ: str) -> subprocess.CompletedProcess:
+def kokoro_narrator(*args: str, cwd: Path | None = None, **environ: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, HF_HUB_OFFLINE="1", **environ)
-    return subprocess.run([sys.executable, "-m", "kokoro_tts.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "kokoro_narrator.cli", *args], capture_output=True, text=True,
                           cwd=cwd, env=env, timeout=300)
 
 
@@ -35,13 +35,13 @@ def tiny_config(tmp_path, tiny_model_dir) -> Path:
 def test_invalid_synth_flags_exit_with_code_2(tmp_path, flags):
     text = tmp_path / "t.txt"
     text.write_text("Hi.")
-    result = kokoro_tts("synth", "--text-file", str(text), "--out-wav", str(tmp_path / "o.wav"), *flags)
+    result = kokoro_narrator("synth", "--text-file", str(text), "--out-wav", str(tmp_path / "o.wav"), *flags)
     assert result.returncode == 2, result.stderr
     assert "error" in result.stderr
 
 
 def test_a_missing_text_file_is_a_one_line_error(tmp_path):
-    result = kokoro_tts("synth", "--text-file", str(tmp_path / "nope.txt"), "--out-wav", str(tmp_path / "o.wav"))
+    result = kokoro_narrator("synth", "--text-file", str(tmp_path / "nope.txt"), "--out-wav", str(tmp_path / "o.wav"))
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0
     assert "nope.txt: no such file" in result.stderr
@@ -51,7 +51,7 @@ def test_synth_writes_a_24khz_mono_wav_with_the_tiny_local_model(tmp_path, tiny_
     text = tmp_path / "t.txt"
     text.write_text("Hello there. This is a short test.\n\nA second paragraph.")
     out = tmp_path / "out.wav"
-    result = kokoro_tts("synth", "--config", str(tiny_config), "--text-file", str(text), "--out-wav", str(out))
+    result = kokoro_narrator("synth", "--config", str(tiny_config), "--text-file", str(text), "--out-wav", str(out))
     assert result.returncode == 0, result.stderr
     info = sf.info(out)
     assert (info.samplerate, info.channels) == (24000, 1)
@@ -63,7 +63,7 @@ def test_a_jemalloc_that_cannot_be_preloaded_leaves_synth_on_glibc_run_once(tmp_
     text = tmp_path / "t.txt"
     text.write_text("Hello there.")
     out = tmp_path / "out.wav"
-    result = kokoro_tts("synth", "--config", str(tiny_config), "--text-file", str(text), "--out-wav", str(out),
+    result = kokoro_narrator("synth", "--config", str(tiny_config), "--text-file", str(text), "--out-wav", str(out),
                         KOKORO_TTS_JEMALLOC=str(tmp_path / "libjemalloc.so.2"), KOKORO_TTS_ALLOCATOR="auto")
     assert result.returncode == 0, result.stderr
     assert "cannot be preloaded" in result.stderr  # the linker's own warning: it was tried once
@@ -76,7 +76,7 @@ def test_synth_with_a_custom_split_pattern_writes_output(tmp_path, tiny_config):
     text = tmp_path / "t.txt"
     text.write_text("one, two, three; four")
     out = tmp_path / "out.wav"
-    result = kokoro_tts("synth", "--config", str(tiny_config), "--text-file", str(text), "--out-wav", str(out),
+    result = kokoro_narrator("synth", "--config", str(tiny_config), "--text-file", str(text), "--out-wav", str(out),
                         "--split-pattern", r"[,;]\s*")
     assert result.returncode == 0, result.stderr
     assert sf.info(out).frames > 0
@@ -84,17 +84,17 @@ def test_synth_with_a_custom_split_pattern_writes_output(tmp_path, tiny_config):
 
 def test_config_init_writes_a_config_that_loads(tmp_path):
     path = tmp_path / "c" / "config.toml"
-    assert kokoro_tts("config", "init", "--config", str(path)).returncode == 0
+    assert kokoro_narrator("config", "init", "--config", str(path)).returncode == 0
     assert "max_chunk_chars = 20000" in path.read_text()
-    again = kokoro_tts("config", "init", "--config", str(path))
+    again = kokoro_narrator("config", "init", "--config", str(path))
     assert again.returncode == 1 and "exists" in again.stderr
-    assert kokoro_tts("status", "--config", str(path)).returncode == 0
+    assert kokoro_narrator("status", "--config", str(path)).returncode == 0
 
 
 def test_a_bad_config_names_the_key(tmp_path):
     path = tmp_path / "config.toml"
     path.write_text("[tts.kokoro]\nspeed = 7\n")
-    result = kokoro_tts("status", "--config", str(path))
+    result = kokoro_narrator("status", "--config", str(path))
     assert result.returncode == 78  # EX_CONFIG: the unit does not restart on it
     assert "config.toml: tts.kokoro.speed: must be between 0.5 and 2.0, got 7" in result.stderr
 
@@ -113,14 +113,14 @@ def one_line(stderr: str) -> bool:
 ])
 def test_chunk_of_a_book_that_cannot_be_read_says_why_in_one_line(tmp_path, name, data, message):
     (tmp_path / name).write_bytes(data)
-    result = kokoro_tts("chunk", str(tmp_path / name), cwd=tmp_path, XDG_CONFIG_HOME=str(tmp_path))
+    result = kokoro_narrator("chunk", str(tmp_path / name), cwd=tmp_path, XDG_CONFIG_HOME=str(tmp_path))
     assert result.returncode == 1
     assert one_line(result.stderr) and message in result.stderr, result.stderr
 
 
 def many_jobs(tmp_path, count: int) -> Path:
     """A config whose job store holds count failed jobs, one with a newline in its name."""
-    from kokoro_tts.jobs import Job, JobStore
+    from kokoro_narrator.jobs import Job, JobStore
 
     store = JobStore(tmp_path / "jobs")
     for number in range(count):
@@ -135,9 +135,9 @@ def many_jobs(tmp_path, count: int) -> Path:
 
 
 def closed_early(*args: str, **environ: str) -> tuple[int, str]:
-    """Run kokoro-tts with args, read one line of its output, close the pipe; return (exit code, stderr)."""
+    """Run kokoro-narrator with args, read one line of its output, close the pipe; return (exit code, stderr)."""
     env = dict(os.environ, HF_HUB_OFFLINE="1", **environ)
-    process = subprocess.Popen([sys.executable, "-m", "kokoro_tts.cli", *args],
+    process = subprocess.Popen([sys.executable, "-m", "kokoro_narrator.cli", *args],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
     process.stdout.readline()
     process.stdout.close()  # as `| head -1` does
@@ -160,23 +160,23 @@ def test_any_command_into_a_pipe_closed_early_ends_with_one_line(tmp_path):
 
 
 def test_status_prints_a_name_with_a_newline_escaped_on_one_line(tmp_path):
-    result = kokoro_tts("status", "--config", str(many_jobs(tmp_path, 2)))
+    result = kokoro_narrator("status", "--config", str(many_jobs(tmp_path, 2)))
     assert result.returncode == 0, result.stderr
     assert "two\\nlines.txt" in result.stdout
     assert not any(line.startswith("lines.txt") for line in result.stdout.splitlines())
 
 
 def test_every_log_line_escapes_the_names_it_carries(tmp_path):
-    """What `kokoro-tts` sets up for its log: a name with a newline or a bad byte stays on one line."""
+    """What `kokoro-narrator` sets up for its log: a name with a newline or a bad byte stays on one line."""
     import io
     import logging
 
-    from kokoro_tts.cliout import EscapedArgs
+    from kokoro_narrator.cliout import EscapedArgs
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.addFilter(EscapedArgs())
-    logger = logging.getLogger("kokoro_tts.test_names")
+    logger = logging.getLogger("kokoro_narrator.test_names")
     logger.addHandler(handler)
     try:
         logger.warning("queued %s as job %s (%d chunks) from %s", "two\nlines.txt", "j-1", 3,

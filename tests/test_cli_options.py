@@ -1,4 +1,4 @@
-"""Options every command shares, and `python -m kokoro_tts`."""
+"""Options every command shares, and `python -m kokoro_narrator`."""
 
 import os
 import subprocess
@@ -6,7 +6,7 @@ import sys
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "kokoro_tts", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "kokoro_narrator", *args], capture_output=True, text=True,
                           env=dict(os.environ, HF_HUB_OFFLINE="1"), timeout=120)
 
 
@@ -28,7 +28,7 @@ def test_config_and_verbose_work_before_and_after_the_subcommand(tmp_path):
 
 
 def test_every_option_has_help_text():
-    from kokoro_tts.cli import build_parser
+    from kokoro_narrator.cli import build_parser
 
     parser = build_parser()
     pending = [parser]

@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from kokoro_tts import control
-from kokoro_tts.config import Config, JobsConfig, PathsConfig, WatchConfig
-from kokoro_tts.control import REQUESTS, ControlError
-from kokoro_tts.jobs import JobStore
-from kokoro_tts.lock import holder
-from kokoro_tts.service import Daemon
+from kokoro_narrator import control
+from kokoro_narrator.config import Config, JobsConfig, PathsConfig, WatchConfig
+from kokoro_narrator.control import REQUESTS, ControlError
+from kokoro_narrator.jobs import JobStore
+from kokoro_narrator.lock import holder
+from kokoro_narrator.service import Daemon
 
 from providers import ToneProvider
 
@@ -116,13 +116,13 @@ def test_the_cli_commands_print_one_line_and_exit_1_on_a_wrong_book(config, tmp_
     toml.write_text(f'[paths]\ninbox = "{config.paths.inbox}"\noutbox = "{config.paths.outbox}"\njobs = "{config.paths.jobs}"\n')
 
     def cli(*args):
-        return subprocess.run([sys.executable, "-m", "kokoro_tts.cli", *args, "--config", str(toml)],
+        return subprocess.run([sys.executable, "-m", "kokoro_narrator.cli", *args, "--config", str(toml)],
                               capture_output=True, text=True, timeout=60)
 
     cancelled = cli("cancel", "book.txt")
     assert cancelled.returncode == 0 and cancelled.stdout.startswith("cancelled book.txt")
     wrong = cli("retry", "other.txt")
-    assert wrong.returncode == 1 and wrong.stderr.startswith("kokoro-tts retry: no book") and "Traceback" not in wrong.stderr
+    assert wrong.returncode == 1 and wrong.stderr.startswith("kokoro-narrator retry: no book") and "Traceback" not in wrong.stderr
     paused = cli("pause")
     assert paused.returncode == 0 and "no daemon running" in paused.stdout
     assert (config.paths.jobs / "paused").exists()

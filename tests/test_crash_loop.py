@@ -18,9 +18,9 @@ import time
 import pytest
 import soundfile as sf
 
-from kokoro_tts.config import Config, JobsConfig, PathsConfig, TtsConfig
-from kokoro_tts.jobs import JobStore
-from kokoro_tts.runner import JobRunner
+from kokoro_narrator.config import Config, JobsConfig, PathsConfig, TtsConfig
+from kokoro_narrator.jobs import JobStore
+from kokoro_narrator.runner import JobRunner
 from test_daemon import NotifySocket, wait_for
 from tiny_model import tiny_config_toml
 
@@ -82,7 +82,7 @@ def test_the_daemon_survives_being_killed_again_and_again(tmp_path, tiny_model_d
     notify = NotifySocket(tmp_path / "notify.sock")
     rng = random.Random(20261125)
     env = dict(os.environ, NOTIFY_SOCKET=str(notify.path), HF_HUB_OFFLINE="1")
-    command = [sys.executable, "-m", "kokoro_tts.cli", "run", "--config", str(config)]
+    command = [sys.executable, "-m", "kokoro_narrator.cli", "run", "--config", str(config)]
     deadline = time.monotonic() + 1500
     kills = inside = 0
     try:

@@ -77,7 +77,7 @@ def daemon_env(tmp_path, tiny_model_dir):
     def start():
         env = dict(os.environ, NOTIFY_SOCKET=str(notify.path), HF_HUB_OFFLINE="1", WATCHDOG_USEC="20000000")
         log = open(tmp_path / f"daemon-{len(processes)}.log", "w")
-        process = subprocess.Popen([sys.executable, "-m", "kokoro_tts.cli", "run", "--config", str(config)],
+        process = subprocess.Popen([sys.executable, "-m", "kokoro_narrator.cli", "run", "--config", str(config)],
                                    env=env, stderr=log, text=True)
         processes.append(process)
         return process
@@ -152,9 +152,9 @@ def test_the_daemon_turns_books_dropped_in_the_inbox_into_audio(daemon_env, corp
     wait_for(lambda: any("STATUS=Idle; 2 books done" in m for m in notify.messages), 30, "idle status")
     assert any("WATCHDOG=1" in m for m in notify.messages)
 
-    # `kokoro-tts status` reads the same state from the job folders.
+    # `kokoro-narrator status` reads the same state from the job folders.
     config = dirs["inbox"].parent / "config.toml"
-    report = json.loads(subprocess.run([sys.executable, "-m", "kokoro_tts.cli", "status", "--json", "--config",
+    report = json.loads(subprocess.run([sys.executable, "-m", "kokoro_narrator.cli", "status", "--json", "--config",
                                         str(config)], capture_output=True, text=True, check=True).stdout)
     assert sorted(j["name"] for j in report["done"]) == ["alice.txt", "metamorphosis.txt"]
 
@@ -165,9 +165,9 @@ def test_the_daemon_turns_books_dropped_in_the_inbox_into_audio(daemon_env, corp
 @pytest.mark.slow  # two daemon starts; tests/test_runner.py checks the same in-process in the default suite
 def test_a_kill_inside_a_long_chunk_resumes_at_its_last_checkpoint_and_stays_byte_identical(
         tmp_path, tiny_model_dir, tiny_engine, corpus):
-    from kokoro_tts.config import Config, JobsConfig, PathsConfig, TtsConfig
-    from kokoro_tts.jobs import JobStore
-    from kokoro_tts.runner import JobRunner
+    from kokoro_narrator.config import Config, JobsConfig, PathsConfig, TtsConfig
+    from kokoro_narrator.jobs import JobStore
+    from kokoro_narrator.runner import JobRunner
 
     data = excerpt(corpus, "pg11.txt", 900).encode()
     jobs_config = JobsConfig(max_chunk_chars=20000, checkpoint_seconds=0)  # the book is one chunk
@@ -185,7 +185,7 @@ def test_a_kill_inside_a_long_chunk_resumes_at_its_last_checkpoint_and_stays_byt
                       + "[jobs]\nmax_chunk_chars = 20000\ncheckpoint_seconds = 0\n[watch]\nsettle_seconds = 0.5\n")
     dirs["inbox"].mkdir()
     (dirs["inbox"] / "book.txt").write_bytes(data)
-    command = [sys.executable, "-m", "kokoro_tts.cli", "run", "--config", str(config)]
+    command = [sys.executable, "-m", "kokoro_narrator.cli", "run", "--config", str(config)]
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     logs = [tmp_path / "first.log", tmp_path / "second.log"]
 
@@ -201,7 +201,7 @@ def test_a_kill_inside_a_long_chunk_resumes_at_its_last_checkpoint_and_stays_byt
         kept = checkpoint()["calls"]
         assert job_named(dirs["jobs"], "book.txt")["status"] == "running"
 
-        status = subprocess.run([sys.executable, "-m", "kokoro_tts.cli", "status", "--config", str(config)],
+        status = subprocess.run([sys.executable, "-m", "kokoro_narrator.cli", "status", "--config", str(config)],
                                 capture_output=True, text=True, check=True).stdout
         assert "no daemon running" in status and "interrupted; resumes at next start: book.txt" in status
 

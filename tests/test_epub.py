@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from kokoro_tts import epubzip
-from kokoro_tts.chunker import plan_chunks
-from kokoro_tts.config import Config, JobsConfig, PathsConfig, WatchConfig
-from kokoro_tts.service import Daemon
-from kokoro_tts.text import TextError, read_book, source_metadata
-from kokoro_tts.xhtml import read_xhtml
+from kokoro_narrator import epubzip
+from kokoro_narrator.chunker import plan_chunks
+from kokoro_narrator.config import Config, JobsConfig, PathsConfig, WatchConfig
+from kokoro_narrator.service import Daemon
+from kokoro_narrator.text import TextError, read_book, source_metadata
+from kokoro_narrator.xhtml import read_xhtml
 
 from epubs import CONTAINER, PNG, PROSE, build, epub2, epub3, opf, xhtml
 from providers import ToneProvider

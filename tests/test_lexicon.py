@@ -8,14 +8,14 @@ import zipfile
 
 import pytest
 
-from kokoro_tts.config import Config, JobsConfig, PathsConfig, TtsConfig
-from kokoro_tts.g2p import G2P, Utterance, letters
-from kokoro_tts.jobs import JobStore
-from kokoro_tts.lexicon import (Lexicon, LexiconError, book_lexicon, ipa_to_misaki, parse_pls, parse_toml_lexicon,
+from kokoro_narrator.config import Config, JobsConfig, PathsConfig, TtsConfig
+from kokoro_narrator.g2p import G2P, Utterance, letters
+from kokoro_narrator.jobs import JobStore
+from kokoro_narrator.lexicon import (Lexicon, LexiconError, book_lexicon, ipa_to_misaki, parse_pls, parse_toml_lexicon,
                                 sidecar_path, sidecar_settings, with_default_lexicon)
-from kokoro_tts.normalize import speakable_texts
-from kokoro_tts.runner import JobRunner
-from kokoro_tts.text import read_book
+from kokoro_narrator.normalize import speakable_texts
+from kokoro_narrator.runner import JobRunner
+from kokoro_narrator.text import read_book
 from providers import ToneProvider
 
 BOOK = ("CHAPTER I.\n\nHermione met Mr Darcy in the garden.\n\n"

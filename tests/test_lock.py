@@ -9,14 +9,14 @@ import time
 
 import pytest
 
-from kokoro_tts.config import Config, JobsConfig, PathsConfig, WatchConfig
-from kokoro_tts.lock import LockedError, StoreLock, holder
-from kokoro_tts.service import Daemon
+from kokoro_narrator.config import Config, JobsConfig, PathsConfig, WatchConfig
+from kokoro_narrator.lock import LockedError, StoreLock, holder
+from kokoro_narrator.service import Daemon
 
 from providers import ToneProvider
 from tiny_model import tiny_config_toml
 
-HOLD = "import sys, time; from pathlib import Path; from kokoro_tts.lock import StoreLock; " \
+HOLD = "import sys, time; from pathlib import Path; from kokoro_narrator.lock import StoreLock; " \
        "StoreLock.acquire(Path(sys.argv[1])); print('held', flush=True); time.sleep(600)"
 
 
@@ -77,14 +77,14 @@ def test_two_daemons_on_one_store_the_second_exits_at_once_and_the_first_serves_
     assert holder(config.paths.jobs) is None  # released on a clean stop
 
 
-def test_kokoro_tts_run_refuses_a_store_served_by_another_daemon_before_loading_the_model(tmp_path, tiny_model_dir):
+def test_kokoro_narrator_run_refuses_a_store_served_by_another_daemon_before_loading_the_model(tmp_path, tiny_model_dir):
     dirs = {name: tmp_path / name for name in ("inbox", "outbox", "jobs")}
     config = tmp_path / "config.toml"
     config.write_text(tiny_config_toml(tiny_model_dir, **dirs))
     with StoreLock.acquire(dirs["jobs"]):
-        result = subprocess.run([sys.executable, "-m", "kokoro_tts.cli", "run", "--config", str(config)],
+        result = subprocess.run([sys.executable, "-m", "kokoro_narrator.cli", "run", "--config", str(config)],
                                 capture_output=True, text=True, timeout=120, env=dict(os.environ, HF_HUB_OFFLINE="1"))
     assert result.returncode == 1
-    assert f"another kokoro-tts daemon (PID {os.getpid()}) already serves the job store" in result.stderr
+    assert f"another kokoro-narrator daemon (PID {os.getpid()}) already serves the job store" in result.stderr
     assert "Traceback" not in result.stderr
     assert "engine ready" not in result.stderr  # it stopped before loading the model

@@ -14,9 +14,9 @@ def run_logging(environment: dict[str, str]) -> str:
         if os.environ.get("FAKE_JOURNAL"):  # systemd sets JOURNAL_STREAM to stderr's device:inode
             st = os.fstat(2)
             os.environ["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
-        from kokoro_tts.logs import setup_logging
+        from kokoro_narrator.logs import setup_logging
         setup_logging(verbose=True)
-        log = logging.getLogger("kokoro_tts.test")
+        log = logging.getLogger("kokoro_narrator.test")
         log.debug("a debug line")
         log.info("an info line")
         log.warning("a warning")
@@ -29,12 +29,12 @@ def run_logging(environment: dict[str, str]) -> str:
 
 
 def test_under_journald_each_line_carries_its_syslog_priority():
-    lines = [line for line in run_logging({"FAKE_JOURNAL": "1"}).splitlines() if "kokoro_tts.test" in line or "second" in line]
+    lines = [line for line in run_logging({"FAKE_JOURNAL": "1"}).splitlines() if "kokoro_narrator.test" in line or "second" in line]
     assert lines == [
-        "<7>DEBUG kokoro_tts.test: a debug line",
-        "<6>INFO kokoro_tts.test: an info line",
-        "<4>WARNING kokoro_tts.test: a warning",
-        "<3>ERROR kokoro_tts.test: an error",
+        "<7>DEBUG kokoro_narrator.test: a debug line",
+        "<6>INFO kokoro_narrator.test: an info line",
+        "<4>WARNING kokoro_narrator.test: a warning",
+        "<3>ERROR kokoro_narrator.test: an error",
         "<3>with a second line",
     ]
 
@@ -42,7 +42,7 @@ def test_under_journald_each_line_carries_its_syslog_priority():
 def test_a_journal_stream_that_is_not_our_stderr_is_ignored():
     """JOURNAL_STREAM inherited by a child whose stderr goes elsewhere: plain lines."""
     output = run_logging({"JOURNAL_STREAM": "1:1"})
-    assert "<6>" not in output and "INFO kokoro_tts.test: an info line" in output
+    assert "<6>" not in output and "INFO kokoro_narrator.test: an info line" in output
 
 
 def test_in_a_terminal_lines_carry_a_timestamp():
@@ -52,13 +52,13 @@ def test_in_a_terminal_lines_carry_a_timestamp():
 
 
 def test_setting_up_twice_keeps_one_handler():
-    from kokoro_tts.logs import setup_logging
+    from kokoro_narrator.logs import setup_logging
 
     before = list(logging.getLogger().handlers)
     try:
         setup_logging()
         setup_logging()
-        ours = [h for h in logging.getLogger().handlers if getattr(h, "kokoro_tts", False)]
+        ours = [h for h in logging.getLogger().handlers if getattr(h, "kokoro_narrator", False)]
         assert len(ours) == 1
     finally:
         logging.getLogger().handlers = before

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kokoro_tts.text import TextError, read_book
+from kokoro_narrator.text import TextError, read_book
 
 from commonmark import differences, examples
 

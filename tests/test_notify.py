@@ -3,7 +3,7 @@
 import os
 import socket
 
-from kokoro_tts.notify import Notifier, watchdog_interval
+from kokoro_narrator.notify import Notifier, watchdog_interval
 
 
 def receiver(address):
@@ -26,7 +26,7 @@ def test_messages_arrive_on_a_real_datagram_socket(tmp_path, monkeypatch):
 
 
 def test_an_abstract_socket_works(monkeypatch):
-    name = f"kokoro-tts-test-{os.getpid()}"
+    name = f"kokoro-narrator-test-{os.getpid()}"
     with receiver("\0" + name) as sock:
         assert Notifier("@" + name).status("Idle; 3 books done")
         assert sock.recv(4096) == b"STATUS=Idle; 3 books done"

@@ -1,10 +1,10 @@
-"""`kokoro-tts chunk --text` and `--phonemes`: exactly what goes to G2P, before any synthesis."""
+"""`kokoro-narrator chunk --text` and `--phonemes`: exactly what goes to G2P, before any synthesis."""
 
 from __future__ import annotations
 
 import re
 
-from kokoro_tts.cli import main
+from kokoro_narrator.cli import main
 
 BOOK = ("The opening line.\n\nCHAPTER IV.\n\nJONATHAN HARKER'S JOURNAL--continued. Mr Darcy came at 8:35.\n\n"
         "CHAPTER V.\n\nHenry VIII, I think, met Darcy.\n")

@@ -17,14 +17,14 @@ import soundfile as sf
 from mutagen.mp4 import MP4
 from mutagen.oggopus import OggOpus
 
-from kokoro_tts import atomic, encode
-from kokoro_tts.cli import main
-from kokoro_tts.config import Config, JobsConfig, OutputConfig, PathsConfig, TtsConfig
-from kokoro_tts.encode import Codec
-from kokoro_tts.engine import Segment
-from kokoro_tts.jobs import JobStore
-from kokoro_tts.publish import EDGE_THRESHOLD, KEEP_AFTER, KEEP_BEFORE, free_output_name
-from kokoro_tts.runner import JobRunner
+from kokoro_narrator import atomic, encode
+from kokoro_narrator.cli import main
+from kokoro_narrator.config import Config, JobsConfig, OutputConfig, PathsConfig, TtsConfig
+from kokoro_narrator.encode import Codec
+from kokoro_narrator.engine import Segment
+from kokoro_narrator.jobs import JobStore
+from kokoro_narrator.publish import EDGE_THRESHOLD, KEEP_AFTER, KEEP_BEFORE, free_output_name
+from kokoro_narrator.runner import JobRunner
 
 from providers import ToneProvider
 from test_encode import png
@@ -142,7 +142,7 @@ class EdgeSilenceProvider(ToneProvider):
 
 
 def no_coverage():
-    from kokoro_tts.g2p import Coverage
+    from kokoro_narrator.g2p import Coverage
 
     return Coverage(0, 0)
 
@@ -222,7 +222,7 @@ def test_without_book_metadata_the_title_is_the_file_name_and_the_language_the_v
 
 
 def test_each_chunks_loudness_is_measured_as_it_is_made_not_at_publish_time(tmp_path, monkeypatch):
-    from kokoro_tts import publish
+    from kokoro_narrator import publish
 
     events = []
     measure = publish.measure_wav

@@ -9,12 +9,12 @@ import time
 
 import pytest
 
-from kokoro_tts import atomic, service
-from kokoro_tts.config import Config, JobsConfig, PathsConfig, WatchConfig
-from kokoro_tts.jobs import JobStore
-from kokoro_tts.notify import Notifier
-from kokoro_tts.runner import Progress
-from kokoro_tts.service import Daemon, describe_progress
+from kokoro_narrator import atomic, service
+from kokoro_narrator.config import Config, JobsConfig, PathsConfig, WatchConfig
+from kokoro_narrator.jobs import JobStore
+from kokoro_narrator.notify import Notifier
+from kokoro_narrator.runner import Progress
+from kokoro_narrator.service import Daemon, describe_progress
 
 from providers import ToneProvider
 
@@ -67,7 +67,7 @@ def test_status_lines_and_the_log_move_inside_one_chunk(config, monkeypatch, cap
     daemon = make_daemon(config, SlowTone(), notifier)
     job, _ = daemon.store.create("book.txt", "x", ONE_CHUNK, config)
     assert len(job.chunks) == 1
-    with caplog.at_level(logging.INFO, logger="kokoro_tts.service"):
+    with caplog.at_level(logging.INFO, logger="kokoro_narrator.service"):
         assert daemon.runner.run(job).status == "done"
     percents = [int(s.split(": ")[1].split("%")[0]) for s in notifier.sent if s.startswith("STATUS=Synthesizing")]
     inside = sorted(set(p for p in percents if 0 < p < 100))

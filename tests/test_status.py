@@ -1,14 +1,14 @@
-"""`kokoro-tts status`: running or interrupted (by the lock), progress in characters, the queue, a closed pipe."""
+"""`kokoro-narrator status`: running or interrupted (by the lock), progress in characters, the queue, a closed pipe."""
 
 import os
 import sys
 
 import pytest
 
-from kokoro_tts.config import Config, JobsConfig, PathsConfig
-from kokoro_tts.jobs import JobStatus, JobStore
-from kokoro_tts.lock import StoreLock
-from kokoro_tts.status import collect, main, render
+from kokoro_narrator.config import Config, JobsConfig, PathsConfig
+from kokoro_narrator.jobs import JobStatus, JobStore
+from kokoro_narrator.lock import StoreLock
+from kokoro_narrator.status import collect, main, render
 
 BOOK = "\n\n".join(f"Paragraph {n}, a plain sentence to be spoken." for n in range(1, 13)) + "\n"
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kokoro_tts.unit import DEFAULT_EXEC_START, default_exec_start, install_unit, render_unit
+from kokoro_narrator.unit import DEFAULT_EXEC_START, default_exec_start, install_unit, render_unit
 
 REPO = Path(__file__).resolve().parents[1]
 HARDENING = ("NoNewPrivileges", "UMask", "RestrictRealtime", "LockPersonality", "RestrictSUIDSGID",
@@ -22,8 +22,8 @@ def test_the_repository_unit_is_the_rendered_template():
 
 
 def test_the_unit_keeps_the_gpu_reachable_and_notifies():
-    settings = [line for line in render_unit("/x/kokoro-tts run").splitlines() if not line.startswith("#")]
-    for expected in ("Type=notify", "NotifyAccess=main", "Restart=on-failure", "ExecStart=/x/kokoro-tts run"):
+    settings = [line for line in render_unit("/x/kokoro-narrator run").splitlines() if not line.startswith("#")]
+    for expected in ("Type=notify", "NotifyAccess=main", "Restart=on-failure", "ExecStart=/x/kokoro-narrator run"):
         assert expected in settings
     assert any(line.startswith("WatchdogSec=") for line in settings)
     for hiding in ("PrivateDevices=", "DevicePolicy=", "DeviceAllow=", "MemoryDenyWriteExecute="):
@@ -31,7 +31,7 @@ def test_the_unit_keeps_the_gpu_reachable_and_notifies():
 
 
 def test_every_hardening_line_says_why():
-    lines = render_unit("/x/kokoro-tts run").splitlines()
+    lines = render_unit("/x/kokoro-narrator run").splitlines()
     for index, line in enumerate(lines):
         if line.split("=", 1)[0] in HARDENING:
             assert lines[index - 1].startswith("# "), f"{line} has no comment above it"
@@ -76,7 +76,7 @@ def test_the_verification_would_catch_a_broken_unit(tmp_path, breakage, complain
 def test_odd_characters_in_the_install_path_are_escaped_for_systemd(tmp_path, monkeypatch):
     bin_dir = tmp_path / "my 100%h $HOME dir"
     bin_dir.mkdir()
-    program = bin_dir / "kokoro-tts"
+    program = bin_dir / "kokoro-narrator"
     program.write_text("#!/bin/sh\n")
     program.chmod(0o755)
     monkeypatch.setattr(sys, "executable", str(bin_dir / "python"))
@@ -107,7 +107,7 @@ def test_install_service_writes_the_unit_with_an_absolute_exec_start(tmp_path, m
 
 
 def test_install_service_refuses_a_config_path_systemd_cannot_take(tmp_path, monkeypatch, capsys):
-    from kokoro_tts.cli import main
+    from kokoro_narrator.cli import main
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     config = tmp_path / "two\nlines.toml"
@@ -118,15 +118,15 @@ def test_install_service_refuses_a_config_path_systemd_cannot_take(tmp_path, mon
 
 
 def test_a_config_error_stops_the_service_instead_of_restarting_it():
-    from kokoro_tts.cli import EX_CONFIG
+    from kokoro_narrator.cli import EX_CONFIG
 
-    settings = render_unit("/x/kokoro-tts run").splitlines()
+    settings = render_unit("/x/kokoro-narrator run").splitlines()
     assert f"RestartPreventExitStatus={EX_CONFIG}" in settings and "Restart=on-failure" in settings
 
 
 def test_documentation_points_at_this_project():
-    line = next(line for line in render_unit("/x/kokoro-tts run").splitlines() if line.startswith("Documentation="))
+    line = next(line for line in render_unit("/x/kokoro-narrator run").splitlines() if line.startswith("Documentation="))
     assert line.split("=", 1)[1].startswith(("https://pypi.org/project/", "file:///"))
-    from kokoro_tts.unit import local_documentation
+    from kokoro_narrator.unit import local_documentation
 
     assert local_documentation() == (REPO / "README.md").as_uri()  # this checkout's README

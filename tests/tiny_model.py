@@ -53,7 +53,7 @@ def build_tiny_model(out_dir: Path, seed: int = 1234, istftnet: dict | None = No
 
 
 def tiny_config_toml(model_dir: Path, **paths: Path) -> str:
-    """Return a config.toml that points kokoro-tts at the tiny model (and at paths given)."""
+    """Return a config.toml that points kokoro-narrator at the tiny model (and at paths given)."""
     lines = [
         "[tts.kokoro]",
         f'voice = "{VOICE}"',

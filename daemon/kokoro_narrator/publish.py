@@ -122,7 +122,7 @@ def book_tags(job: Job, folder: Path) -> Tags:
         log.warning("job %s: cover %s is not in the job folder; the book has no cover", job.id, cover.name)
         cover = None
     model = Path(str(job.settings.get("model", ""))).name  # a repo id's name, or a weights file's, not its path
-    comment = f"Read by Kokoro-82M ({model}), voice {job.settings.get('voice')}; made by kokoro-tts {__version__}"
+    comment = f"Read by Kokoro-82M ({model}), voice {job.settings.get('voice')}; made by kokoro-narrator {__version__}"
     return Tags(title, authors, language, comment, cover)
 
 
@@ -284,7 +284,7 @@ def book_json(job: Job, provider: Any, result: ConcatResult, concat_seconds: flo
         "chapters": chapter_times(job, result),
         "chunks": len(job.chunks),
         "format": {"samplerate": SAMPLE_RATE, "channels": 1, "container": result.format},
-        "versions": {"kokoro_tts": __version__, "schema": job.schema_version, "chunker": job.chunker_version},
+        "versions": {"kokoro_narrator": __version__, "schema": job.schema_version, "chunker": job.chunker_version},
         "created_at": job.created_at,
         "finished_at": now(),
     }
@@ -299,7 +299,7 @@ def export_book(json_path: Path, formats: list[str]) -> tuple[list[dict[str, Any
     try:
         meta = json.loads(json_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise ValueError(f"{json_path}: not a readable book JSON ({exc}); give the .json kokoro-tts wrote "
+        raise ValueError(f"{json_path}: not a readable book JSON ({exc}); give the .json kokoro-narrator wrote "
                          "beside the book's WAV") from None
     records = {f.get("format"): f for f in meta.get("files") or [] if isinstance(f, dict)}
     wav_path = json_path.with_suffix(".wav")

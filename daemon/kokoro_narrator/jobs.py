@@ -64,7 +64,7 @@ class JobStatus(str, Enum):
     FAILED = "failed"
     """Bad input, a chunk that kept failing, or a publish that kept failing: `error` says why."""
     CANCELLED = "cancelled"
-    """Stopped by `kokoro-tts cancel`; never resumed unless retried."""
+    """Stopped by `kokoro-narrator cancel`; never resumed unless retried."""
     SUPERSEDED = "superseded"
     """Made with settings (or a chunker) that have changed since; a new job carries the book on."""
 
@@ -154,7 +154,7 @@ class Job:
     output: dict[str, Any] | None = None
     """After publishing: {"wav": path, "json": path, "audio_seconds": s}."""
     priority: int = 0
-    """Higher goes first; `kokoro-tts next` raises it above every other job's."""
+    """Higher goes first; `kokoro-narrator next` raises it above every other job's."""
 
     def __post_init__(self) -> None:
         self.status = JobStatus(self.status)

@@ -112,7 +112,7 @@ class OnnxAcoustic:
         try:
             import onnxruntime
         except ImportError as exc:
-            raise EngineError('backend = "onnx" needs onnxruntime: pip install "kokoro-tts[onnx]"') from exc
+            raise EngineError('backend = "onnx" needs onnxruntime: pip install "kokoro-narrator[onnx]"') from exc
         options = onnxruntime.SessionOptions()
         if threads:
             options.intra_op_num_threads = threads

@@ -1,4 +1,4 @@
-"""The `kokoro-tts` command: run, status, synth, chunk, export, config init, install-service.
+"""The `kokoro-narrator` command: run, status, synth, chunk, export, config init, install-service.
 
 Each subcommand is a small function that parses nothing itself and calls into the modules;
 argparse exits with code 2 on invalid flags. Output meant for a person goes to stdout,
@@ -25,7 +25,7 @@ from .cliout import escape_logged_names, one_line_error
 from .logs import setup_logging
 from .watcher import shown
 
-log = logging.getLogger("kokoro_tts")
+log = logging.getLogger("kokoro_narrator")
 
 EX_CONFIG = 78
 """sysexits.h: a config error. The systemd unit does not restart on it (RestartPreventExitStatus=78)."""
@@ -48,9 +48,9 @@ def _read_book(path: Path, command: str):
     try:
         return read_book(path.read_bytes(), path.name)
     except OSError as exc:
-        print(f"kokoro-tts {command}: cannot read {shown(str(path))}: {exc.strerror or exc}", file=sys.stderr)
+        print(f"kokoro-narrator {command}: cannot read {shown(str(path))}: {exc.strerror or exc}", file=sys.stderr)
     except TextError as exc:  # empty, binary, nothing readable
-        print(f"kokoro-tts {command}: {shown(str(path))}: {exc}", file=sys.stderr)
+        print(f"kokoro-narrator {command}: {shown(str(path))}: {exc}", file=sys.stderr)
     return None
 
 
@@ -67,7 +67,7 @@ def cmd_synth(config: Config, args: argparse.Namespace) -> int:
     try:
         _, speakable = speakable_book(config, args.text_file, book)  # read as the daemon reads it
     except LexiconError as exc:
-        print(f"kokoro-tts synth: {exc}", file=sys.stderr)
+        print(f"kokoro-narrator synth: {exc}", file=sys.stderr)
         return 1
     engine = KokoroEngine.load(config.tts.kokoro)
     started = time.perf_counter()
@@ -112,7 +112,7 @@ def _preview(config: Config, args: argparse.Namespace, book) -> int:
     try:
         return preview(config, args.book, book, sys.stdout, args.phonemes, args.chapter, args.max_chunk_chars)
     except LexiconError as exc:
-        print(f"kokoro-tts chunk: {exc}", file=sys.stderr)
+        print(f"kokoro-narrator chunk: {exc}", file=sys.stderr)
         return 1
 
 
@@ -125,7 +125,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     try:  # one daemon per job store, found out before the model loads
         lock = StoreLock.acquire(config.paths.jobs)
     except LockedError as exc:
-        print(f"kokoro-tts run: {exc}", file=sys.stderr)
+        print(f"kokoro-narrator run: {exc}", file=sys.stderr)
         return 1
     warn_about_language(config.tts.kokoro)  # e.g. a Japanese voice reading English
     notifier = Notifier()
@@ -149,7 +149,7 @@ def cmd_install_service(config: Config, args: argparse.Namespace) -> int:
     try:
         exec_start = default_exec_start(args.config)
     except ValueError as exc:  # a path systemd cannot take
-        print(f"kokoro-tts install-service: {exc}", file=sys.stderr)
+        print(f"kokoro-narrator install-service: {exc}", file=sys.stderr)
         return 2
     path = install_unit(exec_start, args.unit_dir)
     print(f"wrote {path}")
@@ -160,7 +160,7 @@ def cmd_install_service(config: Config, args: argparse.Namespace) -> int:
 def cmd_config_init(config_path: Path, args: argparse.Namespace) -> int:
     path = xdg_expand(args.config or DEFAULT_CONFIG_PATH)
     if path.exists() and not args.force:
-        print(f"kokoro-tts config init: {path} exists; use --force to overwrite", file=sys.stderr)
+        print(f"kokoro-narrator config init: {path} exists; use --force to overwrite", file=sys.stderr)
         return 1
     from .atomic import atomic_write
 
@@ -176,12 +176,12 @@ def cmd_export(config: Config, args: argparse.Namespace) -> int:
     try:
         files, warnings = export_book(args.book_json, args.format)
     except ValueError as exc:
-        print(f"kokoro-tts export: {exc}", file=sys.stderr)
+        print(f"kokoro-narrator export: {exc}", file=sys.stderr)
         return 1
     for record in files:
         print(f"wrote {record['path']} ({record['size']} bytes, {record['duration_seconds']} s)")
     for warning in warnings:
-        print(f"kokoro-tts export: {warning}", file=sys.stderr)
+        print(f"kokoro-narrator export: {warning}", file=sys.stderr)
     return 1 if len(files) < len({f for f in args.format if f != "wav"}) else 0
 
 
@@ -192,8 +192,8 @@ def cmd_queue(config: Config, args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="kokoro-tts", description="Turn ebooks into audiobooks with Kokoro-82M.")
-    parser.add_argument("--version", action="version", version=f"kokoro-tts {__version__}")
+    parser = argparse.ArgumentParser(prog="kokoro-narrator", description="Turn ebooks into audiobooks with Kokoro-82M.")
+    parser.add_argument("--version", action="version", version=f"kokoro-narrator {__version__}")
     config_help = f"config file (default {DEFAULT_CONFIG_PATH}; the defaults apply when it is absent)"
     parser.add_argument("--config", type=Path, default=None, help=config_help)
     parser.add_argument("-v", "--verbose", action="store_true", default=False, help="debug logging")
@@ -242,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
                   "next": "move a book to the front of the queue"}
     for name, text in queue_help.items():  # docs/daemon.md: works with or without the daemon running
         steer = sub.add_parser(name, parents=[common], help=text)
-        steer.add_argument("book", help="the book's file name as dropped in the inbox, or its job id (kokoro-tts status)")
+        steer.add_argument("book", help="the book's file name as dropped in the inbox, or its job id (kokoro-narrator status)")
     sub.add_parser("pause", parents=[common], help="stop making books at the next utterance, until resume (kept across restarts)")
     sub.add_parser("resume", parents=[common], help="go on making books after pause")
 
@@ -255,15 +255,15 @@ def _validate_flags(parser: argparse.ArgumentParser, args: argparse.Namespace) -
     """Check flag values argparse cannot, with the config's own rules; exit 2 when wrong."""
     if args.command == "synth":
         if not args.text_file.is_file():
-            parser.exit(1, f"kokoro-tts synth: error: --text-file {args.text_file}: no such file\n")
+            parser.exit(1, f"kokoro-narrator synth: error: --text-file {args.text_file}: no such file\n")
         fields = {f.name: f for f in dataclasses.fields(KokoroConfig)}
         for name in ("speed", "lang_code", "split_pattern"):
             value = getattr(args, name)
             problem = value is not None and fields[name].metadata["check"](value)
             if problem:
-                parser.exit(2, f"kokoro-tts synth: error: --{name.replace('_', '-')}: {problem}, got {value!r}\n")
+                parser.exit(2, f"kokoro-narrator synth: error: --{name.replace('_', '-')}: {problem}, got {value!r}\n")
     if args.command == "chunk" and args.max_chunk_chars is not None and args.max_chunk_chars < 100:
-        parser.exit(2, "kokoro-tts chunk: error: --max-chunk-chars must be at least 100\n")
+        parser.exit(2, "kokoro-narrator chunk: error: --max-chunk-chars must be at least 100\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-"""The systemd user unit: its text, and `kokoro-tts install-service`.
+"""The systemd user unit: its text, and `kokoro-narrator install-service`.
 
 The template below is the unit; `systemd/kokoro-tts.service` in the repository is this
 template rendered with the default ExecStart, and a test keeps the two equal.
@@ -14,15 +14,15 @@ from pathlib import Path
 from .atomic import atomic_write
 
 UNIT_NAME = "kokoro-tts.service"
-DEFAULT_EXEC_START = "%h/.local/share/kokoro-tts/venv/bin/kokoro-tts run"
-DOCUMENTATION = "https://pypi.org/project/kokoro-tts/"
+DEFAULT_EXEC_START = "%h/.local/share/kokoro-tts/venv/bin/kokoro-narrator run"
+DOCUMENTATION = "https://pypi.org/project/kokoro-narrator/"
 """The package's index page, whose description is the README."""
 
 TEMPLATE = """\
-# kokoro-tts: turns books dropped into ~/tts/inbox into audiobooks in ~/tts/outbox.
-# Install with `kokoro-tts install-service` (it fills in ExecStart for your installation).
+# kokoro-narrator: turns books dropped into ~/tts/inbox into audiobooks in ~/tts/outbox.
+# Install with `kokoro-narrator install-service` (it fills in ExecStart for your installation).
 [Unit]
-Description=kokoro-tts audiobook maker (Kokoro-82M)
+Description=kokoro-narrator audiobook maker (Kokoro-82M)
 Documentation=@DOCUMENTATION@
 # Give up after 5 failed starts in 10 minutes (a broken config must not loop forever).
 StartLimitIntervalSec=600
@@ -50,7 +50,7 @@ TimeoutStopSec=120
 # means a hung synthesis or driver, and Restart=on-failure then restarts the service.
 WatchdogSec=600
 Environment=PYTHONUNBUFFERED=1
-# `kokoro-tts run` restarts itself (same PID) with jemalloc preloaded when libjemalloc2 is
+# `kokoro-narrator run` restarts itself (same PID) with jemalloc preloaded when libjemalloc2 is
 # installed: flat memory over a whole book. Uncomment to stay on glibc's malloc:
 #Environment=KOKORO_TTS_ALLOCATOR=glibc
 # ROCm: MIOpen's fast find mode avoids exhaustive per-shape kernel searches, and a persistent
@@ -129,10 +129,10 @@ def systemd_word(word: str, program: bool = False) -> str:
 
 
 def default_exec_start(config: Path | None = None) -> str:
-    """The ExecStart for this installation: the absolute kokoro-tts beside this Python (else
+    """The ExecStart for this installation: the absolute kokoro-narrator beside this Python (else
     the one on PATH) with `run`, and `--config <absolute path>` when config is given."""
-    beside = Path(sys.executable).parent / "kokoro-tts"
-    program = beside if beside.exists() else Path(shutil.which("kokoro-tts") or beside)
+    beside = Path(sys.executable).parent / "kokoro-narrator"
+    program = beside if beside.exists() else Path(shutil.which("kokoro-narrator") or beside)
     words = [str(program.absolute()), "run"]
     if config is not None:
         words += ["--config", str(config.expanduser().absolute())]

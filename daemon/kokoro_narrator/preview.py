@@ -1,4 +1,4 @@
-"""`kokoro-tts chunk --text` and `--phonemes`: what will be read, before hours of synthesis.
+"""`kokoro-narrator chunk --text` and `--phonemes`: what will be read, before hours of synthesis.
 
 `preview(config, path, out)` prints, chunk by chunk and with chapter titles marked, exactly
 the text that goes to G2P: the book read and cleaned (text.py), cut (chunker.py), with what is
@@ -29,13 +29,13 @@ def preview(config, path: Path, book: SourceText, out: TextIO, phonemes: bool = 
     """Given the Config, a book's path and its read text, print what will be read to out; return an exit code.
 
     phonemes: print misaki's phonemes under each utterance too; chapter: only that chapter
-    (its number as `kokoro-tts chunk` lists it). Raise lexicon.LexiconError for a bad lexicon.
+    (its number as `kokoro-narrator chunk` lists it). Raise lexicon.LexiconError for a bad lexicon.
     """
     k = config.tts.kokoro
     plan, speakable = speakable_book(config, path, book, max_chunk_chars)
     if chapter is not None and chapter not in {c.index for c in plan.chapters}:
-        print(f"kokoro-tts chunk: there is no chapter {chapter}; the book has chapters "
-              f"0 to {len(plan.chapters) - 1} (see `kokoro-tts chunk {path.name}`)", file=out)
+        print(f"kokoro-narrator chunk: there is no chapter {chapter}; the book has chapters "
+              f"0 to {len(plan.chapters) - 1} (see `kokoro-narrator chunk {path.name}`)", file=out)
         return 2
     titles = {c.index: c.title for c in plan.chapters}
     g2p = _g2p(config) if phonemes else None

@@ -6,7 +6,7 @@ file never blocks a restart. The file holds the holder's PID, for messages only:
 the lock is what `flock` says, never what the file says.
 
 Readers use the same lock: `holder()` tells "a daemon is running (PID n)" from "none is",
-which is how `kokoro-tts status` tells a running job from one that was interrupted, and how
+which is how `kokoro-narrator status` tells a running job from one that was interrupted, and how
 the queue commands (control.py) know whether to change `job.json` themselves or to leave a
 request for the daemon. Whoever holds the lock is the only writer of `job.json`.
 """
@@ -31,7 +31,7 @@ class LockedError(RuntimeError):
     def __init__(self, jobs_dir: Path, pid: int | None):
         self.pid = pid
         who = f"PID {pid}" if pid else "another process"
-        super().__init__(f"another kokoro-tts daemon ({who}) already serves the job store {jobs_dir}; "
+        super().__init__(f"another kokoro-narrator daemon ({who}) already serves the job store {jobs_dir}; "
                          f"stop it first (systemctl --user stop kokoro-tts, or kill {pid or 'it'}), "
                          f"or give this one another [paths] jobs folder")
 

@@ -131,7 +131,7 @@ class Daemon:
                 if busy:  # the queue just ran dry: give the model's working memory back
                     release_freed_memory()
                     busy = False
-                state = "Paused (kokoro-tts resume)" if paused else "Idle"
+                state = "Paused (kokoro-narrator resume)" if paused else "Idle"
                 self.notifier.status(f"{state}; {self.done_count} books done" + self._queued_suffix())
                 self._alive(force=True)
                 self.wake.wait(timeout=self._idle_timeout())

@@ -61,7 +61,7 @@ def find_job(jobs: list[Job], ref: str, action: str) -> Job:
             return job
     named = [job for job in jobs if job.name in (ref, Path(ref).name)] or [job for job in jobs if job.id.startswith(ref)]
     if not named:
-        raise ControlError(f"no book or job id {shown(ref)!r} in the job store; `kokoro-tts status` lists them")
+        raise ControlError(f"no book or job id {shown(ref)!r} in the job store; `kokoro-narrator status` lists them")
     fitting = [job for job in named if job.status in ACTIONS[action][0]]
     if len(fitting) > 1:
         ids = ", ".join(job.id for job in fitting)
@@ -82,7 +82,7 @@ def apply(store: JobStore, job: Job, action: str) -> str:
     if action == "cancel":
         job.move(JobStatus.CANCELLED, "cancelled by the user")
         store.save(job)
-        return f"cancelled {shown(job.name)} ({job.id}); `kokoro-tts retry` queues it again"
+        return f"cancelled {shown(job.name)} ({job.id}); `kokoro-narrator retry` queues it again"
     if action == "retry":
         requeue(store, job)
         return f"queued {shown(job.name)} ({job.id}) again"
@@ -97,7 +97,7 @@ def apply(store: JobStore, job: Job, action: str) -> str:
 
 
 def command(jobs_dir: Path, action: str, ref: str) -> str:
-    """Run `kokoro-tts cancel|retry|next REF`: return what was done; raise ControlError when it cannot be."""
+    """Run `kokoro-narrator cancel|retry|next REF`: return what was done; raise ControlError when it cannot be."""
     store = JobStore(jobs_dir)
     job = find_job(store.all(), ref, action)
     check(job, action)
@@ -118,14 +118,14 @@ def _ask_daemon(store: JobStore, job: Job, action: str, pid: int | None) -> str:
         time.sleep(0.1)
     if path.exists():
         return (f"asked the daemon (PID {pid}) to {action} {shown(job.name)}; it does so at its next utterance "
-                f"(`kokoro-tts status` shows when)")
+                f"(`kokoro-narrator status` shows when)")
     job = store.load(store.folder(job))
     return f"{action}: {shown(job.name)} ({job.id}) is now {job.status}" + (
         f", priority {job.priority}" if action == "next" else "")
 
 
 def set_paused(jobs_dir: Path, paused: bool) -> str:
-    """Run `kokoro-tts pause` or `resume`; return what was done."""
+    """Run `kokoro-narrator pause` or `resume`; return what was done."""
     flag = jobs_dir / PAUSE_FILE
     jobs_dir.mkdir(parents=True, exist_ok=True)
     if paused:
@@ -142,11 +142,11 @@ def is_paused(jobs_dir: Path) -> bool:
 
 
 def main(jobs_dir: Path, action: str, ref: str | None = None) -> int:
-    """`kokoro-tts cancel|retry|next BOOK` and `pause|resume`: print what was done; return the exit code."""
+    """`kokoro-narrator cancel|retry|next BOOK` and `pause|resume`: print what was done; return the exit code."""
     try:
         message = set_paused(jobs_dir, action == "pause") if ref is None else command(jobs_dir, action, ref)
     except ControlError as exc:
-        print(f"kokoro-tts {action}: {exc}", file=sys.stderr)
+        print(f"kokoro-narrator {action}: {exc}", file=sys.stderr)
         return 1
     print(message)
     return 0

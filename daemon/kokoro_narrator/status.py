@@ -1,4 +1,4 @@
-"""Progress and `kokoro-tts status`: what the daemon is doing, from the job folders and the store's lock.
+"""Progress and `kokoro-narrator status`: what the daemon is doing, from the job folders and the store's lock.
 
 The progress math (characters done, measured speed, ETA) is here, used both by the runner
 while it makes a book (`Progress`, sent to systemd and the log) and by `status`.
@@ -172,7 +172,7 @@ def duration(seconds: float | None) -> str:
 def _daemon_line(daemon: dict[str, Any]) -> str:
     state = f"daemon running (PID {daemon['pid']})" if daemon["running"] else "no daemon running"
     if daemon["paused"]:
-        state += "; paused (kokoro-tts resume)"
+        state += "; paused (kokoro-narrator resume)"
     return state
 
 

@@ -1,7 +1,7 @@
 """The TOML config: read with tomllib, validated in full, held in frozen dataclasses.
 
 Every field carries its documentation and its check in its dataclass metadata, so that
-validation, `kokoro-tts config init` and the README all describe the same keys. Validation
+validation, `kokoro-narrator config init` and the README all describe the same keys. Validation
 reports every error at once, each as `<file>: <key path>: <problem>, got <value>`.
 """
 
@@ -166,7 +166,7 @@ class WatchConfig:
 
 @dataclass(frozen=True)
 class Config:
-    """The whole configuration of kokoro-tts."""
+    """The whole configuration of kokoro-narrator."""
 
     tts: TtsConfig = field(default_factory=TtsConfig)
     jobs: JobsConfig = field(default_factory=JobsConfig)
@@ -308,7 +308,7 @@ def load_config(path: Path | None = None) -> Config:
     path = xdg_expand(path or DEFAULT_CONFIG_PATH)
     if not path.exists():
         if explicit:
-            raise ConfigError([f"{path}: no such config file (create one with `kokoro-tts config init`)"])
+            raise ConfigError([f"{path}: no such config file (create one with `kokoro-narrator config init`)"])
         return parse_config({}, str(path), path.parent)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -337,6 +337,6 @@ def _render_section(cls: type, prefix: str) -> list[str]:
 
 
 def default_config_text() -> str:
-    """Return the commented default config file, as `kokoro-tts config init` writes it."""
-    header = ["# kokoro-tts configuration. Every key is optional; shown are the defaults."]
+    """Return the commented default config file, as `kokoro-narrator config init` writes it."""
+    header = ["# kokoro-narrator configuration. Every key is optional; shown are the defaults."]
     return "\n".join(header + _render_section(Config, "")).lstrip("\n") + "\n"

@@ -19,7 +19,7 @@ in the environment turns it off.
 jemalloc, where it is installed (Debian/Ubuntu: libjemalloc2), fragments far less under torch's
 blocks of many sizes, and keeps its freed pages just as cheaply: with the real weights, the
 same 3,000 characters three times over peaked at 1.8 GB instead of 3.3 GB, and ran no slower
-(README "Memory"). It must be loaded before the process starts, so `kokoro-tts run` and `synth`
+(README "Memory"). It must be loaded before the process starts, so `kokoro-narrator run` and `synth`
 start themselves again with it preloaded (`run_under_jemalloc`); KOKORO_TTS_ALLOCATOR=glibc
 turns that off.
 """

@@ -45,8 +45,8 @@ def setup_logging(verbose: bool = False) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s",
                                                datefmt="%Y-%m-%d %H:%M:%S"))
     root = logging.getLogger()
-    root.handlers = [h for h in root.handlers if not getattr(h, "kokoro_tts", False)]
-    handler.kokoro_tts = True  # type: ignore[attr-defined]  # ours, replaced on a second call
+    root.handlers = [h for h in root.handlers if not getattr(h, "kokoro_narrator", False)]
+    handler.kokoro_narrator = True  # type: ignore[attr-defined]  # ours, replaced on a second call
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     try:

@@ -1,6 +1,6 @@
 """The one way durable files are written: temp file, fsync, rename, fsync the directory.
 
-A reader (the user, the watcher, `kokoro-tts status`, a restarted daemon) never sees a
+A reader (the user, the watcher, `kokoro-narrator status`, a restarted daemon) never sees a
 half-written `job.json`, chunk WAV or outbox file: either the old file or the new one.
 Temp files are hidden (`.<name>.tmp-<random>`), so watchers ignore them and a restart can
 recognise and remove leftovers with `remove_stale_temps`.

@@ -281,7 +281,7 @@ class JobRunner:
                 if attempt < allowed and self.stop.wait(self.retry_wait_seconds):
                     raise Interrupted(STOP) from None
         return self._fail(job, f"could not publish: {reason}; its audio is kept: fix the cause, then drop the "
-                               f"book in the inbox again or run `kokoro-tts retry`")
+                               f"book in the inbox again or run `kokoro-narrator retry`")
 
     # ------------------------------------------------------------------ output
 

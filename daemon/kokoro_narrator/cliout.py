@@ -4,7 +4,7 @@
 calls (book and file names: `log.info("queued %s", name)`) have their control characters
 escaped by `watcher.shown`, wherever in the package they are logged.
 
-`kokoro-tts status | head` closes the pipe after ten lines; Ctrl-C stops a `synth`; a bug
+`kokoro-narrator status | head` closes the pipe after ten lines; Ctrl-C stops a `synth`; a bug
 raises something unexpected. Each ends the command with one line naming the command and
 what happened, and an exit code a shell can test: 141 for a closed pipe (as if killed by
 SIGPIPE, which Python ignores), 130 for Ctrl-C, 1 otherwise. With `-v` the traceback of an
@@ -34,15 +34,15 @@ def one_line_error(command: str, exc: BaseException, verbose: bool = False) -> i
         raise exc
     if isinstance(exc, BrokenPipeError):
         _stdout_to_devnull()
-        _say(f"kokoro-tts {command}: output closed before it was all written (broken pipe)")
+        _say(f"kokoro-narrator {command}: output closed before it was all written (broken pipe)")
         return EXIT_PIPE
     if isinstance(exc, KeyboardInterrupt):
-        _say(f"kokoro-tts {command}: interrupted")
+        _say(f"kokoro-narrator {command}: interrupted")
         return EXIT_INTERRUPTED
     if verbose:
-        log.error("kokoro-tts %s failed", command, exc_info=exc)
+        log.error("kokoro-narrator %s failed", command, exc_info=exc)
     detail = str(exc).replace("\n", " ").strip()
-    _say(f"kokoro-tts {command}: {type(exc).__name__}{': ' + detail if detail else ''}"
+    _say(f"kokoro-narrator {command}: {type(exc).__name__}{': ' + detail if detail else ''}"
          f"{'' if verbose else ' (run with -v for the details)'}")
     return 1
 
