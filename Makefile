@@ -30,7 +30,7 @@ $(VENV)/.installed: pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "torch==$(TORCH_VERSION)" $(TORCH_PIP_ARGS)
-	$(PY) -m pip install -q -e '.[test]' $(SPACY_MODEL)
+	$(PY) -m pip install -q -e '.[test,encoders]' $(SPACY_MODEL)
 	touch $@
 
 # Speak one short sample into out.wav (the hub weights, or CONFIG=your.toml for local files).

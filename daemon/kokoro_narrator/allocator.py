@@ -3,7 +3,7 @@
 Kokoro's decoder allocates tensors of tens of MB per call. glibc serves each one with a fresh
 mmap and unmaps it when freed, so every call faults in its memory again page by page: on a
 10 s utterance a third of the CPU time went to the kernel's page faults (bench/bench_speed.py,
-README "Performance"). Telling malloc to keep freed memory in its heap removes that cost and
+bench/README.md, "Speed"). Telling malloc to keep freed memory in its heap removes that cost and
 leaves the samples bit-identical. The daemon hands the memory back with malloc_trim when it
 goes idle, so a daemon that waits for books does not sit on its peak.
 
@@ -19,7 +19,7 @@ in the environment turns it off.
 jemalloc, where it is installed (Debian/Ubuntu: libjemalloc2), fragments far less under torch's
 blocks of many sizes, and keeps its freed pages just as cheaply: with the real weights, the
 same 3,000 characters three times over peaked at 1.8 GB instead of 3.3 GB, and ran no slower
-(README "Memory"). It must be loaded before the process starts, so `kokoro-narrator run` and `synth`
+(bench/README.md, "Memory"). It must be loaded before the process starts, so `kokoro-narrator run` and `synth`
 start themselves again with it preloaded (`run_under_jemalloc`); KOKORO_TTS_ALLOCATOR=glibc
 turns that off.
 """

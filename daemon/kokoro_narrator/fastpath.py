@@ -1,6 +1,6 @@
 """Faster torch inference for a loaded KModel, with bit-identical samples.
 
-Measured on a CPU (README "Performance"): the decoder's convolutions run close to the
+Measured on a CPU (bench/README.md, "Speed"): the decoder's convolutions run close to the
 machine's peak, and most of the rest is elementwise work in its AdaIN residual blocks,
 where every Snake activation `x + 1/a * sin(a*x)**2` makes five full-size temporaries.
 Two changes, neither of which changes a single sample:
