@@ -44,3 +44,14 @@ def tiny_engine(tiny_settings):
 @pytest.fixture
 def corpus() -> Path:
     return CORPUS
+
+
+@pytest.fixture
+def config(tmp_path):
+    """A daemon's Config in tmp_path: inbox, outbox and jobs folders made, a short settle time."""
+    from kokoro_narrator.config import Config, JobsConfig, PathsConfig, WatchConfig
+
+    paths = PathsConfig(inbox=tmp_path / "inbox", outbox=tmp_path / "outbox", jobs=tmp_path / "jobs")
+    for path in (paths.inbox, paths.outbox, paths.jobs):
+        path.mkdir()
+    return Config(paths=paths, jobs=JobsConfig(max_chunk_chars=20000), watch=WatchConfig(settle_seconds=0.2))

@@ -10,7 +10,6 @@ import pytest
 
 from kokoro_narrator import epubzip
 from kokoro_narrator.chunker import plan_chunks
-from kokoro_narrator.config import Config, JobsConfig, PathsConfig, WatchConfig
 from kokoro_narrator.service import Daemon
 from kokoro_narrator.text import TextError, read_book, source_metadata
 from kokoro_narrator.xhtml import read_xhtml
@@ -155,14 +154,6 @@ def test_an_entry_that_unpacks_beyond_the_bound_is_refused_whatever_its_header_s
 
 
 # ----------------------------------------------------------------------------- the daemon
-
-
-@pytest.fixture
-def config(tmp_path) -> Config:
-    paths = PathsConfig(inbox=tmp_path / "inbox", outbox=tmp_path / "outbox", jobs=tmp_path / "jobs")
-    for path in (paths.inbox, paths.outbox, paths.jobs):
-        path.mkdir()
-    return Config(paths=paths, jobs=JobsConfig(max_chunk_chars=20000), watch=WatchConfig(settle_seconds=0.2))
 
 
 def test_epubs_dropped_in_the_inbox_a_drm_one_fails_and_the_next_becomes_a_book_with_its_toc_chapters(config):

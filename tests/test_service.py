@@ -7,10 +7,7 @@ import os
 import threading
 import time
 
-import pytest
-
 from kokoro_narrator import atomic, service
-from kokoro_narrator.config import Config, JobsConfig, PathsConfig, WatchConfig
 from kokoro_narrator.jobs import JobStore
 from kokoro_narrator.notify import Notifier
 from kokoro_narrator.runner import Progress
@@ -36,14 +33,6 @@ class SlowTone(ToneProvider):
         for segment in super().synthesize_chunk(text, voice, speed):
             time.sleep(0.02)
             yield segment
-
-
-@pytest.fixture
-def config(tmp_path) -> Config:
-    paths = PathsConfig(inbox=tmp_path / "inbox", outbox=tmp_path / "outbox", jobs=tmp_path / "jobs")
-    for path in (paths.inbox, paths.outbox, paths.jobs):
-        path.mkdir()
-    return Config(paths=paths, jobs=JobsConfig(max_chunk_chars=20000), watch=WatchConfig(settle_seconds=0.2))
 
 
 def make_daemon(config, provider=None, notifier=None) -> Daemon:

@@ -14,7 +14,7 @@ A TOML lexicon maps a word or phrase to how it is said, one entry a line:
 A key in lower case matches the word in any case; a key with capitals matches it as written
 or in all capitals (`US` never matches "us"). In English books an IPA entry becomes misaki's
 inline markup `[word](/phonemes/)`, which G2P takes as it is; a respelling replaces the
-word's text. Other languages (espeak) take respellings only. A PLS file's `<phoneme>` is
+word's text. Other languages (espeak) take respellings only. A PLS file (pls.py)'s `<phoneme>` is
 standard IPA, converted to misaki's alphabet (`ipa_to_misaki`); its `<alias>` is a
 respelling.
 
@@ -28,7 +28,6 @@ import errno
 import logging
 import re
 import sys
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -44,20 +43,11 @@ USER_LEXICON = "lexicon.toml"
 SIDECAR_SUFFIX = ".lexicon.toml"
 SIDECAR_COPY = "book.lexicon.toml"
 """The book's sidecar lexicon, as kept in its job folder (the inbox copy may change or go)."""
-PLS_NAMESPACE = "{http://www.w3.org/2005/01/pronunciation-lexicon}"
 MAX_ENTRY_CHARS = 100
 US_PHONEMES = frozenset("AIOWYTbdfhijklmnpstuvwzæðŋɑɔəɛɜɡɪɹɾʃʊʌʒʤʧˈˌθᵊᵻʔ ")
 GB_PHONEMES = frozenset("AIQWYabdfhijklmnpstuvwzðŋɑɒɔəɛɜɡɪɹʃʊʌʒʤʧˈˌːθᵊ ")
 """misaki's phoneme alphabets (misaki.en.US_VOCAB and GB_VOCAB; T, the US flap, which misaki writes too; the space)."""
 RESPELLING = re.compile(r"^[^\W\d_]+(?:[ '\u2019-]+[^\W\d_]+)*$")
-IPA_TO_MISAKI = (
-    ("eɪ", "A"), ("aɪ", "I"), ("oʊ", "O"), ("əʊ", "O"), ("aʊ", "W"), ("ɔɪ", "Y"), ("dʒ", "ʤ"), ("tʃ", "ʧ"),
-    ("ɜː", "ɜɹ"), ("ɝ", "ɜɹ"), ("ɚ", "əɹ"), ("ɪə", "ɪɹ"), ("eə", "ɛɹ"), ("ʊə", "ʊɹ"), ("r", "ɹ"), ("g", "ɡ"),
-    ("ɫ", "l"), ("ɐ", "ə"), ("e", "ɛ"), ("'", "ˈ"), (",", "ˌ"), (".", ""), ("x", "k"), ("ɒ", "ɑ"), ("ː", ""),
-)
-"""Standard IPA (as in PLS files) to misaki's US alphabet, longest first where it matters."""
-BRITISH_KEEPS = {"əʊ": "Q", "ɒ": "ɒ", "ː": "ː", "ɜː": "ɜː"}
-"""Where misaki's British alphabet differs: its own əʊ, and ɒ and ː kept."""
 
 
 class LexiconError(ValueError):
@@ -236,51 +226,6 @@ def user_lexicon_path(config: Any) -> Path | None:
 # --------------------------------------------------------------------------- PLS
 
 
-def parse_pls(xml_text: str, source: str, british: bool = False) -> Lexicon:
-    """Given a PLS (W3C Pronunciation Lexicon) document, return its Lexicon; raise LexiconError when bad.
-
-    `<phoneme>` (alphabet "ipa") is converted to misaki's alphabet; `<alias>` is a respelling.
-    """
-    try:
-        root = ET.fromstring(xml_text)
-    except ET.ParseError as exc:
-        raise LexiconError(f"{source}: not valid XML ({exc}); the book's pronunciation lexicon cannot be used") from None
-    alphabet = root.get("alphabet", "ipa").lower()
-    entries = []
-    for lexeme in root.iter(f"{PLS_NAMESPACE}lexeme"):
-        graphemes = [g.text.strip() for g in lexeme.findall(f"{PLS_NAMESPACE}grapheme") if g.text and g.text.strip()]
-        phoneme = lexeme.find(f"{PLS_NAMESPACE}phoneme")
-        alias = lexeme.find(f"{PLS_NAMESPACE}alias")
-        for word in graphemes:
-            where = f"{source}, line {_xml_line(xml_text, word)}, entry {word!r}"
-            if phoneme is not None and phoneme.text:
-                if (phoneme.get("alphabet") or alphabet) != "ipa":
-                    raise LexiconError(f"{where}: only the \"ipa\" alphabet is supported, got "
-                                       f"{phoneme.get('alphabet') or alphabet!r}")
-                say = "/" + ipa_to_misaki(phoneme.text.strip(), british) + "/"
-            elif alias is not None and alias.text:
-                say = alias.text.strip()
-            else:
-                raise LexiconError(f"{where}: has neither <phoneme> nor <alias>")
-            entries.append(Entry(word, check_entry(word, say, where, british), source))
-    return Lexicon(tuple(entries))
-
-
-def _xml_line(xml_text: str, word: str) -> int:
-    position = xml_text.find(f">{word}<")
-    return xml_text.count("\n", 0, position) + 1 if position >= 0 else 0
-
-
-def ipa_to_misaki(ipa: str, british: bool = False) -> str:
-    """Given standard IPA, return it in misaki's alphabet (diphthongs as capitals, ɹ, ʤ, ʧ, ...)."""
-    text = ipa.replace("\u0361", "").replace("\u035c", "")  # tie bars
-    for ipa_sound, misaki_sound in IPA_TO_MISAKI:
-        if british:
-            misaki_sound = BRITISH_KEEPS.get(ipa_sound, misaki_sound)
-        text = text.replace(ipa_sound, misaki_sound)
-    return text
-
-
 # --------------------------------------------------------------------------- a book's lexicon
 
 
@@ -306,6 +251,8 @@ def book_lexicon(settings: dict[str, Any], sidecar: bytes | None, pls: tuple[tup
     The user entries come from the settings (recorded when the job was made, so a resumed
     job reads as it began). Raise LexiconError for a bad file, or the user lexicon's error.
     """
+    from .pls import parse_pls  # pls.py builds on this module's Lexicon
+
     if settings.get("lexicon_error"):
         raise LexiconError(settings["lexicon_error"])
     british = settings.get("lang_code") == "b"

@@ -1,0 +1,62 @@
+"""EPUB 3 pronunciation lexicons (W3C PLS): parsed into a `lexicon.Lexicon`, IPA into misaki's alphabet."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from .lexicon import Entry, Lexicon, LexiconError, check_entry
+
+PLS_NAMESPACE = "{http://www.w3.org/2005/01/pronunciation-lexicon}"
+IPA_TO_MISAKI = (
+    ("eɪ", "A"), ("aɪ", "I"), ("oʊ", "O"), ("əʊ", "O"), ("aʊ", "W"), ("ɔɪ", "Y"), ("dʒ", "ʤ"), ("tʃ", "ʧ"),
+    ("ɜː", "ɜɹ"), ("ɝ", "ɜɹ"), ("ɚ", "əɹ"), ("ɪə", "ɪɹ"), ("eə", "ɛɹ"), ("ʊə", "ʊɹ"), ("r", "ɹ"), ("g", "ɡ"),
+    ("ɫ", "l"), ("ɐ", "ə"), ("e", "ɛ"), ("'", "ˈ"), (",", "ˌ"), (".", ""), ("x", "k"), ("ɒ", "ɑ"), ("ː", ""),
+)
+"""Standard IPA (as in PLS files) to misaki's US alphabet, longest first where it matters."""
+BRITISH_KEEPS = {"əʊ": "Q", "ɒ": "ɒ", "ː": "ː", "ɜː": "ɜː"}
+"""Where misaki's British alphabet differs: its own əʊ, and ɒ and ː kept."""
+
+
+def parse_pls(xml_text: str, source: str, british: bool = False) -> Lexicon:
+    """Given a PLS (W3C Pronunciation Lexicon) document, return its Lexicon; raise LexiconError when bad.
+
+    `<phoneme>` (alphabet "ipa") is converted to misaki's alphabet; `<alias>` is a respelling.
+    """
+    try:
+        root = ET.fromstring(xml_text)
+    except ET.ParseError as exc:
+        raise LexiconError(f"{source}: not valid XML ({exc}); the book's pronunciation lexicon cannot be used") from None
+    alphabet = root.get("alphabet", "ipa").lower()
+    entries = []
+    for lexeme in root.iter(f"{PLS_NAMESPACE}lexeme"):
+        graphemes = [g.text.strip() for g in lexeme.findall(f"{PLS_NAMESPACE}grapheme") if g.text and g.text.strip()]
+        phoneme = lexeme.find(f"{PLS_NAMESPACE}phoneme")
+        alias = lexeme.find(f"{PLS_NAMESPACE}alias")
+        for word in graphemes:
+            where = f"{source}, line {_xml_line(xml_text, word)}, entry {word!r}"
+            if phoneme is not None and phoneme.text:
+                if (phoneme.get("alphabet") or alphabet) != "ipa":
+                    raise LexiconError(f"{where}: only the \"ipa\" alphabet is supported, got "
+                                       f"{phoneme.get('alphabet') or alphabet!r}")
+                say = "/" + ipa_to_misaki(phoneme.text.strip(), british) + "/"
+            elif alias is not None and alias.text:
+                say = alias.text.strip()
+            else:
+                raise LexiconError(f"{where}: has neither <phoneme> nor <alias>")
+            entries.append(Entry(word, check_entry(word, say, where, british), source))
+    return Lexicon(tuple(entries))
+
+
+def _xml_line(xml_text: str, word: str) -> int:
+    position = xml_text.find(f">{word}<")
+    return xml_text.count("\n", 0, position) + 1 if position >= 0 else 0
+
+
+def ipa_to_misaki(ipa: str, british: bool = False) -> str:
+    """Given standard IPA, return it in misaki's alphabet (diphthongs as capitals, ɹ, ʤ, ʧ, ...)."""
+    text = ipa.replace("\u0361", "").replace("\u035c", "")  # tie bars
+    for ipa_sound, misaki_sound in IPA_TO_MISAKI:
+        if british:
+            misaki_sound = BRITISH_KEEPS.get(ipa_sound, misaki_sound)
+        text = text.replace(ipa_sound, misaki_sound)
+    return text
