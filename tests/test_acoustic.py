@@ -66,3 +66,42 @@ def test_another_numeric_path_makes_another_job():
         return job_id("book.txt", "0" * 64, audio_settings(config))
 
     assert identity("fp32") != identity("bf16")
+
+
+def test_the_onnx_backend_feeds_tokens_padded_with_zeros_the_style_row_and_the_speed():
+    """The ONNX export's inputs, as kokoro-onnx feeds them (the session records what it gets)."""
+    import torch
+
+    from kokoro_narrator.acoustic import OnnxAcoustic
+
+    class Session:
+        def run(self, outputs, feeds):
+            self.feeds = feeds
+            return [np.ones((1, 480), dtype=np.float64)]
+
+    acoustic = OnnxAcoustic.__new__(OnnxAcoustic)  # no .onnx file here: only the session is stood in for
+    acoustic.session, acoustic.vocab = Session(), {"h": 50, "ə": 83, "l": 54}
+    audio = acoustic("hə?l", torch.arange(256, dtype=torch.float32).reshape(1, 256), 1.25)
+    feeds = acoustic.session.feeds
+    assert feeds["tokens"].tolist() == [[0, 50, 83, 54, 0]]  # a phoneme outside the vocabulary is skipped
+    assert feeds["tokens"].dtype == np.int64
+    assert feeds["style"].shape == (1, 256) and feeds["style"].dtype == np.float32 and feeds["style"][0, 3] == 3
+    assert feeds["speed"].tolist() == [1.25] and feeds["speed"].dtype == np.float32
+    assert audio.shape == (480,) and audio.dtype == np.float32
+
+
+def test_the_onnx_backend_without_onnxruntime_is_a_clear_error(monkeypatch, tmp_path):
+    import builtins
+
+    from kokoro_narrator.acoustic import EngineError, OnnxAcoustic
+
+    real_import = builtins.__import__
+
+    def no_onnxruntime(name, *args, **kwargs):
+        if name == "onnxruntime":
+            raise ImportError("No module named 'onnxruntime'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_onnxruntime)
+    with pytest.raises(EngineError, match=r'pip install "kokoro-narrator\[onnx\]"'):
+        OnnxAcoustic(tmp_path / "model.onnx", {})
