@@ -338,5 +338,10 @@ def _render_section(cls: type, prefix: str) -> list[str]:
 
 def default_config_text() -> str:
     """Return the commented default config file, as `kokoro-narrator config init` writes it."""
-    header = ["# kokoro-narrator configuration. Every key is optional; shown are the defaults."]
+    header = ["# kokoro-narrator configuration. Every key is optional; shown are the defaults.",
+              "#",
+              "# Memory, from the environment (the systemd unit's Environment= lines), not this file:",
+              "#   KOKORO_TTS_ALLOCATOR=glibc          do not restart run/synth with jemalloc preloaded",
+              "#   KOKORO_TTS_JEMALLOC=/path/lib.so.2  a jemalloc outside the linker's search path",
+              "#   KOKORO_TTS_KEEP_FREED_MEMORY=0      glibc's own malloc settings (slower on a CPU)"]
     return "\n".join(header + _render_section(Config, "")).lstrip("\n") + "\n"
