@@ -71,9 +71,10 @@ class KokoroConfig:
     threads: int = _opt("CPU threads for torch; 0 keeps torch's default.", 0, _between(0, 256))
     backend: str = _opt('Acoustic model runtime: "torch" (CPU and GPU) or "onnx" (CPU, needs onnx_model).', "torch", _one_of("torch", "onnx"))
     onnx_model: Path | None = _opt("Path to a Kokoro .onnx file, for backend = \"onnx\".", None, kind=Path)
-    precision: str = _opt('Decoder arithmetic on torch: "auto" (bf16 on a CPU with native bf16, e.g. avx512_bf16 or AMX; '
-                          'fp32 elsewhere), "fp32" (full precision), or "bf16" (about 1.9x faster on such CPUs; '
-                          'same timing, audio within 0.1 % of fp32). A change makes new jobs.', "auto",
+    precision: str = _opt('Decoder arithmetic on torch: "fp32" (full precision), "bf16" (the decoder in bfloat16: about '
+                          '1.5x faster on a CPU with native bf16 such as avx512_bf16 or AMX, same timing, but a worse '
+                          'word error rate in the quality bench), or "auto" (bf16 on such CPUs, fp32 elsewhere). '
+                          'A change makes new jobs.', "fp32",
                           _one_of("auto", "fp32", "bf16"))
 
 
