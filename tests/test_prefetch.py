@@ -40,3 +40,14 @@ def test_the_producer_runs_at_most_depth_items_ahead_and_stops_when_the_consumer
     items.close()  # the consumer stops early (a cancelled chunk)
     assert not any(t.name == "kokoro-g2p" and t.is_alive() for t in threading.enumerate())
     assert len(made) < 1000
+
+
+def test_a_consumer_that_stops_while_the_queue_is_full_and_the_producer_done_is_not_left_waiting():
+    """Near a chunk's end G2P has finished and filled the queue; a cancel then must not hang the worker."""
+    items = prefetch(lambda: iter(range(3)), depth=2)
+    assert next(items) == 0
+    time.sleep(0.3)  # items 1 and 2 fill the queue; the end marker has no room
+    closer = threading.Thread(target=items.close)
+    closer.start()
+    closer.join(timeout=10)
+    assert not closer.is_alive()

@@ -243,3 +243,22 @@ def test_the_state_machine_refuses_moves_it_does_not_allow(tmp_path):
     assert job.finished_at is None and job.error is None
     assert all(JobStatus.QUEUED in targets for status, targets in TRANSITIONS.items() if status != JobStatus.QUEUED)
     assert json.loads(json.dumps(job.to_json()))["status"] == "queued"
+
+
+def test_a_full_disk_when_a_finished_chunk_is_recorded_waits_and_never_makes_the_chunk_again(tmp_path):
+    config = make_config(tmp_path, "full")
+    provider = KillingProvider()
+    run = runner(config, provider)
+    job, _ = run.store.create("book.txt", "x", LONG_CHUNK.encode(), config)
+    save, failed = run.store.save, []
+
+    def save_with_one_full_disk(job_to_save):
+        if job_to_save.chunks[0].status == "done" and not failed:
+            failed.append(True)
+            raise OSError(errno.ENOSPC, "No space left on device")
+        save(job_to_save)
+
+    run.store.save = save_with_one_full_disk
+    assert run.run(job).status == "done" and failed
+    assert provider.starts == [0]  # the chunk was synthesized once
+    assert (config.paths.outbox / "book.wav").read_bytes() == reference(tmp_path)

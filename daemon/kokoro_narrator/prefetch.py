@@ -17,20 +17,24 @@ def prefetch(produce: Callable[[], Iterator], depth: int = 8, name: str = "kokor
     done = object()
     stop = threading.Event()
 
+    def put(entry: tuple) -> bool:
+        """Queue entry unless the consumer has stopped (it then never takes another: never block)."""
+        while not stop.is_set():
+            try:
+                items.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def run() -> None:
         try:
             for item in produce():
-                while not stop.is_set():
-                    try:
-                        items.put((item, None), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not put((item, None)):
                     return
-            items.put((done, None))
+            put((done, None))
         except BaseException as exc:  # handed to the consumer, which re-raises it
-            items.put((done, exc))
+            put((done, exc))
 
     thread = threading.Thread(target=run, name=name, daemon=True)
     thread.start()

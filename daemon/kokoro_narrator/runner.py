@@ -195,7 +195,7 @@ class JobRunner:
         chunk.coverage = coverage = kept.coverage
         measure_chunk(chunk, folder)  # loudness, as the chunk is made (publish.py sums these)
         job.synth_seconds = round(job.synth_seconds + elapsed, 3)
-        self.store.save(job)
+        self._durably(job, lambda: self.store.save(job))  # a full disk here waits: never make the chunk again
         partial.path.unlink(missing_ok=True)
         if coverage["spoken"] < coverage["sent"]:
             log.warning("chunk %d/%d of %s: %d of %d letters were not spoken: %s", chunk.index, len(job.chunks),
