@@ -32,7 +32,7 @@ from .atomic import NAME_MAX, atomic_write_json, shorten_to_bytes
 from .audio import SAMPLE_RATE, ConcatResult, Piece, concat_wavs, measure_wav, sound_bounds, wav_info
 from .config import Config
 from .encode import CODECS, Chapter, EncodeError, Tags, encode_book, probe_seconds
-from .jobs import ChunkState, Job, JobStore, now
+from .jobs import ChunkState, Job, JobStatus, JobStore, now
 from .loudness import Gain, Limiter, Measurement, Meter, book_gain, combine, integrated
 from .text import LANGUAGES
 
@@ -208,7 +208,7 @@ def publish(host: Host, job: Job, folder: Path) -> None:
     host._durably(job, lambda: atomic_write_json(json_path, metadata))
     job.output.update(json=str(json_path), audio_seconds=round(result.seconds, 3),
                       files={f["format"]: f["path"] for f in files}, warnings=warnings)
-    job.status, job.finished_at = "done", now()
+    job.move(JobStatus.DONE)  # through the state machine: clears a stale error, sets finished_at
     host._durably(job, lambda: host.store.save(job))
     if not host.config.jobs.keep_chunks:
         for chunk in job.chunks:
