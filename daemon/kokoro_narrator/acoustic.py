@@ -87,6 +87,19 @@ def resolve_precision(settings: KokoroConfig) -> str:
     return "bf16" if cpu_has_native_bf16() else "fp32"
 
 
+def numeric_path(settings: KokoroConfig) -> str:
+    """The numeric path a job records in its settings: "fp32", "onnx", or the bf16 path's name.
+
+    A bf16 path that changed (fastpath.BF16_PATH) makes new jobs, as a changed setting does.
+    """
+    precision = resolve_precision(settings)
+    if precision == "bf16":
+        from .fastpath import BF16_PATH
+
+        return BF16_PATH
+    return precision
+
+
 class TorchAcoustic:
     """The acoustic model on torch: phonemes + style -> audio, on the CPU or a GPU."""
 
@@ -154,7 +167,8 @@ def load_acoustic(settings: KokoroConfig) -> LoadedAcoustic:
     """Given Kokoro settings, load the acoustic model once; raise EngineError when impossible."""
     from kokoro import KModel
 
-    from .fastpath import decoder_in_bf16, speed_up
+    from .fastpath import generator_in_bf16, speed_up
+    from .modelload import build_kmodel
 
     device, label = resolve_device("cpu" if settings.backend == "onnx" else settings.device)
     for name in ("model_config", "model_weights", "voices_dir", "onnx_model"):
@@ -171,15 +185,15 @@ def load_acoustic(settings: KokoroConfig) -> LoadedAcoustic:
         if settings.backend == "onnx":
             acoustic: Acoustic = OnnxAcoustic(settings.onnx_model, load_vocab(settings), settings.threads)
         else:
-            model = KModel(
+            model = build_kmodel(lambda: KModel(
                 repo_id=settings.repo_id,
                 config=str(settings.model_config) if settings.model_config else None,
                 model=str(settings.model_weights) if settings.model_weights else None,
-            )
+            ))
             model = model.to(device).eval()
             speed_up(model)
             if resolve_precision(settings) == "bf16":
-                decoder_in_bf16(model)
+                generator_in_bf16(model)
             acoustic = TorchAcoustic(model)
     except (OSError, RuntimeError, KeyError, ValueError) as exc:
         raise EngineError(f"could not load the Kokoro model from {source}: {exc}{offline_hint(settings)}") from exc

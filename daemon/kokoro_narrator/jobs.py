@@ -32,7 +32,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from .acoustic import resolve_precision
+from .acoustic import numeric_path
 from .atomic import atomic_write, atomic_write_json
 from .chunker import CHUNKER_VERSION, plan_chunks
 from .config import Config
@@ -212,7 +212,7 @@ def audio_settings(config: Config) -> dict[str, Any]:
         "split_pattern": k.split_pattern,
         "model": str(k.model_weights) if k.model_weights else k.repo_id,
         "backend": k.backend,
-        "precision": resolve_precision(k),  # the numeric path, as resolved on this machine
+        "precision": numeric_path(k),  # as resolved on this machine
         "max_chunk_chars": config.jobs.max_chunk_chars,
         "paragraph_pause": config.jobs.paragraph_pause,
         "chapter_pause": config.jobs.chapter_pause,
