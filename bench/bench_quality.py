@@ -5,7 +5,8 @@
 For a fixed excerpt of each corpus book (the raw, hard-wrapped Gutenberg text):
   (b) kokoro's README loop on the raw file text, split_pattern='\\n+', segments joined as they come;
   (c) the product: the job runner (unwrapping, chunking, pauses, seams) ending in the outbox WAV;
-  (c-bf16) the same with the decoder in bf16 (precision = "bf16");
+  (c-fp32) the same in full precision (precision = "fp32"; (c) is the default, "auto": the
+           generator in bf16 on a CPU with native bf16);
   (c-onnx) the same with backend = "onnx" (the int8 ONNX file);
   (d) kokoro-onnx's Kokoro.create on the raw text, same ONNX file and voice (espeak G2P).
 All are cut at silences of 0.3 s or more and transcribed piece by piece with PocketSphinx
@@ -200,7 +201,7 @@ def main() -> None:
     parser.add_argument("--chars", type=int, default=1500)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--books", default=",".join(BOOKS))
-    parser.add_argument("--ways", default="b,c,c-bf16,c-onnx,d", help="any of b, c, c-bf16, c-onnx, d")
+    parser.add_argument("--ways", default="b,c,c-fp32,c-onnx,d", help="any of b, c, c-fp32, c-onnx, d")
     args = parser.parse_args()
     ways = args.ways.split(",")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -221,9 +222,9 @@ def main() -> None:
 
     keep_freed_memory()  # as the daemon's process does (allocator.prepare_process)
     full_precision = KokoroEngine.load(KokoroConfig(**settings, precision="fp32"))  # (b) needs kokoro's own model
-    engines = {"c": full_precision}
-    if "c-bf16" in ways:
-        engines["c-bf16"] = KokoroEngine.load(KokoroConfig(**settings, precision="bf16"))
+    engines = {"c-fp32": full_precision}
+    if "c" in ways:
+        engines["c"] = KokoroEngine.load(KokoroConfig(**settings))  # the default precision, "auto"
     if "c-onnx" in ways:
         engines["c-onnx"] = KokoroEngine.load(KokoroConfig(**settings, backend="onnx"))
     pipeline = KPipeline(lang_code="a", repo_id="hexgrad/Kokoro-82M", model=full_precision.acoustic.model)

@@ -7,8 +7,9 @@ Ways (each in its own process, so that load time and peak RSS are its own):
   a   the plan's original design: one worker process per chunk, each loading KPipeline cold
   b   kokoro's README loop: one KPipeline, `for gs, ps, audio in pipeline(text, ...)`, raw text
   c   this project as configured by default: engine + job runner (chunking, G2P overlapped with the
-      model, WAVs, concat); precision "fp32"
-  c-bf16 the same with the decoder in bf16 (precision = "bf16")
+      model, WAVs, concat); precision "auto" (the generator in bf16 on a CPU with native bf16)
+  c-fp32 the same in full precision (precision = "fp32")
+  c-bf16 the same with the generator in bf16 on any CPU (precision = "bf16")
   c-seq  the same with G2P and the model one after the other (to show what overlap buys)
   c-onnx the same with the ONNX Runtime backend (needs --weights with the .onnx file)
   c-glibc (c) on glibc's malloc even where jemalloc is installed (the daemon prefers jemalloc)
@@ -46,7 +47,7 @@ def peak_rss_mb() -> float:
     return max(own, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
 
 
-def settings(args, backend: str = "torch", precision: str = "fp32"):
+def settings(args, backend: str = "torch", precision: str = "auto"):
     from kokoro_narrator.config import KokoroConfig
 
     w = Path(args.weights)
@@ -87,7 +88,7 @@ def mode_b(args, text: str) -> dict:
     return {"load": load, "wall": time.perf_counter() - started, "audio": frames / 24000}
 
 
-def mode_c(args, text: str, backend: str = "torch", overlap: bool = True, precision: str = "fp32") -> dict:
+def mode_c(args, text: str, backend: str = "torch", overlap: bool = True, precision: str = "auto") -> dict:
     """This project's engine and job runner, from the book's bytes to the outbox WAV."""
     import dataclasses
 
@@ -189,6 +190,7 @@ def mode_synth(args, text: str) -> dict:
 
 MODES = {
     "a": mode_a, "b": mode_b, "c": mode_c, "c-glibc": mode_c,
+    "c-fp32": lambda args, text: mode_c(args, text, precision="fp32"),
     "c-bf16": lambda args, text: mode_c(args, text, precision="bf16"),
     "c-seq": lambda args, text: mode_c(args, text, overlap=False),
     "c-onnx": lambda args, text: mode_c(args, text, backend="onnx"),

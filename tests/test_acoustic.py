@@ -136,6 +136,12 @@ def test_the_onnx_backend_without_onnxruntime_is_a_clear_error(monkeypatch, tmp_
         OnnxAcoustic(tmp_path / "model.onnx", {})
 
 
-def test_full_precision_is_the_default_everywhere():
-    """bf16 lost 8 points of word error rate in the quality bench (bench/README.md): opt-in only."""
-    assert resolve_precision(KokoroConfig(device="cpu")) == "fp32"
+def test_the_default_is_bf16_only_where_the_cpu_computes_it_natively(monkeypatch):
+    """The generator in bf16 matched fp32's word error rate in the quality bench (bench/README.md)."""
+    from kokoro_narrator import acoustic
+
+    default = KokoroConfig(device="cpu")
+    monkeypatch.setattr(acoustic, "cpu_has_native_bf16", lambda: True)
+    assert resolve_precision(default) == "bf16"
+    monkeypatch.setattr(acoustic, "cpu_has_native_bf16", lambda: False)
+    assert resolve_precision(default) == "fp32"
