@@ -8,7 +8,7 @@ import pytest
 from kokoro_narrator.acoustic import cpu_has_native_bf16, resolve_precision
 from kokoro_narrator.config import Config, KokoroConfig, TtsConfig
 from kokoro_narrator.engine import KokoroEngine
-from kokoro_narrator.fastpath import BF16_PATH
+from kokoro_narrator.bf16path import BF16_PATH
 from kokoro_narrator.jobs import audio_settings, job_id
 
 TEXT = "The decoder takes the time."

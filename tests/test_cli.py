@@ -1,6 +1,7 @@
 """The kokoro-narrator command, run as a user runs it (subprocess), on the tiny local model."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -57,6 +58,7 @@ def test_synth_writes_a_24khz_mono_wav_with_the_tiny_local_model(tmp_path, tiny_
     assert (info.samplerate, info.channels) == (24000, 1)
     assert info.frames > 24000 * 0.5
     assert "device=cpu" in result.stderr
+    assert re.search(r"precision=(bf16|fp32) ", result.stderr)  # "auto", as resolved on this CPU
 
 
 def test_a_jemalloc_that_cannot_be_preloaded_leaves_synth_on_glibc_run_once(tmp_path, tiny_config):

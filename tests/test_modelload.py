@@ -59,7 +59,8 @@ def test_the_engine_speaks_the_same_samples_as_before(tiny_settings, precision):
     import numpy as np
 
     from kokoro_narrator.engine import KokoroEngine, seed_for
-    from kokoro_narrator.fastpath import generator_in_bf16, speed_up
+    from kokoro_narrator.bf16path import generator_in_bf16
+    from kokoro_narrator.fastpath import speed_up
 
     settings = dataclasses.replace(tiny_settings, precision=precision)
     engine = KokoroEngine.load(settings)

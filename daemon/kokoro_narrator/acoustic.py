@@ -90,11 +90,11 @@ def resolve_precision(settings: KokoroConfig) -> str:
 def numeric_path(settings: KokoroConfig) -> str:
     """The numeric path a job records in its settings: "fp32", "onnx", or the bf16 path's name.
 
-    A bf16 path that changed (fastpath.BF16_PATH) makes new jobs, as a changed setting does.
+    A bf16 path that changed (bf16path.BF16_PATH) makes new jobs, as a changed setting does.
     """
     precision = resolve_precision(settings)
     if precision == "bf16":
-        from .fastpath import BF16_PATH
+        from .bf16path import BF16_PATH
 
         return BF16_PATH
     return precision
@@ -167,7 +167,8 @@ def load_acoustic(settings: KokoroConfig) -> LoadedAcoustic:
     """Given Kokoro settings, load the acoustic model once; raise EngineError when impossible."""
     from kokoro import KModel
 
-    from .fastpath import generator_in_bf16, speed_up
+    from .bf16path import generator_in_bf16
+    from .fastpath import speed_up
     from .modelload import build_kmodel
 
     device, label = resolve_device("cpu" if settings.backend == "onnx" else settings.device)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Iterator, Protocol
 
 import numpy as np
 
-from .acoustic import Acoustic, EngineError, load_acoustic, offline_hint, resolve_device
+from .acoustic import Acoustic, EngineError, load_acoustic, offline_hint, resolve_device, resolve_precision
 from .allocator import HeapCeiling, allocator_name
 from .config import KokoroConfig
 from .g2p import G2P, Coverage, Phonemized, check_english_model, letters, split_utterances
@@ -113,9 +113,10 @@ class KokoroEngine:
                 pass
         engine.load_seconds = time.perf_counter() - started
         log.info(
-            "engine ready: provider=kokoro device=%s backend=%s model=%s voice=%s lang_code=%s load=%.1fs malloc=%s",
-            loaded.device_label, settings.backend, loaded.source, settings.voice, settings.lang_code,
-            engine.load_seconds, allocator_name(),
+            "engine ready: provider=kokoro device=%s backend=%s precision=%s model=%s voice=%s lang_code=%s "
+            "load=%.1fs malloc=%s",
+            loaded.device_label, settings.backend, resolve_precision(settings), loaded.source, settings.voice,
+            settings.lang_code, engine.load_seconds, allocator_name(),
         )
         return engine
 
