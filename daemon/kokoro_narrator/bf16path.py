@@ -4,10 +4,10 @@ Measured with the real weights against fp32 (bench/README.md, issue 18), three p
 
 | generator arithmetic | call time vs fp32 | log-mel error vs fp32 | quality bench WER |
 |---|---|---|---|
-| fp32 | 1.00x | 0 | 34.8 % |
+| fp32 | 1.00x | 0 | 34.7-34.8 % |
 | whole decoder under bf16 autocast | 1.8x | 0.8 dB | 42.8 % |
 | generator under autocast, `conv_post` in fp32 | 1.8x | 0.2 dB | 33.5 % |
-| the same, channels-last (this module) | 2.1x | 0.2 dB | see bench/README.md |
+| the same, channels-last (this module) | 2.1x | 0.2 dB | 35.1 % (kokoro-onnx: 42.4 %) |
 
 - `conv_post`, the generator's last convolution, stays fp32: its output is exponentiated into
   the spectrum (and its phase taken through a sine), so bf16's 3 significant digits there were
@@ -33,6 +33,8 @@ import types
 
 import torch
 import torch.nn.functional as F
+
+from .fastpath import run_residual_block
 
 log = logging.getLogger(__name__)
 
@@ -107,13 +109,7 @@ def _residual_block_forward(self, x: torch.Tensor, style: torch.Tensor) -> torch
     """kokoro's AdaINResBlock1.forward, channels-last (one utterance at a time, as kokoro speaks)."""
     if x.size(0) != 1:
         return self.plain_forward(x, style)
-    for conv1, conv2, norm1, norm2, alpha1, alpha2 in zip(
-        self.convs1, self.convs2, self.adain1, self.adain2, self.alpha1, self.alpha2
-    ):
-        xt = conv1(_snake(_adain(norm1, x, style), alpha1))
-        xt = conv2(_snake(_adain(norm2, xt, style), alpha2))
-        x = xt + x
-    return x
+    return run_residual_block(self, x, style, _adain, _snake)
 
 
 def _close_to_kokoro(block: torch.nn.Module, device_type: str) -> bool:

@@ -76,15 +76,20 @@ def _snake(x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
     return out
 
 
-def _residual_block_forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-    """kokoro's AdaINResBlock1.forward with AdaIN and Snake in place."""
+def run_residual_block(block, x: torch.Tensor, style: torch.Tensor, adain, snake) -> torch.Tensor:
+    """kokoro's AdaINResBlock1.forward, with the given AdaIN and Snake (bf16path.py has its own)."""
     for conv1, conv2, norm1, norm2, alpha1, alpha2 in zip(
-        self.convs1, self.convs2, self.adain1, self.adain2, self.alpha1, self.alpha2
+        block.convs1, block.convs2, block.adain1, block.adain2, block.alpha1, block.alpha2
     ):
-        xt = conv1(_snake(_adain(norm1, x, style), alpha1))
-        xt = conv2(_snake(_adain(norm2, xt, style), alpha2))
+        xt = conv1(snake(adain(norm1, x, style), alpha1))
+        xt = conv2(snake(adain(norm2, xt, style), alpha2))
         x = xt + x
     return x
+
+
+def _residual_block_forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    """kokoro's AdaINResBlock1.forward with AdaIN and Snake in place."""
+    return run_residual_block(self, x, style, _adain, _snake)
 
 
 def _same_output(block: torch.nn.Module, channels: int, style_dim: int) -> bool:
