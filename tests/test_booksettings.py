@@ -87,6 +87,8 @@ def test_a_voice_of_another_language_is_warned_about_and_english_voices_go_toget
     assert language_warning("/voices/jf_alpha.pt", "a") is None  # a path names no language
     warning = language_warning("jf_alpha", "a")
     assert "Japanese voice" in warning and "US English" in warning and "'j'" in warning
+    # an English book read by the (Japanese-only) offline voices needs an English voice, not lang_code 'j'
+    assert "For a US English book, choose a US English voice (its name starts with 'a')" in warning
 
 
 # ----------------------------------------------------------------------------- through the daemon

@@ -69,9 +69,12 @@ def language_warning(voice: str, lang_code: str) -> str | None:
     spoken = voice_lang(voice)
     if spoken is None or family(spoken) == family(lang_code):
         return None
-    return (f"voice {voice} is a {LANGUAGES[spoken]} voice but lang_code is {lang_code!r} "
-            f"({LANGUAGES.get(lang_code, lang_code)}): the text is pronounced as {LANGUAGES.get(lang_code, lang_code)} "
-            f"in a foreign accent; set lang_code = {spoken!r} or \"auto\"")
+    language = LANGUAGES.get(lang_code, lang_code)
+    # Which fix is right depends on the book's language, which only the user knows: say both.
+    return (f"voice {voice} is a {LANGUAGES[spoken]} voice but lang_code is {lang_code!r} ({language}): "
+            f"the text is pronounced as {language} in a foreign accent. For a {language} book, choose a "
+            f"{language} voice (its name starts with '{lang_code}'); for a {LANGUAGES[spoken]} book, set "
+            f"lang_code = {spoken!r} or \"auto\"")
 
 
 def warn_about_language(kokoro: KokoroConfig) -> str | None:
