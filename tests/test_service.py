@@ -49,6 +49,26 @@ def test_describe_progress_says_percent_characters_chunk_and_estimating_until_th
     assert describe_progress(Progress(store_job, 4400, 20000, 2, 2460), 0).endswith("ETA 41 min; 0 queued")
 
 
+def test_the_queued_count_reads_the_store_once_per_job_not_at_every_status_line(config, monkeypatch):
+    """Counting reads every job.json: at every 2 s status line it cost a long-lived store real CPU."""
+    monkeypatch.setattr(service, "STATUS_SECONDS", 0.0)
+    notifier = RecordingNotifier()
+    daemon = make_daemon(config, SlowTone(), notifier)
+    first, _ = daemon.store.create("first.txt", "x", ONE_CHUNK, config)
+    daemon.store.create("second.txt", "y", ONE_CHUNK + b"\n\nMore.", config)
+    reads = []
+    unfinished = daemon.store.unfinished
+    monkeypatch.setattr(daemon.store, "unfinished", lambda: reads.append(1) or unfinished())
+    assert daemon.runner.run(first).status == "done"
+    lines = [line for line in notifier.sent if line.startswith("STATUS=Synthesizing first.txt")]
+    assert len(lines) >= 10 and all(line.endswith("; 1 queued") for line in lines)
+    assert len(reads) == 1
+    (config.paths.inbox / "third.txt").write_text("A third book.\n")
+    daemon.ingest(config.paths.inbox / "third.txt")  # a book taken in is counted at the next line
+    daemon._on_progress(Progress(first, 0, 1, 1, None))
+    assert notifier.sent[-1].endswith("; 2 queued") and len(reads) == 2
+
+
 def test_status_lines_and_the_log_move_inside_one_chunk(config, monkeypatch, caplog):
     monkeypatch.setattr(service, "STATUS_SECONDS", 0.0)
     monkeypatch.setattr(service, "LOG_SECONDS", 0.0)
