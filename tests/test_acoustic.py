@@ -149,15 +149,25 @@ def test_the_default_is_bf16_only_where_the_cpu_computes_it_natively(monkeypatch
 
 def test_bf16_runs_the_generator_channels_last_so_no_convolution_changes_the_layout(engines):
     """oneDNN's bf16 convolutions are up to 1.6x faster channels-last (bf16path.py)."""
+    import torch
+
     _, bf16 = engines
-    conv = bf16.acoustic.model.decoder.generator.resblocks[0].convs1[0]
-    strides = []
-    handle = conv.register_forward_hook(lambda module, inputs, output: strides.append(output.stride()))
+    generator = bf16.acoustic.model.decoder.generator
+    strides, last_stage = [], []
+    handles = [
+        generator.resblocks[0].convs1[0].register_forward_hook(
+            lambda module, inputs, output: strides.append(output.stride())),
+        # the last stage's input comes through the reflection pad, which autocast would make fp32
+        generator.resblocks[-1].register_forward_hook(
+            lambda module, inputs, output: last_stage.append((inputs[0].dtype, inputs[0].stride()[1]))),
+    ]
     try:
         speak(bf16)
     finally:
-        handle.remove()
+        for handle in handles:
+            handle.remove()
     assert strides and all(stride[1] == 1 for stride in strides)  # channels innermost
+    assert last_stage and set(last_stage) == {(torch.bfloat16, 1)}
 
 
 def test_a_generator_that_computes_otherwise_keeps_the_plain_bf16_path(tiny_settings, monkeypatch, caplog):
