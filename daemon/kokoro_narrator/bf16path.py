@@ -7,7 +7,7 @@ Measured with the real weights against fp32 (bench/README.md, issue 18), three p
 | fp32 | 1.00x | 0 | 34.7-34.8 % |
 | whole decoder under bf16 autocast | 1.8x | 0.8 dB | 42.8 % |
 | generator under autocast, `conv_post` in fp32 | 1.8x | 0.2 dB | 33.5 % |
-| the same, channels-last (this module) | 2.1x | 0.2 dB | 35.1 % (kokoro-onnx: 42.4 %) |
+| the same, channels-last throughout (this module) | 2.2-2.3x | 0.25 dB | 34.5 % (kokoro-onnx: 42.4 %) |
 
 - `conv_post`, the generator's last convolution, stays fp32: its output is exponentiated into
   the spectrum (and its phase taken through a sine), so bf16's 3 significant digits there were
