@@ -24,13 +24,15 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterable, Sequence
+from typing import TYPE_CHECKING, BinaryIO, Iterable, Sequence
 
 import numpy as np
 import soundfile as sf
 
 from .atomic import atomic_write
-from .loudness import Limiter, Measurement, Meter
+
+if TYPE_CHECKING:  # loudness imports scipy.signal (0.8 s), which `synth` never needs
+    from .loudness import Limiter, Measurement, Meter
 
 log = logging.getLogger(__name__)
 
@@ -338,6 +340,8 @@ def sound_bounds(path: Path, threshold: float) -> tuple[int, int]:
 
 def measure_wav(path: Path) -> Measurement:
     """Given a mono WAV, return its loudness measurement (streamed); raise AudioError when unreadable."""
+    from .loudness import Meter
+
     try:
         with sf.SoundFile(str(path)) as source:
             meter = Meter(source.samplerate)

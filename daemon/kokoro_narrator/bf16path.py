@@ -54,42 +54,31 @@ def _channels_last(x: torch.Tensor) -> torch.Tensor:
     return x.to(torch.bfloat16).unsqueeze(2).contiguous(memory_format=torch.channels_last)
 
 
-def _weight_2d(module: torch.nn.Module) -> tuple[torch.Tensor, torch.Tensor | None]:
+def _conv_channels_last(module: torch.nn.Conv1d | torch.nn.ConvTranspose1d):
+    """A forward for a 1-D convolution as a channels-last bf16 2-D one of height 1 (weights converted once)."""
     weight = module.weight.detach().to(torch.bfloat16).unsqueeze(2).contiguous(memory_format=torch.channels_last)
     bias = None if module.bias is None else module.bias.detach().to(torch.bfloat16)
-    return weight, bias
-
-
-def _conv_channels_last(module: torch.nn.Conv1d):
-    weight, bias = _weight_2d(module)
     (stride,), (padding,), (dilation,) = module.stride, module.padding, module.dilation
+    shape = dict(stride=(1, stride), padding=(0, padding), dilation=(1, dilation), groups=module.groups)
+    if isinstance(module, torch.nn.ConvTranspose1d):
+        convolve = F.conv_transpose2d
+        shape["output_padding"] = (0, module.output_padding[0])
+    else:
+        convolve = F.conv2d
 
     def forward(x: torch.Tensor) -> torch.Tensor:
-        return F.conv2d(_channels_last(x), weight, bias, (1, stride), (0, padding), (1, dilation),
-                        module.groups).squeeze(2)
+        return convolve(_channels_last(x), weight, bias, **shape).squeeze(2)
 
     return forward
 
 
-def _transposed_conv_channels_last(module: torch.nn.ConvTranspose1d):
-    weight, bias = _weight_2d(module)
-    (stride,), (padding,), (output_padding,), (dilation,) = (module.stride, module.padding,
-                                                             module.output_padding, module.dilation)
-
-    def forward(x: torch.Tensor) -> torch.Tensor:
-        return F.conv_transpose2d(_channels_last(x), weight, bias, (1, stride), (0, padding), (0, output_padding),
-                                  module.groups, (1, dilation)).squeeze(2)
-
-    return forward
-
-
-def _reflection_pad_channels_last(module: torch.nn.ReflectionPad1d, device_type: str):
+def _reflection_pad_channels_last(module: torch.nn.ReflectionPad1d):
     """The generator's last padding in x's own dtype and layout (autocast would make it fp32, and
     torch's 1-D padding channels-first: the whole last stage then ran in fp32, with copies)."""
     left, right = module.padding
 
     def forward(x: torch.Tensor) -> torch.Tensor:
-        with torch.autocast(device_type=device_type, enabled=False):
+        with torch.autocast(device_type="cpu", enabled=False):
             return F.pad(x.unsqueeze(2), (left, right, 0, 0), mode="reflect").squeeze(2)
 
     return forward
@@ -126,20 +115,20 @@ def _residual_block_forward(self, x: torch.Tensor, style: torch.Tensor) -> torch
     return run_residual_block(self, x, style, _adain, _snake)
 
 
-def _close_to_kokoro(block: torch.nn.Module, device_type: str) -> bool:
+def _close_to_kokoro(block: torch.nn.Module) -> bool:
     """Does the channels-last block compute kokoro's block, within bf16's rounding, on random input?"""
     generator = torch.Generator().manual_seed(0)
-    device = next(block.parameters()).device
-    x = torch.randn(1, block.convs1[0].in_channels, 300, generator=generator).to(device)
-    style = torch.randn(1, block.adain1[0].fc.in_features, generator=generator).to(device)
-    with torch.inference_mode(), torch.autocast(device_type=device_type, dtype=torch.bfloat16):
+    x = torch.randn(1, block.convs1[0].in_channels, 300, generator=generator)
+    style = torch.randn(1, block.adain1[0].fc.in_features, generator=generator)
+    with torch.inference_mode(), torch.autocast(device_type="cpu", dtype=torch.bfloat16):
         expected = block.plain_forward(x, style).float()
         actual = _residual_block_forward(block, x, style).float()
     return bool(torch.linalg.vector_norm(actual - expected) <= CHECK_TOLERANCE * torch.linalg.vector_norm(expected))
 
 
-def _go_channels_last(generator: torch.nn.Module, device_type: str) -> bool:
-    """Switch the generator's blocks and convolutions (not conv_post) to channels-last; False if they differ."""
+def _go_channels_last(generator: torch.nn.Module) -> bool:
+    """On a CPU, switch the generator's blocks and convolutions (not conv_post) to channels-last; False if
+    they differ from what this module expects."""
     from kokoro.istftnet import AdaINResBlock1
 
     blocks = [m for m in generator.modules() if isinstance(m, AdaINResBlock1)]
@@ -150,7 +139,7 @@ def _go_channels_last(generator: torch.nn.Module, device_type: str) -> bool:
     for block in blocks:
         block.plain_forward = block.forward
     try:
-        if not _close_to_kokoro(blocks[0], device_type):
+        if not _close_to_kokoro(blocks[0]):
             return False
     except (AttributeError, IndexError, RuntimeError, TypeError, ValueError) as exc:
         log.warning("kokoro's residual blocks are not the expected ones (%s)", exc)
@@ -158,11 +147,10 @@ def _go_channels_last(generator: torch.nn.Module, device_type: str) -> bool:
     for block in blocks:
         block.forward = types.MethodType(_residual_block_forward, block)
     for conv in convs:
-        conv.forward = (_conv_channels_last(conv) if isinstance(conv, torch.nn.Conv1d)
-                        else _transposed_conv_channels_last(conv))
+        conv.forward = _conv_channels_last(conv)
     for pad in generator.modules():
         if isinstance(pad, torch.nn.ReflectionPad1d):
-            pad.forward = _reflection_pad_channels_last(pad, device_type)
+            pad.forward = _reflection_pad_channels_last(pad)
     return True
 
 
@@ -184,6 +172,6 @@ def generator_in_bf16(model: torch.nn.Module) -> None:
 
     post.forward = post_forward
     generator.forward = forward
-    if device_type == "cpu" and not _go_channels_last(generator, device_type):
+    if device_type == "cpu" and not _go_channels_last(generator):
         log.warning("kokoro's generator is not the expected one; bf16 runs it without the channels-last layout "
                     "(slower, and the audio differs from that of other machines)")

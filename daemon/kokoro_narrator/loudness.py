@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 import numpy as np
+from scipy import signal
 
 ABSOLUTE_GATE = -70.0
 RELATIVE_GATE = -10.0
@@ -59,8 +60,6 @@ def _k_weighting(rate: int) -> np.ndarray:
 
 def _oversampling_filter() -> np.ndarray:
     """The true-peak interpolation filter: low pass at the original Nyquist, gain OVERSAMPLE."""
-    from scipy import signal  # here, not at the top: scipy.signal takes 0.8 s to import, and `synth` never meters
-
     return signal.firwin(TRUE_PEAK_TAPS, 1.0 / OVERSAMPLE, window=("kaiser", 8.0)) * OVERSAMPLE
 
 
@@ -127,8 +126,6 @@ class Meter:
             return
         self.frames += len(x)
         self._true_peak(x)
-        from scipy import signal
-
         weighted, self.zi = signal.sosfilt(self.sos, x, zi=self.zi)
         weighted = np.concatenate([self.partial, weighted])
         whole = len(weighted) // self.step * self.step
@@ -152,8 +149,6 @@ class Meter:
     def _true_peak(self, x: np.ndarray) -> None:
         """Track the largest 4x-oversampled magnitude, with the previous block's tail as history."""
         joined = np.concatenate([self.context, x])
-        from scipy import signal
-
         upsampled = signal.upfirdn(self.fir, joined, OVERSAMPLE)
         valid = upsampled[len(self.fir) - 1: len(joined) * OVERSAMPLE]
         self.peak = max(self.peak, float(np.abs(valid).max(initial=0.0)), float(np.abs(x).max()))

@@ -51,16 +51,15 @@ def unset_weights() -> Iterator[None]:
     try:
         import kokoro.istftnet as istftnet
 
-        if hasattr(istftnet, "init_weights"):
-            patches.append((istftnet, "init_weights", _fill_module_nan))
+        patches.append((istftnet, "init_weights", _fill_module_nan))
     except ImportError:
         pass
-    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches if hasattr(owner, name)]
+    patches = [(owner, name, replacement) for owner, name, replacement in patches if hasattr(owner, name)]
+    originals = [(owner, name, getattr(owner, name)) for owner, name, _ in patches]
     mmap_before = serialization.config.load.mmap
     try:
         for owner, name, replacement in patches:
-            if hasattr(owner, name):
-                setattr(owner, name, replacement)
+            setattr(owner, name, replacement)
         serialization.config.load.mmap = True
         yield
     finally:
