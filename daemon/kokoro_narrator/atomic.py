@@ -19,7 +19,7 @@ import os
 import secrets
 import shutil
 from pathlib import Path
-from typing import Any, BinaryIO, Callable
+from typing import Any, BinaryIO, Callable, Iterator
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,13 @@ def shorten_to_bytes(name: str, limit: int) -> str:
         if size > limit:
             return name[:position]
     return name
+
+
+def numbered_names(folder: Path, stem: str, suffix: str) -> Iterator[Path]:
+    """`stem + suffix` in folder, then `stem (2) + suffix` up to `stem (9999) + suffix`: the names a
+    file takes in turn when the plainer ones are taken (the caller says what taken means)."""
+    for number in range(1, 10_000):
+        yield folder / (f"{stem}{suffix}" if number == 1 else f"{stem} ({number}){suffix}")
 
 
 def atomic_write_json(path: Path, obj: Any) -> None:

@@ -32,7 +32,7 @@ import threading
 import time
 from pathlib import Path
 
-from .atomic import NAME_MAX, atomic_write, shorten_to_bytes
+from .atomic import NAME_MAX, atomic_write, numbered_names, shorten_to_bytes
 from .booksettings import sidecar_path
 from .config import Config
 from .jobs import Job, JobStore
@@ -105,8 +105,7 @@ def _free_name(folder: Path, name: str) -> Path:
     """`name` in folder, or `stem (2).suffix` ... when that is taken."""
     stem, suffix = Path(name).stem, Path(name).suffix
     stem = shorten_to_bytes(stem, NAME_MAX - len(" (9999)") - len(suffix.encode("utf-8", "surrogateescape")) - len(".log"))
-    for number in range(1, 10_000):
-        candidate = folder / (f"{stem}{suffix}" if number == 1 else f"{stem} ({number}){suffix}")
+    for candidate in numbered_names(folder, stem, suffix):
         if not os.path.lexists(candidate) and not os.path.lexists(f"{candidate}.log"):
             return candidate
     raise OSError(errno.EEXIST, f"no free name for {name} in {folder}")

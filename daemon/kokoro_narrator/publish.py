@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from . import __version__
-from .atomic import NAME_MAX, atomic_write_json, shorten_to_bytes
+from .atomic import NAME_MAX, atomic_write_json, numbered_names, shorten_to_bytes
 from .audio import SAMPLE_RATE, ConcatResult, Piece, concat_wavs, measure_wav, sound_bounds, wav_info
 from .config import Config
 from .encode import CODECS, Chapter, EncodeError, Tags, encode_book, probe_seconds
@@ -230,8 +230,7 @@ def free_output_name(job: Job, outbox: Path) -> Path:
     """Given a job, return `<book>.wav` in outbox, or `<book> (2).wav` ... when another book owns that name."""
     stem = "".join(ch if ch.isprintable() else "_" for ch in Path(job.name).stem) or "book"
     stem = shorten_to_bytes(stem, NAME_MAX - len(" (9999).json"))
-    for number in range(1, 10_000):
-        candidate = outbox / (f"{stem}.wav" if number == 1 else f"{stem} ({number}).wav")
+    for candidate in numbered_names(outbox, stem, ".wav"):
         owner = output_owner(candidate.with_suffix(".json"))
         if owner == job.id or (owner is None and not any(candidate.with_suffix(s).exists() for s in SUFFIXES)):
             return candidate
