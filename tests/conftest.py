@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 
@@ -14,6 +15,16 @@ from tiny_model import VOICE, build_tiny_model  # noqa: E402
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).parent / "data" / "corpus"
 """Excerpts of the public-domain corpus (tests/data/corpus/README.md); the whole books are in ../shared."""
+
+
+@pytest.fixture(autouse=True)
+def restore_root_logging():
+    """Tests that run `cli.main` in-process get the CLI's stderr handler, bound to that test's captured
+    stderr: remove it afterwards, or later tests' log lines hit a closed file ("--- Logging error ---")."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers, root.level = handlers, level
 
 
 @pytest.fixture(scope="session")

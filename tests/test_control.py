@@ -12,7 +12,7 @@ from kokoro_narrator import control
 from kokoro_narrator.config import Config, JobsConfig, PathsConfig, WatchConfig
 from kokoro_narrator.control import REQUESTS, ControlError
 from kokoro_narrator.jobs import JobStore
-from kokoro_narrator.lock import holder
+from kokoro_narrator.lock import StoreLock, holder
 from kokoro_narrator.service import Daemon
 
 from providers import ToneProvider
@@ -127,6 +127,33 @@ def test_the_cli_commands_print_one_line_and_exit_1_on_a_wrong_book(config, tmp_
     assert paused.returncode == 0 and "no daemon running" in paused.stdout
     assert (config.paths.jobs / "paused").exists()
     assert cli("resume").returncode == 0 and not (config.paths.jobs / "paused").exists()
+
+
+def test_cancel_of_the_running_book_answers_once_it_has_stopped(config):
+    """The daemon takes the request at once but leaves the book at its next utterance: the answer waits for that."""
+    job = add(config, "long.txt")
+    store = JobStore(config.paths.jobs)
+    job.move("running")
+    store.save(job)
+    steering = control.Steering(store)
+    taken = threading.Event()
+
+    def daemon():  # a stand-in worker: takes the request, then needs half a second to reach an utterance boundary
+        while not steering.take_requests(job):
+            time.sleep(0.02)
+        taken.set()
+        time.sleep(0.5)
+        assert steering(job) == "cancel"
+        job.move("cancelled", "cancelled by the user")
+        store.save(job)
+
+    with StoreLock.acquire(config.paths.jobs):
+        worker = threading.Thread(target=daemon)
+        worker.start()
+        message = control.command(config.paths.jobs, "cancel", "long.txt")
+        worker.join()
+    assert taken.is_set()
+    assert message == f"cancel: long.txt ({job.id}) is now cancelled"
 
 
 # ----------------------------------------------------------------------------- with the daemon

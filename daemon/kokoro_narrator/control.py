@@ -114,14 +114,26 @@ def _ask_daemon(store: JobStore, job: Job, action: str, pid: int | None) -> str:
     path = folder / f"{time.time_ns():020d}-{os.getpid()}.json"
     atomic_write_json(path, {"action": action, "job": job.id})
     deadline = time.monotonic() + REPLY_SECONDS
-    while path.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if path.exists():
+    taken = _wait_until(lambda: not path.exists(), deadline)
+    # The daemon takes a cancel of the running book at once but stops it at its next
+    # utterance: the answer waits for that, so it never reports the book as still running.
+    if taken and action == "cancel":
+        taken = _wait_until(lambda: store.load(store.folder(job)).status != JobStatus.RUNNING, deadline)
+    if not taken:
         return (f"asked the daemon (PID {pid}) to {action} {shown(job.name)}; it does so at its next utterance "
                 f"(`kokoro-narrator status` shows when)")
     job = store.load(store.folder(job))
     return f"{action}: {shown(job.name)} ({job.id}) is now {job.status}" + (
         f", priority {job.priority}" if action == "next" else "")
+
+
+def _wait_until(done, deadline: float) -> bool:
+    """Poll `done()` until it is true (True) or the deadline passes (False)."""
+    while not done():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def set_paused(jobs_dir: Path, paused: bool) -> str:
