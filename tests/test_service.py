@@ -173,3 +173,49 @@ def test_a_job_whose_worker_fails_unexpectedly_is_left_interrupted_not_running(c
         thread.join(timeout=60)
     stored = daemon.store.load(daemon.store.folder(job))
     assert stored.status == "interrupted" and "Input/output error" in stored.error
+
+
+def test_the_idle_daemon_reads_the_store_only_when_a_job_changed_and_warns_once_about_a_broken_one(
+        config, monkeypatch, caplog):
+    """Idle, it looked for work every 2 s by parsing every job.json, and warned about a broken one each time."""
+    notifier = RecordingNotifier()
+    daemon = make_daemon(config, notifier=notifier)
+    done, _ = daemon.store.create("done.txt", "x", ONE_CHUNK, config)
+    assert daemon.runner.run(done).status == "done"
+    broken = config.paths.jobs / "broken-00000000"
+    broken.mkdir()
+    (broken / "job.json").write_text("{not json", encoding="utf-8")
+    listings = []
+    unfinished = daemon.store.unfinished
+    monkeypatch.setattr(daemon.store, "unfinished", lambda: listings.append(1) or unfinished())
+    monkeypatch.setattr(daemon, "_idle_timeout", lambda: 0.02)
+
+    def wait_for(predicate, what):
+        deadline = time.monotonic() + 30
+        while not predicate():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            time.sleep(0.02)
+
+    def idle_lines():
+        return sum(line.startswith("STATUS=Idle; ") for line in notifier.sent)
+
+    thread = threading.Thread(target=daemon.run)
+    with caplog.at_level(logging.WARNING, logger="kokoro_narrator.jobs"):
+        thread.start()
+        try:
+            wait_for(lambda: idle_lines() >= 2, "the daemon to be idle")
+            at_start = len(listings)  # the start's check for jobs made with other settings, and the first look
+            wait_for(lambda: idle_lines() >= 27, "25 idle rounds")
+            assert len(listings) == at_start
+            new, _ = daemon.store.create("new.txt", "y", ONE_CHUNK, config)  # no wake: the changed store is seen
+            wait_for(lambda: daemon.store.load(daemon.store.folder(new)).status == "done", "new.txt")
+            rounds = idle_lines()
+            wait_for(lambda: idle_lines() >= rounds + 25, "25 more idle rounds")
+        finally:
+            daemon.stop.set()
+            daemon.wake.set()
+            thread.join(timeout=60)
+    assert at_start + 1 <= len(listings) <= at_start + 5  # when new.txt came, and as it was made
+    assert "STATUS=Idle; 1 book done" in notifier.sent and "STATUS=Idle; 2 books done" in notifier.sent
+    warnings = [r.getMessage() for r in caplog.records if "broken-00000000" in r.getMessage()]
+    assert len(warnings) == 1 and warnings[0].startswith("skipping unreadable job broken-00000000")

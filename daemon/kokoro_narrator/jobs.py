@@ -235,6 +235,15 @@ def job_id(name: str, source_sha256: str, settings: dict[str, Any]) -> str:
     return f"{safe_name(name)}-{hashlib.sha256(identity.encode()).hexdigest()[:8]}"
 
 
+def file_identity(path: Path) -> tuple[int, int, int] | None:
+    """(inode, mtime, size) of a file, or None when there is none: a file replaced by an atomic write differs."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_ino, status.st_mtime_ns, status.st_size
+
+
 def requeue(store: "JobStore", job: Job) -> Job:
     """Given a failed, cancelled, superseded or done job, queue it again and save it; return it.
 
@@ -254,6 +263,8 @@ class JobStore:
 
     def __init__(self, root: Path):
         self.root = root
+        self.unreadable: dict[str, tuple[int, int, int]] = {}
+        """Job folders whose job.json could not be read, with that file's identity: warned about once."""
 
     def folder(self, job: Job | str) -> Path:
         return self.root / (job if isinstance(job, str) else job.id)
@@ -280,9 +291,23 @@ class JobStore:
                 continue
             try:
                 jobs.append(self.load(folder))
+                self.unreadable.pop(folder.name, None)
             except (ValueError, TypeError, KeyError) as exc:
-                log.warning("skipping unreadable job %s: %s", folder.name, exc)
+                identity = file_identity(folder / JOB_FILE)
+                if self.unreadable.get(folder.name) != identity:  # the idle daemon lists the store every minute
+                    log.warning("skipping unreadable job %s: %s", folder.name, exc)
+                    self.unreadable[folder.name] = identity
         return sorted(jobs, key=lambda job: (job.created_at, job.id))
+
+    def signature(self) -> tuple[tuple[str, tuple[int, int, int]], ...]:
+        """What changes whenever a job.json is written (atomically, so as a new file) or a job comes or goes.
+
+        Costs a stat per job, where listing the store parses every job.json (about 0.2 ms each).
+        """
+        if not self.root.is_dir():
+            return ()
+        return tuple(sorted((folder.name, identity) for folder in self.root.iterdir()
+                            if (identity := file_identity(folder / JOB_FILE)) is not None))
 
     def unfinished(self) -> list[Job]:
         """Every job the worker still has to take, in the order it takes them."""

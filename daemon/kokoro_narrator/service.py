@@ -42,6 +42,8 @@ STATUS_SECONDS = 2.0
 """Least time between two STATUS= lines while a book is made."""
 LOG_SECONDS = 30.0
 """Least time between two progress lines in the log."""
+LIST_SECONDS = 60.0
+"""Most time the idle worker goes without listing the store (reading every job.json)."""
 
 
 def describe_progress(progress: Progress, queued: int) -> str:
@@ -78,6 +80,9 @@ class Daemon:
         self.done_count = 0
         self.watcher: InboxWatcher | None = None
         self.broken: set[str] = set()
+        self.listed: list[Job] = []
+        self.listed_signature: tuple | None = None
+        self.listed_at = float("-inf")
         """Jobs that hit an unexpected error in this daemon's life; skipped until the next start."""
 
     # ------------------------------------------------------------------ lifecycle
@@ -135,7 +140,7 @@ class Daemon:
                     release_freed_memory()
                     busy = False
                 state = "Paused (kokoro-narrator resume)" if paused else "Idle"
-                self.notifier.status(f"{state}; {self.done_count} books done" + self._queued_suffix())
+                self.notifier.status(f"{state}; {self.done_count} book{'' if self.done_count == 1 else 's'} done" + self._queued_suffix())
                 self._alive(force=True)
                 self.wake.wait(timeout=self._idle_timeout())
                 self.wake.clear()
@@ -154,8 +159,26 @@ class Daemon:
             book_ended(self.config, self.store, job)  # inbox/done/ or inbox/failed/, then the on_done hook
 
     def _next_job(self) -> Job | None:
-        unfinished = [job for job in self.store.unfinished() if job.id not in self.broken]
-        return unfinished[0] if unfinished else None
+        for job in self._unfinished():
+            if job.id not in self.broken:
+                try:
+                    return self.store.load(self.store.folder(job))  # its own copy: the listing is kept
+                except ValueError:
+                    continue  # unreadable since it was listed; the next listing warns
+        return None
+
+    def _unfinished(self) -> list[Job]:
+        """The store's unfinished jobs in queue order, listed again only when a job.json changed.
+
+        The idle worker asks every 2 s. While this daemon holds the store, only it writes job.json
+        (queue commands come as requests), so an unchanged signature means an unchanged queue; a
+        listing at least every LIST_SECONDS bounds what a missed change could cost.
+        """
+        signature, moment = self.store.signature(), time.monotonic()
+        if signature != self.listed_signature or moment - self.listed_at >= LIST_SECONDS:
+            self.listed = self.store.unfinished()
+            self.listed_signature, self.listed_at = signature, moment
+        return self.listed
 
     def _idle_timeout(self) -> float:
         """Seconds the idle worker sleeps: short enough that queue commands take effect within seconds."""
@@ -201,7 +224,7 @@ class Daemon:
     # ------------------------------------------------------------------ status
 
     def _queued_suffix(self) -> str:
-        waiting = len(self.store.unfinished()) + self.paths.qsize()
+        waiting = len(self._unfinished()) + self.paths.qsize()
         return f"; {waiting} queued" if waiting else ""
 
     def _on_progress(self, progress: Progress) -> None:
