@@ -11,6 +11,7 @@ import soundfile as sf
 from kokoro_narrator.booksettings import BookSettingsError, front_matter, language_warning, read_book_settings
 from kokoro_narrator.config import Config, JobsConfig, KokoroConfig, PathsConfig, TtsConfig
 from kokoro_narrator.service import Daemon
+from kokoro_narrator.text import decode, read_book
 
 from providers import ToneProvider
 
@@ -47,6 +48,32 @@ def test_yaml_and_toml_front_matter_give_the_known_keys_and_leave_the_others():
     toml = '+++\ntitle = "Emma"\nspeed = 1.1\ntags = ["x"]\n+++\nText.\n'
     assert front_matter(toml) == {"title": "Emma", "speed": 1.1}
     assert front_matter("---\n\nJust a rule and prose.\n") == {}
+
+
+@pytest.mark.parametrize("top", [
+    "---\nvoice: bf_emma\n---\n",
+    "--- \nvoice: bf_emma\n---\n",  # a space after the opening line
+    "---\nvoice: bf_emma\n...\n",  # YAML's other closing line
+    "\ufeff---\r\nvoice: bf_emma\r\n---\r\n",  # byte order mark, CRLF
+    "+++\nvoice = \"bf_emma\"\n+++\n",
+    "+++\nvoice = bf_emma\n+++\n",  # not valid TOML, still a Hugo header
+    "---\n# narrated by\nvoice: bf_emma\n---\n",
+])
+def test_front_matter_whose_settings_apply_is_never_spoken(top, kokoro):
+    """booksettings and markdown read front matter the same way: before, some of these set the
+    voice and were read aloud too ("voice: bf_emma"), or were not read and set nothing."""
+    data = (top + "\nThe book begins.\n").encode("utf-8")
+    text = decode(data)[0]
+    assert front_matter(text) == {"voice": "bf_emma"}
+    assert read_book(data, "b.md").text.strip() == "The book begins."
+
+
+@pytest.mark.parametrize("top", ["---\n- a list, not settings\n---\n", "---\nA rule, then prose.\n---\n"])
+def test_a_rule_then_prose_is_text_and_sets_nothing(top):
+    data = (top + "\nThe book begins.\n").encode("utf-8")
+    assert front_matter(decode(data)[0]) == {}
+    assert read_book(data, "b.md").text.strip().endswith("The book begins.")
+    assert len(read_book(data, "b.md").text.strip()) > len("The book begins.")
 
 
 def test_a_voice_folder_then_front_matter_then_a_sidecar_each_win_key_by_key(tmp_path, kokoro):

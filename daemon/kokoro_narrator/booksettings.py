@@ -4,7 +4,8 @@ A book can carry settings of its own, from three places; a later one wins key by
 1. the inbox subfolder it was dropped in, when that is named after a voice
    (`inbox/bf_emma/book.txt` is read by bf_emma);
 2. markdown front matter at the top of a `.md` book (`---` YAML-style `key: value` lines, or
-   `+++` TOML); keys other than BOOK_KEYS are left alone, as front matter holds other things;
+   `+++` TOML; frontmatter.py); keys other than BOOK_KEYS are left alone, as front matter
+   holds other things;
 3. a sidecar `<book stem>.toml` next to the book (`alice.toml` beside `alice.txt`), which the
    watcher waits for as it waits for the book; every key in it must be one of BOOK_KEYS.
 
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .config import LANG_CODES, KokoroConfig
+from .frontmatter import split_front_matter
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,9 +48,6 @@ LANGUAGES = {"a": "US English", "b": "UK English", "e": "Spanish", "f": "French"
 FAMILIES = {"a": "English", "b": "English"}
 """Lang codes that speak one language (US and UK English); every other code is its own."""
 SIDECAR_SUFFIX = ".toml"
-YAML_FRONT = re.compile(r"\A(?:\ufeff)?---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
-TOML_FRONT = re.compile(r"\A(?:\ufeff)?\+\+\+[ \t]*\r?\n(.*?)\r?\n\+\+\+[ \t]*(?:\r?\n|\Z)", re.DOTALL)
-YAML_LINE = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*:[ \t]*(.*?)[ \t]*$")
 
 
 class BookSettingsError(ValueError):
@@ -90,26 +89,9 @@ def sidecar_path(book: Path) -> Path:
     return book.with_suffix(SIDECAR_SUFFIX)
 
 
-def front_matter(text: str) -> dict[str, str]:
+def front_matter(text: str) -> dict[str, Any]:
     """Given a markdown book's text, return the BOOK_KEYS its front matter sets (as written)."""
-    found: dict[str, Any] = {}
-    if match := TOML_FRONT.match(text):
-        try:
-            found = tomllib.loads(match.group(1))
-        except tomllib.TOMLDecodeError:
-            return {}  # not front matter after all: text.py reads it as text
-    elif match := YAML_FRONT.match(text):
-        for line in match.group(1).splitlines():
-            if (pair := YAML_LINE.match(line)) and pair.group(1) in BOOK_KEYS:
-                found[pair.group(1)] = _unquote(pair.group(2))
-    return {key: value for key, value in found.items() if key in BOOK_KEYS}
-
-
-def _unquote(value: str) -> str:
-    value = re.sub(r"[ \t]+#.*$", "", value) if not value.startswith(("'", '"')) else value
-    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-        return value[1:-1]
-    return value
+    return {key: value for key, value in split_front_matter(text)[1].items() if key in BOOK_KEYS}
 
 
 def _check(key: str, value: Any, where: str, kokoro: KokoroConfig) -> Any:

@@ -24,9 +24,8 @@ tables and strikethrough, plus footnotes from mdit-py-plugins) and walks its tok
 - Code blocks (fenced and indented) are skipped, with one warning counting them: code read
   aloud is noise. An unclosed fence is not taken as code (that would silently drop the
   rest of the book): its content is read as prose, and a warning says so.
-- Front matter (`---` YAML or `+++` TOML at the very top, whose first line is `key: value`
-  or `key = value`) is not read; its `title` and `author`/`authors` and `lang`/`language`
-  become the book's metadata.
+- Front matter (`---` YAML or `+++` TOML at the very top, frontmatter.py) is not read; its
+  `title` and `author`/`authors` and `lang`/`language` become the book's metadata.
 """
 
 from __future__ import annotations
@@ -39,12 +38,9 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
+from .frontmatter import split_front_matter
 from .xhtml import html_text
 
-FRONT_MATTER = re.compile(r"\A(?:---\n(.*?\n)?(?:---|\.\.\.)|\+\+\+\n(.*?\n)?\+\+\+)[ \t]*(?:\n|\Z)", re.S)
-FRONT_MATTER_KEY = re.compile(r"^\s*(?:#.*|[\w.\"'-]+\s*[:=].*|\[[\w. \"'-]+\])$")
-FRONT_MATTER_ENTRY = re.compile(r"^([\w-]+)\s*[:=]\s*(.*?)\s*$")
-LIST_ENTRY = re.compile(r"^\s*-\s+(.*?)\s*$")
 TASK_BOX = re.compile(r"^\[[ xX]\]\s+")
 HTML_BREAK = re.compile(r"^<br\s*/?>$", re.I)
 HTML_HIDDEN_OPEN = re.compile(r"^<(?:script|style)\b", re.I)
@@ -66,44 +62,14 @@ class Markdown:
     metadata: dict[str, Any] = field(default_factory=dict)
 
 
-def split_front_matter(text: str) -> tuple[str, dict[str, Any]]:
-    """Given markdown, return (the rest, its front matter's title/authors/language) when it has front matter."""
-    match = FRONT_MATTER.match(text)
-    if not match:
-        return text, {}
-    body = match.group(1) or match.group(2) or ""
-    first = next((line for line in body.split("\n") if line.strip()), "")
-    if first and not FRONT_MATTER_KEY.match(first):
-        return text, {}  # a horizontal rule and prose, not front matter
-    return text[match.end():], front_matter_fields(body)
-
-
-def front_matter_fields(body: str) -> dict[str, Any]:
-    """Title, authors and language from simple `key: value` / `key = "value"` lines (and `- item` lists)."""
-    found: dict[str, Any] = {}
-    key = None
-    for line in body.split("\n"):
-        entry = FRONT_MATTER_ENTRY.match(line)
-        item = LIST_ENTRY.match(line)
-        if entry:
-            key, value = entry.group(1).lower(), entry.group(2)
-            if value.startswith("[") and value.endswith("]"):
-                found[key] = [unquote(v) for v in value[1:-1].split(",") if v.strip()]
-            else:
-                found[key] = unquote(value) if value else []
-        elif item and key and isinstance(found.get(key), list):
-            found[key].append(unquote(item.group(1)))
-    authors = found.get("authors", found.get("author", []))
-    language = found.get("language", found.get("lang"))
-    title = found.get("title")
+def book_metadata(fields: dict[str, Any]) -> dict[str, Any]:
+    """Given front-matter fields (frontmatter.py), return the book's title, authors and language."""
+    authors = fields.get("authors", fields.get("author", []))
+    language = fields.get("language", fields.get("lang"))
+    title = fields.get("title")
     return {"title": title if isinstance(title, str) and title else None,
-            "authors": [authors] if isinstance(authors, str) else [a for a in authors if a],
+            "authors": [authors] if isinstance(authors, str) else [a for a in authors if isinstance(a, str) and a],
             "language": language if isinstance(language, str) and language else None}
-
-
-def unquote(value: str) -> str:
-    value = value.strip()
-    return value[1:-1] if len(value) > 1 and value[0] == value[-1] and value[0] in "\"'" else value
 
 
 def inline_text(token: Token) -> str:
@@ -235,8 +201,8 @@ def walk(tokens: list[Token], lines: list[str], book: Markdown) -> list[tuple[in
 
 def clean_markdown(text: str) -> Markdown:
     """Given normalized markdown, return its paragraphs, chapter headings, warnings and front-matter metadata."""
-    body, metadata = split_front_matter(text)
-    book = Markdown(metadata=metadata)
+    body, fields = split_front_matter(text)
+    book = Markdown(metadata=book_metadata(fields))
     blocks = walk(PARSER.parse(body), body.split("\n"), book)
     level = chapter_level([lvl for lvl, paragraph in blocks if lvl and SPOKEN.search(paragraph)])
     for block_level, paragraph in blocks:

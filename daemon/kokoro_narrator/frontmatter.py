@@ -1,0 +1,76 @@
+"""Markdown front matter: a `---` (YAML-style) or `+++` (TOML) block at the very top of a .md book.
+
+Two modules use it: booksettings.py takes the book's voice, speed and so on from it, and
+markdown.py leaves it unread and takes the book's title, authors and language. Both read it
+here, so the block whose settings apply is exactly the block that is not spoken.
+
+A `---` line followed by prose is a horizontal rule, not front matter: the block's first line
+must be `key: value`, `key = value`, a `# comment` or a `[table]`. `---` may close with `...`.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
+
+BLOCK = re.compile(r"\A\ufeff?(?:(---)[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)|\+\+\+[ \t]*\r?\n(.*?\r?\n)?\+\+\+)"
+                   r"[ \t]*(?:\r?\n|\Z)", re.S)
+FIRST_LINE = re.compile(r"^\s*(?:#.*|[\w.\"'-]+\s*[:=].*|\[[\w. \"'-]+\])$")
+ENTRY = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*[:=][ \t]*(.*?)[ \t]*$")
+LIST_ITEM = re.compile(r"^\s*-\s+(.*?)\s*$")
+
+
+def split_front_matter(text: str) -> tuple[str, dict[str, Any]]:
+    """Given a markdown book's text, return (the text after its front matter, the front matter's fields).
+
+    Returns (text, {}) when there is no front matter. Keys are lower case. TOML keeps its types;
+    `key: value` lines give strings, `[a, b]` and `- item` lines lists. A `+++` block that is not
+    valid TOML is still front matter (a Hugo header with a typo), read line by line.
+    """
+    match = BLOCK.match(text)
+    if not match:
+        return text, {}
+    yaml = match.group(1) is not None
+    body = (match.group(2) if yaml else match.group(3)) or ""
+    body = body.replace("\r\n", "\n")
+    first = next((line for line in body.split("\n") if line.strip()), "")
+    if first and not FIRST_LINE.match(first):
+        return text, {}
+    fields = None
+    if not yaml:
+        try:
+            fields = {key.lower(): value for key, value in tomllib.loads(body).items()}
+        except tomllib.TOMLDecodeError:
+            pass
+    return text[match.end():], fields if fields is not None else _lines(body)
+
+
+def _lines(body: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    key = None
+    for line in body.split("\n"):
+        if entry := ENTRY.match(line):
+            key, value = entry.group(1).lower(), entry.group(2)
+            if value.startswith("[") and value.endswith("]"):
+                fields[key] = [unquote(item) for item in value[1:-1].split(",") if item.strip()]
+            else:
+                fields[key] = unquote(value) if value else []  # `key:` then `- item` lines
+        elif (item := LIST_ITEM.match(line)) and key and isinstance(fields.get(key), list):
+            fields[key].append(unquote(item.group(1)))
+    return fields
+
+
+def unquote(value: str) -> str:
+    """`"Emma: A Novel"` -> `Emma: A Novel`; `Jane Austen  # the author` -> `Jane Austen`."""
+    value = value.strip()
+    if not value.startswith(("'", '"')):
+        value = re.sub(r"[ \t]+#.*$", "", value)
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
