@@ -10,6 +10,8 @@
    `linear="no"` are left out, as are the navigation document itself and documents that a
    landmark or guide reference names as the cover, title page, copyright page or table of
    contents, or whose body is typed so (xhtml.py skips such parts inside a document too).
+   A document so named that holds over 5,000 characters of prose is read all the same, with a
+   warning: a book converted from one long file names that file as its contents or title page.
    Where nothing marks them: a document most of whose paragraphs are links (a contents
    page), and a short one whose file name says cover, title page or copyright.
    Each skipped part is named in a warning: nothing is left out silently.
@@ -39,13 +41,15 @@ from xml.etree import ElementTree
 
 from .atomic import atomic_write
 from .epubzip import NS, BookZip, EpubError, manifest_of, markup_text, package_path, resolve
-from .xhtml import XhtmlText, read_xhtml, types_of
+from .xhtml import SKIPPED_TYPES, XhtmlText, read_xhtml, types_of
 
 log = logging.getLogger(__name__)
 
 FONT_TYPES = ("font/", "application/vnd.ms-opentype", "application/font-", "application/x-font")
 FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
-SKIPPED_LANDMARKS = frozenset("cover titlepage title-page copyright-page toc landmarks".split())
+SKIPPED_LANDMARKS = SKIPPED_TYPES | {"title-page"}  # EPUB 2's guide spells it title-page
+"""Documents the guide or landmarks name so are front matter, not read (unless `holds_a_chapter`)."""
+MARKED_FRONT_MATTER_CHARS = 5000
 TOC_LINKS = 3
 TOC_SHARE = 0.6
 """A document with this many paragraphs, and this share of them, all links is a contents page."""
@@ -117,11 +121,17 @@ def read_epub(data: bytes) -> Epub:
         if ref.get("linear", "yes") == "no":
             result.warnings.append(f"not read: {item['path']} (linear=\"no\": outside the reading order)")
             continue
-        if item["path"] == nav_path or item["path"] in skipped:
-            result.warnings.append(f"not read: {item['path']} ({skipped.get(item['path'], 'toc')})")
+        if item["path"] == nav_path:
+            result.warnings.append(f"not read: {item['path']} (toc)")
             continue
         document = read_xhtml(markup_text(book.read(item["path"])))
-        if kind := unmarked_front_matter(item["path"], document):
+        if landmark := skipped.get(item["path"]):
+            if not holds_a_chapter(document):
+                result.warnings.append(f"not read: {item['path']} ({landmark})")
+                continue
+            result.warnings.append(f"read: {item['path']}, which the book marks as its {landmark}: it holds "
+                                   f"{sum(map(len, document.paragraphs)):,} characters of prose")
+        elif kind := unmarked_front_matter(item["path"], document):
             result.warnings.append(f"not read: {item['path']} ({kind})")
             continue
         result.warnings += [f"not read: the {kind} in {item['path']}" for kind in document.skipped]
@@ -134,6 +144,17 @@ def read_epub(data: bytes) -> Epub:
     result.headings = [result.paragraphs[index] for index, _ in chapters]
     result.titles = [title for _, title in chapters]
     return result
+
+
+def holds_a_chapter(document: XhtmlText) -> bool:
+    """Whether a document the book marks as front matter holds more prose than front matter does.
+
+    Books converted from one long file mark that file as their toc or title page: skipping it
+    would drop chapters. A contents page (mostly links) is front matter at any length.
+    """
+    paragraphs = document.paragraphs
+    mostly_links = document.link_paragraphs >= len(paragraphs) * TOC_SHARE
+    return sum(map(len, paragraphs)) > MARKED_FRONT_MATTER_CHARS and not mostly_links
 
 
 def unmarked_front_matter(path: str, document: XhtmlText) -> str | None:
