@@ -5,6 +5,7 @@ import json
 import logging
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -94,11 +95,18 @@ def test_a_voice_folder_then_front_matter_then_a_sidecar_each_win_key_by_key(tmp
     ("b.txt", 'speed = "fast"', "b.toml: speed: must be a number"),
     ("b.txt", 'colour = "blue"', "b.toml: colour: unknown key"),
     ("b.txt", "title = ", "b.toml: not valid TOML"),
-    ("b.txt", 'lang_code = "j"', "b.toml: lang_code: this daemon speaks lang_code 'a'"),
+    ("b.txt", 'lang_code = "x"', "b.toml: lang_code: must be one of"),
 ])
 def test_a_bad_setting_is_an_error_naming_where_which_key_and_why(tmp_path, kokoro, relative, sidecar, message):
     with pytest.raises(BookSettingsError, match=message.replace("(", r"\(").replace(".", r"\.")):
         settings(tmp_path / "inbox", relative, "Text.", kokoro, sidecar)
+
+
+def test_a_book_has_its_own_language_and_auto_takes_its_voices(tmp_path, kokoro):
+    inbox = tmp_path / "inbox"
+    assert settings(inbox, "b.txt", "x", kokoro, 'lang_code = "j"') == {"lang_code": "j"}
+    assert settings(inbox, "bf_emma/b.txt", "x", kokoro, 'lang_code = "auto"') == {"voice": "bf_emma", "lang_code": "b"}
+    assert settings(inbox, "b.txt", "x", kokoro, 'lang_code = "auto"') == {"lang_code": "a"}  # the daemon's af_heart
 
 
 def test_without_local_voices_a_voice_must_look_like_a_kokoro_voice(tmp_path):
@@ -179,6 +187,31 @@ def test_a_book_in_a_voice_folder_is_spoken_by_that_voice_on_the_tiny_model(tmp_
     assert job.status == "done" and job.settings["voice"] == voice
     assert sf.info(job.output["wav"]).frames > 0
     assert json.loads(Path(job.output["json"]).read_text())["settings"]["voice"] == voice
+
+
+def test_books_in_other_languages_are_read_with_their_own_g2p_on_the_tiny_model(tmp_path, tiny_settings, tiny_engine):
+    """One daemon, one model: a UK English book beside US ones; a language whose G2P is not installed fails alone."""
+    paths = PathsConfig(inbox=tmp_path / "inbox", outbox=tmp_path / "outbox", jobs=tmp_path / "jobs")
+    config = Config(tts=TtsConfig(kokoro=tiny_settings), paths=paths, jobs=JobsConfig(max_chunk_chars=300))
+    paths.inbox.mkdir(parents=True)
+    text = "The tomato was on the schedule, said the lieutenant."
+    for name, sidecar in (("us.txt", None), ("uk.txt", 'lang_code = "b"'), ("ja.txt", 'lang_code = "j"')):
+        (paths.inbox / name).write_text(text)
+        if sidecar:
+            (paths.inbox / name).with_suffix(".toml").write_text(sidecar + "\n")
+    daemon = Daemon(config, tiny_engine, space_wait_seconds=0.01)
+    daemon.runner.retry_wait_seconds = 0.01
+    us, uk = (daemon.runner.run(daemon.ingest(paths.inbox / name)) for name in ("us.txt", "uk.txt"))
+    assert us.status == uk.status == "done" and uk.settings["lang_code"] == "b"
+    assert tiny_engine.pipelines["b"].lang_code == "b" and tiny_engine.pipelines["a"] is tiny_engine.pipeline
+    assert not np.array_equal(sf.read(us.output["wav"])[0], sf.read(uk.output["wav"])[0])  # other phonemes
+    try:
+        import pyopenjtalk  # noqa: F401
+    except ImportError:
+        japanese = daemon.runner.run(daemon.ingest(paths.inbox / "ja.txt"))
+        assert japanese.status == "failed"
+        assert "lang_code 'j' (Japanese) needs G2P that is not installed" in japanese.error
+        assert "pip install 'misaki[ja]'" in japanese.error
 
 
 def _drop(config, relative: str) -> Path:

@@ -80,7 +80,7 @@ def test_a_language_other_than_lang_codes_is_a_warning_and_the_record_is_json_sa
     assert record == {"title": "The Gate and the Hills", "authors": ["Ann Author", "Bo Second"], "language": "fr",
                       "cover": "cover.png"}
     assert json.loads(json.dumps(record)) == record
-    assert len(warnings) == 1 and "'fr'" in warnings[0] and "lang_code" in warnings[0]
+    assert len(warnings) == 1 and "'fr'" in warnings[0] and "with lang_code = 'f' in its own settings" in warnings[0]
     assert source_metadata(read_book(epub2(), "book.epub"), "b")[1] == []  # en-GB is English
 
 

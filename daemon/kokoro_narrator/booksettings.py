@@ -9,14 +9,16 @@ A book can carry settings of its own, from three places; a later one wins key by
 3. a sidecar `<book stem>.toml` next to the book (`alice.toml` beside `alice.txt`), which the
    watcher waits for as it waits for the book; every key in it must be one of BOOK_KEYS.
 
-The values are checked with the config's own rules. A bad value, an unknown voice or a
-language the daemon does not speak raises BookSettingsError, whose message names the file,
-the key and the value; the caller fails that book with it and goes on with the others.
+The values are checked with the config's own rules. A bad value or an unknown voice raises
+BookSettingsError, whose message names the file, the key and the value; the caller fails
+that book with it and goes on with the others. A book's own lang_code is read with that
+language's G2P (engine.py loads it at the book's first chunk; one not installed fails the
+book with the package to install).
 
 Voices come in families by language: the first letter of a voice's name is its lang_code
 (`af_heart` US English, `bf_emma` UK English, `jf_alpha` Japanese). `language_warning`
-says when a voice and a lang_code disagree, and `lang_code = "auto"` (config.py) takes the
-language from the voice.
+says when a voice and a lang_code disagree, and `lang_code = "auto"` (config.py, or a
+book's own) takes the language from the voice.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from .config import LANG_CODES, KokoroConfig
+from .config import LANG_CODES, LANGUAGE_NAMES, KokoroConfig, resolve_lang_code
 from .frontmatter import split_front_matter
 
 if sys.version_info >= (3, 11):
@@ -43,8 +45,6 @@ AUDIO_KEYS = ("voice", "speed", "lang_code")
 """The keys that change the audio; title and author only label it."""
 VOICE_NAME = re.compile(r"^[a-z]{2}_[a-z0-9]+$")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-LANGUAGES = {"a": "US English", "b": "UK English", "e": "Spanish", "f": "French", "h": "Hindi",
-             "i": "Italian", "p": "Brazilian Portuguese", "j": "Japanese", "z": "Mandarin Chinese"}
 FAMILIES = {"a": "English", "b": "English"}
 """Lang codes that speak one language (US and UK English); every other code is its own."""
 SIDECAR_SUFFIX = ".toml"
@@ -68,11 +68,11 @@ def language_warning(voice: str, lang_code: str) -> str | None:
     spoken = voice_lang(voice)
     if spoken is None or family(spoken) == family(lang_code):
         return None
-    language = LANGUAGES.get(lang_code, lang_code)
+    language = LANGUAGE_NAMES.get(lang_code, lang_code)
     # Which fix is right depends on the book's language, which only the user knows: say both.
-    return (f"voice {voice} is a {LANGUAGES[spoken]} voice but lang_code is {lang_code!r} ({language}): "
+    return (f"voice {voice} is a {LANGUAGE_NAMES[spoken]} voice but lang_code is {lang_code!r} ({language}): "
             f"the text is pronounced as {language} in a foreign accent. For a {language} book, choose a "
-            f"{language} voice (its name starts with '{lang_code}'); for a {LANGUAGES[spoken]} book, set "
+            f"{language} voice (its name starts with '{lang_code}'); for a {LANGUAGE_NAMES[spoken]} book, set "
             f"lang_code = {spoken!r} or \"auto\"")
 
 
@@ -139,9 +139,9 @@ def read_book_settings(book: Path, inbox: Path, text: str | None, kokoro: Kokoro
                        sidecar: bytes | None = None) -> dict[str, Any]:
     """Given a book's inbox path, its text (None when undecodable) and its sidecar's bytes, return its settings.
 
-    Returns only the keys the book sets, typed. Raise BookSettingsError for a bad value, an
-    unknown voice, or a lang_code other than the daemon's (one daemon speaks one language;
-    a voice of another language is only warned about, see `language_warning`).
+    Returns only the keys the book sets, typed; lang_code "auto" becomes the language of the
+    book's voice. Raise BookSettingsError for a bad value or an unknown voice (a voice of
+    another language than the book's is only warned about, see `language_warning`).
     """
     found: dict[str, tuple[Any, str]] = {}
     if book.parent != inbox and book.parent.parent == inbox:
@@ -160,9 +160,10 @@ def read_book_settings(book: Path, inbox: Path, text: str | None, kokoro: Kokoro
                 raise BookSettingsError(f"{where}: {key}: unknown key (known: {', '.join(BOOK_KEYS)})")
             found[key] = (value, where)
     settings = {key: _check(key, value, where, kokoro) for key, (value, where) in found.items()}
-    if settings.get("lang_code", kokoro.lang_code) != kokoro.lang_code:
-        raise BookSettingsError(
-            f"{found['lang_code'][1]}: lang_code: this daemon speaks lang_code {kokoro.lang_code!r} "
-            f"({LANGUAGES.get(kokoro.lang_code)}) and cannot switch per book yet, got {settings['lang_code']!r}; "
-            f"run a daemon with that lang_code, or drop the setting")
+    if settings.get("lang_code") == "auto":  # the language of the voice that reads this book
+        voice = settings.get("voice", kokoro.voice)
+        try:
+            settings["lang_code"] = resolve_lang_code(dataclasses.replace(kokoro, voice=voice, lang_code="auto")).lang_code
+        except ValueError as exc:
+            raise BookSettingsError(f"{found['lang_code'][1]}: lang_code: {exc}") from None
     return settings

@@ -26,7 +26,10 @@ else:  # Python 3.10: the same parser, from PyPI
 DEFAULT_CONFIG_PATH = Path("~/.config/kokoro-tts/config.toml")
 """Where the config is read from; `~/.config` stands for $XDG_CONFIG_HOME when that is set."""
 XDG_HOMES = (("~/.config", "XDG_CONFIG_HOME"), ("~/.local/share", "XDG_DATA_HOME"), ("~/.cache", "XDG_CACHE_HOME"))
-LANG_CODES = ("a", "b", "e", "f", "h", "i", "p", "j", "z")
+LANGUAGE_NAMES = {"a": "US English", "b": "UK English", "e": "Spanish", "f": "French", "h": "Hindi",
+                  "i": "Italian", "p": "Brazilian Portuguese", "j": "Japanese", "z": "Mandarin Chinese"}
+"""Kokoro's lang codes, and the language each speaks."""
+LANG_CODES = tuple(LANGUAGE_NAMES)
 
 Check = Callable[[Any], str | None]
 

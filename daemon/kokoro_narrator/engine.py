@@ -1,7 +1,9 @@
 """The one warm Kokoro engine: chunk text in, audio segments out, the same samples every time.
 
 `KokoroEngine.load()` builds one acoustic model (acoustic.py) and one model-less KPipeline
-(G2P and voice packs) per process, and every chunk reuses them. `synthesize_chunk(text)`
+(G2P and voice packs) per process, and every chunk reuses them. A book in another language
+(its own `lang_code`, booksettings.py) gets that language's KPipeline the first time one is
+needed, kept beside the first; the model is shared. `synthesize_chunk(text)`
 yields `Segment`s, one per model call: G2P (g2p.py) runs in a thread ahead of the model
 (prefetch.py), so the model never waits for text. Each model call is seeded from its content
 and its position in the chunk, so the same chunk always gives the same samples: resume can
@@ -21,7 +23,7 @@ import numpy as np
 
 from .acoustic import Acoustic, EngineError, load_acoustic, offline_hint, resolve_device, resolve_precision
 from .allocator import HeapCeiling, allocator_name
-from .config import KokoroConfig
+from .config import LANGUAGE_NAMES, KokoroConfig
 from .g2p import G2P, Coverage, Phonemized, check_english_model, letters, split_utterances
 from .prefetch import prefetch
 
@@ -55,7 +57,7 @@ class TtsProvider(Protocol):
     """Where it runs, for the log and the output JSON: cpu, cuda or rocm."""
 
     def synthesize_chunk(self, text: str, voice: str | None = None, speed: float | None = None,
-                         start: int = 0) -> Iterator[Segment]: ...
+                         start: int = 0, lang_code: str | None = None) -> Iterator[Segment]: ...
 
     def provider_name(self) -> str: ...
 
@@ -80,6 +82,8 @@ class KokoroEngine:
     device: str
     device_label: str
     load_seconds: float
+    pipelines: dict[str, object] = field(default_factory=dict)
+    """KPipeline (G2P) per lang_code: the configured one, and any a book asked for."""
     voice_packs: dict[str, "torch.Tensor"] = field(default_factory=dict)
     overlap: bool = True
     """Run G2P in a thread ahead of the model (False: one after the other, for benchmarks)."""
@@ -97,16 +101,12 @@ class KokoroEngine:
         started = time.perf_counter()
         if settings.threads:
             torch.set_num_threads(settings.threads)
-        fix = check_english_model(settings.lang_code)
-        if fix:
+        if fix := check_english_model(settings.lang_code):  # before the model: a quick no
             raise EngineError(fix)
         loaded = load_acoustic(settings)
-        try:
-            pipeline = KPipeline(lang_code=settings.lang_code, repo_id=settings.repo_id, model=False)
-        except (OSError, RuntimeError, KeyError, ValueError) as exc:
-            raise EngineError(f"could not load kokoro's G2P for lang_code {settings.lang_code!r}: "
-                              f"{exc}{offline_hint(settings)}") from exc
+        pipeline = load_g2p(settings, settings.lang_code)
         engine = cls(settings, loaded.acoustic, pipeline, loaded.device, loaded.device_label, 0.0)
+        engine.pipelines[settings.lang_code] = pipeline
         engine.voice_pack(settings.voice)
         if warm_up:
             for _ in engine.synthesize_chunk("Warm up."):
@@ -143,9 +143,19 @@ class KokoroEngine:
             self.voice_packs[voice] = pack.to(self.device)
         return self.voice_packs[voice]
 
+    def g2p_pipeline(self, lang_code: str) -> object:
+        """Given a lang_code, return its KPipeline, loading it the first time; raise EngineError when impossible."""
+        if lang_code not in self.pipelines:
+            self.pipelines[lang_code] = load_g2p(self.settings, lang_code)
+            log.info("G2P loaded for lang_code %s (%s), beside %s", lang_code, LANGUAGE_NAMES.get(lang_code, "?"),
+                     ", ".join(sorted(set(self.pipelines) - {lang_code})))
+        return self.pipelines[lang_code]
+
     def synthesize_chunk(self, text: str, voice: str | None = None, speed: float | None = None,
-                         start: int = 0) -> Iterator[Segment]:
+                         start: int = 0, lang_code: str | None = None) -> Iterator[Segment]:
         """Given chunk text, yield its audio one model call at a time, from model call `start` on.
+
+        lang_code: the book's language, when not the configured one (its G2P is loaded once).
 
         The calls before `start` (kept by a checkpoint, checkpoint.py) are phonemized but not
         sent to the model and not yielded; the calls after keep their numbers, so their seeds
@@ -156,7 +166,7 @@ class KokoroEngine:
         voice = voice or self.settings.voice
         speed = self.settings.speed if speed is None else speed
         pack = self.voice_pack(voice)
-        g2p = G2P(self.pipeline)
+        g2p = G2P(self.g2p_pipeline(lang_code) if lang_code else self.pipeline)
         utterances = split_utterances(text, self.settings.split_pattern)
 
         def phonemized() -> Iterator[Phonemized]:
@@ -178,3 +188,24 @@ class KokoroEngine:
                 self.heap.after_call()
                 self.stage_seconds["model"] += time.perf_counter() - started
             yield Segment(audio, call.text, call.phonemes, call.ends_paragraph, call.coverage)
+
+
+G2P_EXTRAS = {"j": "misaki[ja]", "z": "misaki[zh]"}
+"""The misaki extra that a language's G2P needs beyond kokoro's own dependencies."""
+
+
+def load_g2p(settings: KokoroConfig, lang_code: str) -> object:
+    """Given Kokoro settings and a lang_code, return a model-less KPipeline; raise EngineError when impossible."""
+    from kokoro import KPipeline
+
+    if fix := check_english_model(lang_code):
+        raise EngineError(fix)
+    language = f"lang_code {lang_code!r} ({LANGUAGE_NAMES.get(lang_code, 'unknown')})"
+    try:
+        return KPipeline(lang_code=lang_code, repo_id=settings.repo_id, model=False)
+    except ImportError as exc:
+        extra = G2P_EXTRAS.get(lang_code, "misaki")
+        raise EngineError(f"{language} needs G2P that is not installed ({exc}); install it into the daemon's "
+                          f"environment: pip install '{extra}'") from exc
+    except (OSError, RuntimeError, KeyError, ValueError, AssertionError) as exc:
+        raise EngineError(f"could not load kokoro's G2P for {language}: {exc}{offline_hint(settings)}") from exc

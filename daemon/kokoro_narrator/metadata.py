@@ -43,8 +43,11 @@ def source_metadata(book: Any, lang_code: str) -> tuple[dict[str, Any], list[str
     language = (record["language"] or "").lower().replace("_", "-")
     expected = LANGUAGES.get(lang_code)
     if language and expected and language.split("-")[0] != expected:
+        code = next((code for code, iso in LANGUAGES.items() if iso == language.split("-")[0]), None)
+        fix = (f"to read it so, drop it again with lang_code = {code!r} in its own settings (a <book>.toml "
+               f"beside it) and a voice of that language" if code else "Kokoro has no voice for that language")
         warnings.append(f"the book says its language is {record['language']!r}, but lang_code is {lang_code!r} "
-                        f"({expected}): set tts.kokoro.lang_code (or the book's own settings) to match")
+                        f"({expected}): {fix}")
     return record, warnings
 
 

@@ -251,13 +251,17 @@ class JobRunner:
         return pieces + [segment.audio]
 
     def _segments(self, job: Job, text: str, start: int) -> Iterator[Segment]:
-        """The provider's segments from model call `start` on (skipped here when it cannot skip them itself)."""
+        """The provider's segments from model call `start` on (skipped here when it cannot skip them itself).
+
+        The job's lang_code goes to a provider that takes one (KokoroEngine: a book may have its own).
+        """
         voice, speed = job.settings["voice"], job.settings["speed"]
-        if start == 0:
-            return iter(self.provider.synthesize_chunk(text, voice, speed))
-        if "start" in inspect.signature(self.provider.synthesize_chunk).parameters:
-            return iter(self.provider.synthesize_chunk(text, voice, speed, start=start))
-        return itertools.islice(self.provider.synthesize_chunk(text, voice, speed), start, None)
+        takes = inspect.signature(self.provider.synthesize_chunk).parameters
+        options = {"lang_code": job.settings["lang_code"]} if "lang_code" in takes else {}
+        if start and "start" in takes:
+            return iter(self.provider.synthesize_chunk(text, voice, speed, start=start, **options))
+        segments = iter(self.provider.synthesize_chunk(text, voice, speed, **options))
+        return itertools.islice(segments, start, None) if start else segments
 
     def _commit(self, job: Job, chunk: ChunkState, partial: PartialAudio) -> None:
         """Make the chunk's audio so far durable, then record the checkpoint in job.json."""
