@@ -83,16 +83,33 @@ PLS = """<?xml version="1.0" encoding="UTF-8"?>
 
 
 def test_a_pls_lexicon_gives_ipa_in_misakis_alphabet_and_aliases_as_respellings():
-    assert parse_pls(PLS, "lexicon.pls").to_json() == {"Hermione": "/hɜɹˈmIəni/", "W3C": "double-u three see"}
+    lexicon, left_out = parse_pls(PLS, "lexicon.pls")
+    assert lexicon.to_json() == {"Hermione": "/hɜɹˈmIəni/", "W3C": "double-u three see"} and left_out == []
     assert ipa_to_misaki("ˈdʒɒnəθən ˈhɑːkə") == "ˈʤɑnəθən ˈhɑkə"
 
 
-def test_a_bad_pls_lexicon_names_the_file_line_and_entry():
+def test_what_a_pls_lexicon_cannot_give_is_left_out_naming_the_file_line_and_entry():
+    """A publisher's lexicon is no file the user can fix: a bad entry or file used to fail the whole book."""
     bad = PLS.replace('alphabet="ipa"', 'alphabet="x-sampa"')
-    with pytest.raises(LexiconError, match=r"lexicon.pls, line 3, entry 'Hermione': only the \"ipa\" alphabet"):
-        parse_pls(bad, "lexicon.pls")
-    with pytest.raises(LexiconError, match="lexicon.pls: not valid XML"):
-        parse_pls("<lexicon>", "lexicon.pls")
+    lexicon, left_out = parse_pls(bad, "lexicon.pls")
+    assert lexicon.to_json() == {"W3C": "double-u three see"}
+    assert left_out == ['lexicon.pls, line 3, entry \'Hermione\': only the "ipa" alphabet is supported, got '
+                        "'x-sampa': entry left out, the word is read as usual"]
+    german = PLS.replace("</lexicon>", "<lexeme><grapheme>Jürgen</grapheme><phoneme>ˈjʏʁɡn̩</phoneme></lexeme></lexicon>")
+    lexicon, left_out = parse_pls(german, "lexicon.pls")
+    assert set(lexicon.to_json()) == {"Hermione", "W3C"}
+    assert len(left_out) == 1 and "entry 'Jürgen'" in left_out[0] and "not in misaki's phoneme alphabet" in left_out[0]
+    assert parse_pls("<lexicon>", "lexicon.pls")[1][0].startswith("lexicon.pls: not valid XML")
+
+
+def test_an_epub_whose_pls_has_an_unusable_entry_is_made_with_the_rest_and_a_warning(tmp_path):
+    german = PLS.replace("</lexicon>", "<lexeme><grapheme>Darcy</grapheme><phoneme>ˈdɑʁsi</phoneme></lexeme></lexicon>")
+    config = make_config(tmp_path)
+    job, _ = JobStore(config.paths.jobs).create("book.epub", "x", epub_with_pls(german), config)
+    assert job.status == "queued"
+    assert any("entry 'Darcy'" in warning and "left out" in warning for warning in job.source["warnings"])
+    texts = JobStore(config.paths.jobs).chunk_texts(job)  # as they go to G2P
+    assert texts == ["Chapter One\n\n[Hermione](/hɜɹˈmIəni/) met Mr Darcy in the garden."]  # Darcy as G2P reads it
 
 
 def test_the_sidecar_wins_over_the_pls_which_wins_over_the_user_lexicon():

@@ -41,6 +41,7 @@ from .config import Config
 from .jobs import ChunkState, Job, JobStatus, JobStore, audio_settings, job_id, requeue
 from .lexicon import sidecar_settings as lexicon_sidecar_settings
 from .nonspeech import strip_nonspeech, summarize
+from .pls import parse_pls
 from .text import TextError, decode, read_book, source_metadata, source_suffix
 from .watcher import RefusedFile, read_regular_file, shown
 
@@ -196,6 +197,8 @@ def _plan(job: Job, data: bytes, config: Config) -> None:
     plan = plan_chunks(text.text, job.settings["max_chunk_chars"], text.headings, text.titles)
     job.source["metadata"], language = source_metadata(text, job.settings["lang_code"])  # title, authors, cover
     warnings = list(text.warnings) + language
+    for name, xml_text in text.lexicons:  # an EPUB's PLS: entries it cannot use are left out, and said
+        warnings += parse_pls(xml_text, name, job.settings["lang_code"] == "b")[1]
     titles = {chapter.index: chapter.title for chapter in plan.chapters}
     chunks, not_speech, speakable = [], [], False
     for c in plan.chunks:

@@ -257,8 +257,8 @@ def book_lexicon(settings: dict[str, Any], sidecar: bytes | None, pls: tuple[tup
         raise LexiconError(settings["lexicon_error"])
     british = settings.get("lang_code") == "b"
     lexicon = Lexicon.from_json(settings.get("lexicon"), "lexicon.toml")
-    for name, xml_text in pls:
-        lexicon = lexicon.merged(parse_pls(xml_text, name, british))
+    for name, xml_text in pls:  # what a PLS leaves out was said when the book was taken in (ingest.py)
+        lexicon = lexicon.merged(parse_pls(xml_text, name, british)[0])
     if settings.get("book_lexicon_error"):
         raise LexiconError(settings["book_lexicon_error"])
     if "book_lexicon" in settings:  # the sidecar's entries, recorded in the settings (sidecar_settings)

@@ -17,34 +17,44 @@ BRITISH_KEEPS = {"əʊ": "Q", "ɒ": "ɒ", "ː": "ː", "ɜː": "ɜː"}
 """Where misaki's British alphabet differs: its own əʊ, and ɒ and ː kept."""
 
 
-def parse_pls(xml_text: str, source: str, british: bool = False) -> Lexicon:
-    """Given a PLS (W3C Pronunciation Lexicon) document, return its Lexicon; raise LexiconError when bad.
+def parse_pls(xml_text: str, source: str, british: bool = False) -> tuple[Lexicon, list[str]]:
+    """Given a PLS (W3C Pronunciation Lexicon) document, return (its Lexicon, what was left out and why).
 
     `<phoneme>` (alphabet "ipa") is converted to misaki's alphabet; `<alias>` is a respelling.
+    A book's lexicon comes from its publisher, not from the user: an entry that cannot be used
+    (a sound misaki has no symbol for, another alphabet) is left out and its word read as G2P
+    reads it, and a file that is not XML is left out whole; the book is still made.
     """
     try:
         root = ET.fromstring(xml_text)
     except ET.ParseError as exc:
-        raise LexiconError(f"{source}: not valid XML ({exc}); the book's pronunciation lexicon cannot be used") from None
+        return Lexicon(), [f"{source}: not valid XML ({exc}); the book's pronunciation lexicon is not used"]
     alphabet = root.get("alphabet", "ipa").lower()
-    entries = []
+    entries, left_out = [], []
     for lexeme in root.iter(f"{PLS_NAMESPACE}lexeme"):
         graphemes = [g.text.strip() for g in lexeme.findall(f"{PLS_NAMESPACE}grapheme") if g.text and g.text.strip()]
         phoneme = lexeme.find(f"{PLS_NAMESPACE}phoneme")
         alias = lexeme.find(f"{PLS_NAMESPACE}alias")
         for word in graphemes:
             where = f"{source}, line {_xml_line(xml_text, word)}, entry {word!r}"
-            if phoneme is not None and phoneme.text:
-                if (phoneme.get("alphabet") or alphabet) != "ipa":
-                    raise LexiconError(f"{where}: only the \"ipa\" alphabet is supported, got "
-                                       f"{phoneme.get('alphabet') or alphabet!r}")
-                say = "/" + ipa_to_misaki(phoneme.text.strip(), british) + "/"
-            elif alias is not None and alias.text:
-                say = alias.text.strip()
-            else:
-                raise LexiconError(f"{where}: has neither <phoneme> nor <alias>")
-            entries.append(Entry(word, check_entry(word, say, where, british), source))
-    return Lexicon(tuple(entries))
+            try:
+                entries.append(Entry(word, check_entry(word, _said(phoneme, alias, alphabet, where, british), where,
+                                                       british), source))
+            except LexiconError as exc:
+                left_out.append(f"{exc}: entry left out, the word is read as usual")
+    return Lexicon(tuple(entries)), left_out
+
+
+def _said(phoneme: ET.Element | None, alias: ET.Element | None, alphabet: str, where: str, british: bool) -> str:
+    """How a lexeme is said, as a lexicon entry writes it (IPA between slashes, or a respelling)."""
+    if phoneme is not None and phoneme.text:
+        if (phoneme.get("alphabet") or alphabet) != "ipa":
+            raise LexiconError(f"{where}: only the \"ipa\" alphabet is supported, got "
+                               f"{phoneme.get('alphabet') or alphabet!r}")
+        return "/" + ipa_to_misaki(phoneme.text.strip(), british) + "/"
+    if alias is not None and alias.text:
+        return alias.text.strip()
+    raise LexiconError(f"{where}: has neither <phoneme> nor <alias>")
 
 
 def _xml_line(xml_text: str, word: str) -> int:
