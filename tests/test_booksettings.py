@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from kokoro_narrator.booksettings import BookSettingsError, front_matter, language_warning, read_book_settings
+from kokoro_narrator.booksettings import (BookSettingsError, book_lang_code, front_matter, language_warning,
+                                         read_book_settings)
 from kokoro_narrator.config import Config, JobsConfig, KokoroConfig, PathsConfig, TtsConfig
 from kokoro_narrator.service import Daemon
 from kokoro_narrator.text import decode, read_book
@@ -69,7 +70,13 @@ def test_front_matter_whose_settings_apply_is_never_spoken(top, kokoro):
     assert read_book(data, "b.md").text.strip() == "The book begins."
 
 
-@pytest.mark.parametrize("top", ["---\n- a list, not settings\n---\n", "---\nA rule, then prose.\n---\n"])
+@pytest.mark.parametrize("top", [
+    "---\n- a list, not settings\n---\n",
+    "---\nA rule, then prose.\n---\n",
+    "---\n# Chapter 1\n\nIt was a dark night.\n\n---\n",  # a heading and prose between two rules
+    "---\ntitle: Tale\n\nIt was prose, then a scene break.\n\n...\n",
+    "---\n# Only a heading\n---\n",
+])
 def test_a_rule_then_prose_is_text_and_sets_nothing(top):
     data = (top + "\nThe book begins.\n").encode("utf-8")
     assert front_matter(decode(data)[0]) == {}
@@ -105,8 +112,33 @@ def test_a_bad_setting_is_an_error_naming_where_which_key_and_why(tmp_path, koko
 def test_a_book_has_its_own_language_and_auto_takes_its_voices(tmp_path, kokoro):
     inbox = tmp_path / "inbox"
     assert settings(inbox, "b.txt", "x", kokoro, 'lang_code = "j"') == {"lang_code": "j"}
-    assert settings(inbox, "bf_emma/b.txt", "x", kokoro, 'lang_code = "auto"') == {"voice": "bf_emma", "lang_code": "b"}
-    assert settings(inbox, "b.txt", "x", kokoro, 'lang_code = "auto"') == {"lang_code": "a"}  # the daemon's af_heart
+    emma = settings(inbox, "bf_emma/b.txt", "x", kokoro, 'lang_code = "auto"')
+    assert emma == {"voice": "bf_emma", "lang_code": "auto"} and book_lang_code(kokoro, emma) == "b"
+    mine = settings(inbox, "b.txt", "x", kokoro, 'lang_code = "auto"')
+    assert book_lang_code(kokoro, mine) == "a"  # the daemon's af_heart
+    assert book_lang_code(dataclasses.replace(kokoro, voice="jf_alpha"), mine) == "j"  # the daemon's voice of the day
+    assert book_lang_code(kokoro, {}) == book_lang_code(kokoro, None) == "a"
+    with pytest.raises(BookSettingsError, match="lang_code: \"auto\" takes the language from the voice"):
+        settings(inbox, "b.txt", "x", dataclasses.replace(kokoro, voice=str(tmp_path / "mine.pt")), 'lang_code = "auto"')
+
+
+def test_a_uk_books_sidecar_lexicon_is_checked_against_the_uk_alphabet(config):
+    """The sidecar lexicon was checked with the daemon's US alphabet, failing a UK book's ː."""
+    (config.paths.inbox / "emma.txt").write_text(BOOK)
+    (config.paths.inbox / "emma.toml").write_text('lang_code = "b"\n')
+    (config.paths.inbox / "emma.lexicon.toml").write_text('Darcy = "/dˈɑːsi/"\n')
+    daemon = Daemon(config, ToneProvider(), space_wait_seconds=0.01)
+    job = daemon.ingest(config.paths.inbox / "emma.txt")
+    assert job.status == "queued" and job.settings["lang_code"] == "b"
+    assert job.settings["book_lexicon"] == {"Darcy": "/dˈɑːsi/"}
+
+
+def test_front_matter_lists_and_empty_keys_label_the_book_and_never_fail_it():
+    assert front_matter("---\nauthor: [Ann, Bo]\ntitle:\nvoice: bf_emma\n---\nT") == {"author": "Ann, Bo",
+                                                                                          "voice": "bf_emma"}
+    assert front_matter("---\ntitle: Emma\nauthor:\n  - Jane Austen\n---\nT") == {"title": "Emma",
+                                                                                      "author": "Jane Austen"}
+    assert front_matter('+++\nauthor = ["Ann", "Bo"]\n+++\nT') == {"author": "Ann, Bo"}
 
 
 def test_without_local_voices_a_voice_must_look_like_a_kokoro_voice(tmp_path):

@@ -222,17 +222,20 @@ def test_front_matter_that_nothing_marks_is_found_by_its_links_or_its_file_name(
 def test_a_document_marked_as_front_matter_that_holds_the_book_is_read_and_a_short_one_is_not():
     """A book converted from one file names that file in its guide: skipping it dropped the whole book."""
     whole = xhtml(f"<h1>Contents</h1><p><a href='#c1'>One</a></p><h1 id='c1'>One</h1>" + f"<p>{PROSE * 3}</p>" * 20)
-    manifest = ('<item id="title" href="title.xhtml" media-type="application/xhtml+xml"/>'
+    manifest = ('<item id="cover" href="cover.xhtml" media-type="application/xhtml+xml"/>'
+                '<item id="title" href="title.xhtml" media-type="application/xhtml+xml"/>'
                 '<item id="book" href="book.xhtml" media-type="application/xhtml+xml"/>')
-    spine = '<itemref idref="title"/><itemref idref="book"/>'
-    guide = '<guide><reference type="title-page" href="title.xhtml"/><reference type="toc" href="book.xhtml"/></guide>'
+    spine = '<itemref idref="cover"/><itemref idref="title"/><itemref idref="book"/>'
+    guide = ('<guide><reference type="cover" href="cover.xhtml"/><reference type="title-page" href="title.xhtml"/>'
+             '<reference type="toc" href="book.xhtml"/></guide>')  # cover.xhtml is missing: never read, no harm
     book = read_book(build({"META-INF/container.xml": CONTAINER,
                             "OEBPS/content.opf": opf("2.0", "en", spine, manifest, guide=guide),
                             "OEBPS/title.xhtml": xhtml("<h1>THE BOOK</h1><p>by Someone</p>"), "OEBPS/book.xhtml": whole}),
                      "book.epub")
     assert book.text.count(PROSE.strip()) == 60 and "THE BOOK" not in book.text
-    assert book.warnings[0] == "not read: OEBPS/title.xhtml (title-page)"
-    assert book.warnings[1].startswith("read: OEBPS/book.xhtml, which the book marks as its toc: it holds ")
+    assert book.warnings[0].startswith("not read: OEBPS/cover.xhtml (cover; the EPUB has no 'OEBPS/cover.xhtml'")
+    assert book.warnings[1] == "not read: OEBPS/title.xhtml (title-page)"
+    assert book.warnings[2].startswith("read: OEBPS/book.xhtml, which the book marks as its toc: it holds ")
 
 
 def test_a_document_in_the_encoding_its_xml_declaration_names_is_decoded_so():

@@ -75,3 +75,20 @@ def test_a_bad_lexicon_is_named_with_its_line_and_entry_and_exits_1(tmp_path, ca
 def test_a_chapter_that_is_not_there_is_refused(tmp_path, capsys):
     code, out, _ = run(tmp_path, capsys, "--text", "--chapter", "9", str(write_book(tmp_path)))
     assert code == 2 and "there is no chapter 9; the book has chapters 0 to 2" in out
+
+
+def test_the_preview_reads_a_book_in_its_own_language(tmp_path, capsys):
+    """A book's own lang_code (its <stem>.toml) changes what the daemon reads: the preview shows the same."""
+    book = write_book(tmp_path)
+    (tmp_path / "book.toml").write_text('lang_code = "e"\n', encoding="utf-8")
+    code, out, _ = run(tmp_path, capsys, "--text", str(book))
+    assert code == 0 and "lang_code: e (the book's own settings)" in out
+    assert "Henry VIII, I think, met Darcy." in out  # English readings (the Eighth) are for English books only
+    code, out, _ = run(tmp_path, capsys, "--phonemes", "--chapter", "2", str(book))
+    assert code == 0 and "ˈAθ" not in out  # Spanish G2P (espeak), not misaki's English
+    try:
+        import pyopenjtalk  # noqa: F401
+    except ImportError:
+        (tmp_path / "book.toml").write_text('lang_code = "j"\n', encoding="utf-8")
+        code, _, err = run(tmp_path, capsys, "--phonemes", str(book))
+        assert code == 1 and "pip install 'misaki[ja]'" in err

@@ -90,8 +90,19 @@ def sidecar_path(book: Path) -> Path:
 
 
 def front_matter(text: str) -> dict[str, Any]:
-    """Given a markdown book's text, return the BOOK_KEYS its front matter sets (as written)."""
-    return {key: value for key, value in split_front_matter(text)[1].items() if key in BOOK_KEYS}
+    """Given a markdown book's text, return the BOOK_KEYS its front matter sets (as written).
+
+    An empty key sets nothing; a list of names for title or author is one, joined by ", "
+    (`author: [A, B]`), as markdown.py reads it for the book's tags.
+    """
+    found = {}
+    for key, value in split_front_matter(re.sub(r"\r\n?", "\n", text))[1].items():
+        if key not in BOOK_KEYS or value in ("", [], None):
+            continue
+        if key in ("title", "author") and isinstance(value, list) and all(isinstance(v, str) for v in value):
+            value = ", ".join(value)
+        found[key] = value
+    return found
 
 
 def _check(key: str, value: Any, where: str, kokoro: KokoroConfig) -> Any:
@@ -139,8 +150,8 @@ def read_book_settings(book: Path, inbox: Path, text: str | None, kokoro: Kokoro
                        sidecar: bytes | None = None) -> dict[str, Any]:
     """Given a book's inbox path, its text (None when undecodable) and its sidecar's bytes, return its settings.
 
-    Returns only the keys the book sets, typed; lang_code "auto" becomes the language of the
-    book's voice. Raise BookSettingsError for a bad value or an unknown voice (a voice of
+    Returns only the keys the book sets, typed (lang_code "auto" stays so: `book_lang_code`).
+    Raise BookSettingsError for a bad value or an unknown voice (a voice of
     another language than the book's is only warned about, see `language_warning`).
     """
     found: dict[str, tuple[Any, str]] = {}
@@ -160,10 +171,26 @@ def read_book_settings(book: Path, inbox: Path, text: str | None, kokoro: Kokoro
                 raise BookSettingsError(f"{where}: {key}: unknown key (known: {', '.join(BOOK_KEYS)})")
             found[key] = (value, where)
     settings = {key: _check(key, value, where, kokoro) for key, (value, where) in found.items()}
-    if settings.get("lang_code") == "auto":  # the language of the voice that reads this book
+    if settings.get("lang_code") == "auto":  # kept so: `book_lang_code` resolves it with the voice of the day
         voice = settings.get("voice", kokoro.voice)
         try:
-            settings["lang_code"] = resolve_lang_code(dataclasses.replace(kokoro, voice=voice, lang_code="auto")).lang_code
+            resolve_lang_code(dataclasses.replace(kokoro, voice=voice, lang_code="auto"))
         except ValueError as exc:
             raise BookSettingsError(f"{found['lang_code'][1]}: lang_code: {exc}") from None
     return settings
+
+
+def book_lang_code(kokoro: KokoroConfig, book: dict[str, Any] | None) -> str:
+    """Given the daemon's Kokoro settings and a book's own settings, return the lang_code the book is read in.
+
+    The book's own; for "auto" its voice's (its own voice, else the daemon's); else the daemon's.
+    """
+    book = book or {}
+    lang_code = book.get("lang_code", kokoro.lang_code)
+    if lang_code != "auto":
+        return lang_code
+    voice = book.get("voice", kokoro.voice)
+    try:
+        return resolve_lang_code(dataclasses.replace(kokoro, voice=voice, lang_code="auto")).lang_code
+    except ValueError:  # the daemon's voice became a .pt path since the book was taken in
+        return kokoro.lang_code

@@ -105,13 +105,15 @@ def cmd_chunk(config: Config, args: argparse.Namespace) -> int:
 
 
 def _preview(config: Config, args: argparse.Namespace, book) -> int:
-    """`chunk --text` / `--phonemes`: print what will be read (preview.py); a bad lexicon exits 1."""
+    """`chunk --text` / `--phonemes`: print what will be read (preview.py); a bad lexicon or a G2P that
+    cannot load (a language not installed) exits 1."""
+    from .engine import EngineError
     from .lexicon import LexiconError
     from .preview import preview
 
     try:
         return preview(config, args.book, book, sys.stdout, args.phonemes, args.chapter, args.max_chunk_chars)
-    except LexiconError as exc:
+    except (LexiconError, EngineError) as exc:
         print(f"kokoro-narrator chunk: {exc}", file=sys.stderr)
         return 1
 

@@ -8,8 +8,8 @@
    image: `properties="cover-image"` in EPUB 3, `<meta name="cover">` in EPUB 2), the PLS
    lexicons (`application/pls+xml`) and the spine: the reading order. Spine items with
    `linear="no"` are left out, as are the navigation document itself and documents that a
-   landmark or guide reference names as the cover, title page, copyright page or table of
-   contents, or whose body is typed so (xhtml.py skips such parts inside a document too).
+   landmark or guide reference names as the cover, title page or half-title, copyright page,
+   table of contents or list of illustrations or tables, or whose body is typed so (xhtml.py skips such parts inside a document too).
    A document so named that holds over 5,000 characters of prose is read all the same, with a
    warning: a book converted from one long file names that file as its contents or title page.
    Where nothing marks them: a document most of whose paragraphs are links (a contents
@@ -124,8 +124,15 @@ def read_epub(data: bytes) -> Epub:
         if item["path"] == nav_path:
             result.warnings.append(f"not read: {item['path']} (toc)")
             continue
-        document = read_xhtml(markup_text(book.read(item["path"])))
-        if landmark := skipped.get(item["path"]):
+        landmark = skipped.get(item["path"])
+        try:
+            document = read_xhtml(markup_text(book.read(item["path"])))
+        except EpubError as exc:
+            if not landmark:
+                raise
+            result.warnings.append(f"not read: {item['path']} ({landmark}; {exc})")  # it was never to be read
+            continue
+        if landmark:
             if not holds_a_chapter(document):
                 result.warnings.append(f"not read: {item['path']} ({landmark})")
                 continue

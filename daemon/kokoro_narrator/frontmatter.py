@@ -4,8 +4,10 @@ Two modules use it: booksettings.py takes the book's voice, speed and so on from
 markdown.py leaves it unread and takes the book's title, authors and language. Both read it
 here, so the block whose settings apply is exactly the block that is not spoken.
 
-A `---` line followed by prose is a horizontal rule, not front matter: the block's first line
-must be `key: value`, `key = value`, a `# comment` or a `[table]`. `---` may close with `...`.
+A `---` line followed by prose is a horizontal rule, not front matter: every line of the block
+must be `key: value`, `key = value`, a `- item`, an indented continuation, a `# comment` or a
+`[table]`, and one at least a key. Anything else (a heading and prose between two rules) is
+the book's text. `---` may close with `...`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ else:  # Python 3.10: the same parser, from PyPI
 
 BLOCK = re.compile(r"\A\ufeff?(?:(---)[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)|\+\+\+[ \t]*\r?\n(.*?\r?\n)?\+\+\+)"
                    r"[ \t]*(?:\r?\n|\Z)", re.S)
-FIRST_LINE = re.compile(r"^\s*(?:#.*|[\w.\"'-]+\s*[:=].*|\[[\w. \"'-]+\])$")
+KEY_LINE = re.compile(r"^(?:[\w.\"'-]+[ \t]*[:=].*|\[[\w. \"'-]+\])$")
+OTHER_LINE = re.compile(r"^(?:[ \t]*#.*|[ \t]*-[ \t].*|[ \t]+\S.*|[ \t]*)$")
+"""A front-matter line that is no key: a comment, a list item, a continuation, a blank line."""
 ENTRY = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*[:=][ \t]*(.*?)[ \t]*$")
 LIST_ITEM = re.compile(r"^\s*-\s+(.*?)\s*$")
 
@@ -39,16 +43,18 @@ def split_front_matter(text: str) -> tuple[str, dict[str, Any]]:
     yaml = match.group(1) is not None
     body = (match.group(2) if yaml else match.group(3)) or ""
     body = body.replace("\r\n", "\n")
-    first = next((line for line in body.split("\n") if line.strip()), "")
-    if first and not FIRST_LINE.match(first):
-        return text, {}
-    fields = None
     if not yaml:
         try:
-            fields = {key.lower(): value for key, value in tomllib.loads(body).items()}
+            return text[match.end():], {key.lower(): value for key, value in tomllib.loads(body).items()}
         except tomllib.TOMLDecodeError:
-            pass
-    return text[match.end():], fields if fields is not None else _lines(body)
+            pass  # read line by line, if it looks like front matter at all
+    lines = body.split("\n")
+    if not body.strip():
+        return text[match.end():], {}
+    if not any(KEY_LINE.match(line) for line in lines) or \
+            not all(KEY_LINE.match(line) or OTHER_LINE.match(line) for line in lines):
+        return text, {}
+    return text[match.end():], _lines(body)
 
 
 def _lines(body: str) -> dict[str, Any]:

@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .atomic import disk_free_bytes
-from .booksettings import AUDIO_KEYS, BOOK_KEYS, BookSettingsError, language_warning, read_book_settings, sidecar_path
+from .booksettings import (AUDIO_KEYS, BOOK_KEYS, BookSettingsError, book_lang_code, language_warning,
+                           read_book_settings, sidecar_path)
 from .chunker import plan_chunks
 from .config import Config
 from .jobs import ChunkState, Job, JobStatus, JobStore, audio_settings, job_id, requeue
@@ -73,7 +74,8 @@ def job_settings(config: Config, book: dict[str, Any] | None) -> dict[str, Any]:
 
     Only the book's keys that change the audio count (IDENTITY_KEYS): title and author label it.
     """
-    return {**audio_settings(config), **{key: value for key, value in (book or {}).items() if key in IDENTITY_KEYS}}
+    settings = {**audio_settings(config), **{key: value for key, value in (book or {}).items() if key in IDENTITY_KEYS}}
+    return {**settings, "lang_code": book_lang_code(config.tts.kokoro, book)}
 
 
 def take_in(path: Path, store: JobStore, config: Config, stop: threading.Event,
@@ -134,7 +136,7 @@ def _book_settings(path: Path, data: bytes, config: Config) -> tuple[dict[str, A
         book = read_book_settings(path, config.paths.inbox, text, config.tts.kokoro, sidecar)
     except BookSettingsError as exc:
         return {}, str(exc)
-    return {**book, **lexicon_sidecar_settings(path, config.tts.kokoro.lang_code)}, None
+    return {**book, **lexicon_sidecar_settings(path, book_lang_code(config.tts.kokoro, book))}, None
 
 
 def _seen_before(store: JobStore, job: Job, path: Path, signature: list[int]) -> Job:

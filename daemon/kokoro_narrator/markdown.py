@@ -65,10 +65,11 @@ class Markdown:
 def book_metadata(fields: dict[str, Any]) -> dict[str, Any]:
     """Given front-matter fields (frontmatter.py), return the book's title, authors and language."""
     authors = fields.get("authors", fields.get("author", []))
+    authors = [authors] if isinstance(authors, str) else authors if isinstance(authors, list) else []
     language = fields.get("language", fields.get("lang"))
     title = fields.get("title")
-    return {"title": title if isinstance(title, str) and title else None,
-            "authors": [authors] if isinstance(authors, str) else [a for a in authors if isinstance(a, str) and a],
+    return {"title": title if isinstance(title, str) and title else None,  # TOML may give numbers, dates, tables
+            "authors": [a for a in authors if isinstance(a, str) and a],
             "language": language if isinstance(language, str) and language else None}
 
 

@@ -5,7 +5,7 @@ The readers fill `SourceText.metadata` ("title": str or None, "authors": list of
 the OPF, markdown.py from front matter, and `gutenberg_metadata` from a Project Gutenberg
 header's `Title:`, `Author:` and `Language:` lines. `source_metadata` makes the JSON-safe
 record `job.json` keeps as `source["metadata"]` (the cover named by its file in the job
-folder), with a warning when the book's language is not the configured `lang_code`'s.
+folder), with a warning when the book's language is not its job's `lang_code`'s.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def gutenberg_metadata(header: str) -> dict[str, Any]:
 
 
 def source_metadata(book: Any, lang_code: str) -> tuple[dict[str, Any], list[str]]:
-    """Given a read book (text.SourceText) and the configured lang_code, return (JSON-safe metadata for job.json, warnings).
+    """Given a read book (text.SourceText) and its job's lang_code, return (JSON-safe metadata for job.json, warnings).
 
     The cover is named by the file it gets in the job folder (`epub.keep_cover` writes it);
     a language that is not lang_code's gives a warning.
@@ -43,7 +43,8 @@ def source_metadata(book: Any, lang_code: str) -> tuple[dict[str, Any], list[str
     language = (record["language"] or "").lower().replace("_", "-")
     expected = LANGUAGES.get(lang_code)
     if language and expected and language.split("-")[0] != expected:
-        code = next((code for code, iso in LANGUAGES.items() if iso == language.split("-")[0]), None)
+        code = "b" if language.startswith("en-gb") else next(
+            (code for code, iso in LANGUAGES.items() if iso == language.split("-")[0]), None)
         fix = (f"to read it so, drop it again with lang_code = {code!r} in its own settings (a <book>.toml "
                f"beside it) and a voice of that language" if code else "Kokoro has no voice for that language")
         warnings.append(f"the book says its language is {record['language']!r}, but lang_code is {lang_code!r} "

@@ -6,7 +6,8 @@ not speech taken out (nonspeech.py), the lexicons applied and the text normalize
 (normalize.py), the same steps and the same code as the daemon's (`normalize.speakable_job`
 in `JobStore.chunk_texts`). With phonemes, each utterance is followed by misaki's phonemes and
 by the words that would not be spoken, so a name can be checked before the daemon makes the
-book. The book's own lexicon, `<stem>.lexicon.toml`, is taken from next to the book.
+book. The book's own lexicon, `<stem>.lexicon.toml`, is taken from next to the book, and so is
+its own lang_code (`<stem>.toml` or front matter, booksettings.py).
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ import logging
 from pathlib import Path
 from typing import TextIO
 
+from .booksettings import BookSettingsError, book_lang_code, read_book_settings
+from .booksettings import sidecar_path as book_sidecar
 from .chunker import plan_chunks
 from .lexicon import lexicon_settings, sidecar_path
 from .nonspeech import strip_nonspeech
 from .normalize import NORMALIZE_VERSION, speakable_texts
-from .text import SourceText
+from .text import SourceText, TextError, decode
 
 log = logging.getLogger(__name__)
 
@@ -32,13 +35,16 @@ def preview(config, path: Path, book: SourceText, out: TextIO, phonemes: bool = 
     (its number as `kokoro-narrator chunk` lists it). Raise lexicon.LexiconError for a bad lexicon.
     """
     k = config.tts.kokoro
-    plan, speakable = speakable_book(config, path, book, max_chunk_chars)
+    lang_code = book_language(config, path)
+    plan, speakable = speakable_book(config, path, book, max_chunk_chars, lang_code)
     if chapter is not None and chapter not in {c.index for c in plan.chapters}:
         print(f"kokoro-narrator chunk: there is no chapter {chapter}; the book has chapters "
               f"0 to {len(plan.chapters) - 1} (see `kokoro-narrator chunk {path.name}`)", file=out)
         return 2
     titles = {c.index: c.title for c in plan.chapters}
-    g2p = _g2p(config) if phonemes else None
+    g2p = _g2p(config, lang_code) if phonemes else None
+    if lang_code != k.lang_code:
+        print(f"lang_code: {lang_code} (the book's own settings)", file=out)
     for entry, say in speakable.lexicon_used.items():
         print(f"lexicon: {entry} = {say}", file=out)
     for paragraph in speakable.skipped:
@@ -58,14 +64,29 @@ def preview(config, path: Path, book: SourceText, out: TextIO, phonemes: bool = 
     return 0
 
 
-def speakable_book(config, path: Path, book: SourceText, max_chunk_chars: int | None = None):
+def book_language(config, path: Path) -> str:
+    """The lang_code the daemon reads a book in: its own (sidecar `<stem>.toml`, front matter), else the config's."""
+    k = config.tts.kokoro
+    sidecar = book_sidecar(path)
+    try:
+        text = decode(path.read_bytes())[0] if path.suffix.lower() == ".md" else None
+        own = read_book_settings(path, config.paths.inbox, text, k, sidecar.read_bytes() if sidecar.is_file() else None)
+    except (OSError, TextError, BookSettingsError) as exc:
+        log.warning("%s: %s; shown in lang_code %s (the daemon would fail the book)", path.name, exc, k.lang_code)
+        return k.lang_code
+    return book_lang_code(k, own)
+
+
+def speakable_book(config, path: Path, book: SourceText, max_chunk_chars: int | None = None,
+                   lang_code: str | None = None):
     """Given the Config, a book's path and its read text, return (its ChunkPlan, the speakable texts),
-    as the daemon makes them: not-speech out, lexicons applied, normalized.
+    as the daemon makes them: not-speech out, lexicons applied, normalized (in lang_code, default the config's).
 
     Raise lexicon.LexiconError for a bad lexicon.
     """
     k = config.tts.kokoro
-    settings = {"lang_code": k.lang_code, "normalizer_version": NORMALIZE_VERSION, **lexicon_settings(config)}
+    settings = {"lang_code": lang_code or k.lang_code, "normalizer_version": NORMALIZE_VERSION,
+                **lexicon_settings(config)}
     plan = plan_chunks(book.text, max_chunk_chars or config.jobs.max_chunk_chars, book.headings,
                        titles=getattr(book, "titles", ()))
     sidecar_file = sidecar_path(path)
@@ -74,14 +95,12 @@ def speakable_book(config, path: Path, book: SourceText, max_chunk_chars: int | 
     return plan, speakable_texts(texts, settings, book.headings, sidecar, tuple(getattr(book, "lexicons", ()) or ()))
 
 
-def _g2p(config):
-    """A model-less kokoro pipeline for the configured language, wrapped in the engine's G2P."""
-    from kokoro import KPipeline
-
+def _g2p(config, lang_code: str):
+    """A model-less kokoro pipeline for the book's language, wrapped in the engine's G2P."""
+    from .engine import load_g2p
     from .g2p import G2P
 
-    k = config.tts.kokoro
-    return G2P(KPipeline(lang_code=k.lang_code, repo_id=k.repo_id, model=False))
+    return G2P(load_g2p(config.tts.kokoro, lang_code))
 
 
 def _print_phonemes(g2p, text: str, split_pattern: str, out: TextIO) -> None:

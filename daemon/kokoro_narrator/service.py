@@ -80,10 +80,11 @@ class Daemon:
         self.done_count = 0
         self.watcher: InboxWatcher | None = None
         self.broken: set[str] = set()
+        """Jobs that hit an unexpected error in this daemon's life; skipped until the next start."""
         self.listed: list[Job] = []
+        """The unfinished jobs as last listed (`_unfinished`), with the store's signature then."""
         self.listed_signature: tuple | None = None
         self.listed_at = float("-inf")
-        """Jobs that hit an unexpected error in this daemon's life; skipped until the next start."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -163,7 +164,7 @@ class Daemon:
             if job.id not in self.broken:
                 try:
                     return self.store.load(self.store.folder(job))  # its own copy: the listing is kept
-                except ValueError:
+                except (ValueError, TypeError, KeyError):  # what JobStore.all() skips as unreadable
                     continue  # unreadable since it was listed; the next listing warns
         return None
 

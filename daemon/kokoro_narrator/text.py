@@ -49,8 +49,8 @@ Metadata (`SourceText.metadata`): "title" (str or None), "authors" (list of str)
 "language" (str or None), and for EPUB "cover" ({"media_type", "data"} or None). They come
 from the EPUB's OPF, markdown front matter, or a Project Gutenberg header's `Title:` and
 `Author:` lines (read before the header is cut off). `source_metadata` makes the
-JSON-safe record `job.json` keeps, with a warning when the book's language is not the
-configured `lang_code`'s.
+JSON-safe record `job.json` keeps, with a warning when the book's language is not its
+job's `lang_code`'s.
 """
 
 from __future__ import annotations
