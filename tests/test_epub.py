@@ -10,6 +10,7 @@ import pytest
 
 from kokoro_narrator import epubzip
 from kokoro_narrator.chunker import plan_chunks
+from kokoro_narrator.epub import holds_a_chapter
 from kokoro_narrator.service import Daemon
 from kokoro_narrator.text import TextError, read_book, source_metadata
 from kokoro_narrator.xhtml import read_xhtml
@@ -236,6 +237,9 @@ def test_a_document_marked_as_front_matter_that_holds_the_book_is_read_and_a_sho
     assert book.warnings[0].startswith("not read: OEBPS/cover.xhtml (cover; the EPUB has no 'OEBPS/cover.xhtml'")
     assert book.warnings[1] == "not read: OEBPS/title.xhtml (title-page)"
     assert book.warnings[2].startswith("read: OEBPS/book.xhtml, which the book marks as its toc: it holds ")
+    contents = xhtml("".join(f"<p>Chapter {n}: A Title Of Some Length . . . <a href='book.xhtml'>{n}</a></p>"
+                             for n in range(200)))  # over 5,000 characters, only the page numbers are links
+    assert not holds_a_chapter(read_xhtml(contents)) and holds_a_chapter(read_xhtml(whole))
 
 
 def test_a_document_in_the_encoding_its_xml_declaration_names_is_decoded_so():
