@@ -92,15 +92,15 @@ def sidecar_path(book: Path) -> Path:
 def front_matter(text: str) -> dict[str, Any]:
     """Given a markdown book's text, return the BOOK_KEYS its front matter sets (as written).
 
-    An empty key sets nothing; a list of names for title or author is one, joined by ", "
-    (`author: [A, B]`), as markdown.py reads it for the book's tags.
+    An empty key sets nothing. A title or author that is not one string (`author: [A, B]`) is
+    left to markdown.py, which reads the same front matter for the book's tags, list and all.
     """
     found = {}
     for key, value in split_front_matter(re.sub(r"\r\n?", "\n", text))[1].items():
         if key not in BOOK_KEYS or value in ("", [], None):
             continue
-        if key in ("title", "author") and isinstance(value, list) and all(isinstance(v, str) for v in value):
-            value = ", ".join(value)
+        if key in ("title", "author") and not isinstance(value, str):
+            continue
         found[key] = value
     return found
 
