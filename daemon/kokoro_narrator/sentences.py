@@ -17,12 +17,15 @@ ABBREVIATIONS = frozenset(
 )
 NUMBERED_ABBREVIATIONS = frozenset("no nos vol vols ch chap p pp fig figs art sec op".split())
 """Abbreviations only when a number follows: "No. 5", but "he said no. Then"."""
+WORD_TAIL_CHARS = 100
+"""Enough of the text before a full stop to hold the word it ends (no abbreviation is longer)."""
 SENTENCE_END = re.compile(r"([.!?\u2026]+)([\"')\]\u2019\u201d]*)\s+(?=(\S))")
 
 
 def is_abbreviation(before: str, following: str) -> bool:
     """Whether the word before a full stop is an abbreviation (Mr., e.g., J.) given the next character."""
-    word = before.split()[-1].lstrip("\"'([\u2018\u201c").lower() if before.split() else ""
+    words = before[-WORD_TAIL_CHARS:].split()  # the tail only: `before` grows along a run of abbreviations
+    word = words[-1].lstrip("\"'([\u2018\u201c").lower() if words else ""
     if word in ABBREVIATIONS or "." in word or (len(word) == 1 and word.isalpha()):
         return True
     return word in NUMBERED_ABBREVIATIONS and following.isdigit()
