@@ -77,3 +77,14 @@ def test_a_heading_inside_a_quote_or_a_list_is_read_but_is_no_chapter():
     book = read("# One\n\nText.\n\n> # Quoted\n> words\n\n- # Listed\n\n# Two\n\nMore.")
     assert book.headings == ("One", "Two")
     assert "Quoted" in book.text and "Listed" in book.text
+
+
+def test_markup_nested_past_the_parsers_limit_is_read_as_plain_text_with_nothing_lost():
+    """markdown-it skips what lies past its nesting limit: items of a 30-deep list, a 60-deep quote's words."""
+    outline = "".join("  " * depth + f"- point{depth}\n" for depth in range(30))
+    book = read_book(("---\ntitle: Notes\n---\n" + outline + "\n" + "> " * 60 + "deep words\n").encode(), "n.md")
+    assert all(f"point{depth}" in book.text for depth in range(30)) and "deep words" in book.text
+    assert book.metadata["title"] == "Notes" and "title:" not in book.text
+    assert any("read as plain text" in warning for warning in book.warnings)
+    shallow = read_book("".join("  " * depth + f"- point{depth}\n" for depth in range(8)).encode(), "s.md")
+    assert shallow.text.split("\n") == [f"point{depth}" for depth in range(8)] and not shallow.warnings

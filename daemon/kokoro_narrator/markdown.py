@@ -24,6 +24,8 @@ tables and strikethrough, plus footnotes from mdit-py-plugins) and walks its tok
 - Code blocks (fenced and indented) are skipped, with one warning counting them: code read
   aloud is noise. An unclosed fence is not taken as code (that would silently drop the
   rest of the book): its content is read as prose, and a warning says so.
+- Markup nested deeper than markdown-it reads (lists or quotes 25 deep) raises MarkupTooDeep:
+  text.py then reads the book as plain text, so that nothing in it is lost.
 - Front matter (`---` YAML or `+++` TOML at the very top, frontmatter.py) is not read; its
   `title` and `author`/`authors` and `lang`/`language` become the book's metadata.
 """
@@ -49,7 +51,10 @@ SPACE_BEFORE_STOP = re.compile(r"(?<=\w) +([.,;:!?])(?=\s|$)")
 """A space left before a full stop where an image or a footnote marker was: "a link and ."."""
 SPOKEN = re.compile(r"[^\W_]")
 
-PARSER = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).use(footnote_plugin)
+MAX_NESTING = 50
+"""markdown-it's nesting limit (20 by default): it skips what lies deeper, silently (MarkupTooDeep)."""
+PARSER = (MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING}).enable(["table", "strikethrough"])
+          .use(footnote_plugin))
 
 
 @dataclass
@@ -200,11 +205,18 @@ def walk(tokens: list[Token], lines: list[str], book: Markdown) -> list[tuple[in
     return out + footnotes
 
 
+class MarkupTooDeep(ValueError):
+    """Markdown nested past MAX_NESTING: the parser left out what lay deeper."""
+
+
 def clean_markdown(text: str) -> Markdown:
     """Given normalized markdown, return its paragraphs, chapter headings, warnings and front-matter metadata."""
     body, fields = split_front_matter(text)
     book = Markdown(metadata=book_metadata(fields))
-    blocks = walk(PARSER.parse(body), body.split("\n"), book)
+    tokens = PARSER.parse(body)
+    if any(token.level >= MAX_NESTING - 1 for token in tokens):
+        raise MarkupTooDeep(f"lists or quotes nested over {MAX_NESTING // 2} deep")
+    blocks = walk(tokens, body.split("\n"), book)
     level = chapter_level([lvl for lvl, paragraph in blocks if lvl and SPOKEN.search(paragraph)])
     for block_level, paragraph in blocks:
         if not SPOKEN.search(paragraph):

@@ -266,6 +266,21 @@ def clean_plain(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if is_spoken(p))
 
 
+def read_markdown(text: str) -> tuple[str, list[str], dict[str, Any], list[str]]:
+    """Normalized markdown in; (its text, chapter headings, metadata, warnings) out (markdown.py)."""
+    from .frontmatter import split_front_matter
+    from .markdown import MarkupTooDeep, book_metadata, clean_markdown
+
+    try:
+        markdown = clean_markdown(text)
+    except MarkupTooDeep as exc:  # the parser would leave out what lies deeper: read every line instead
+        body, fields = split_front_matter(text)
+        return (clean_plain(body), [], {**EMPTY_METADATA, **book_metadata(fields)},
+                [f"{exc}: read as plain text, markup and all, so that no text is lost"])
+    return ("\n\n".join(markdown.paragraphs), list(markdown.headings), {**EMPTY_METADATA, **markdown.metadata},
+            list(markdown.warnings))
+
+
 # ----------------------------------------------------------------------------- the entry point
 
 
@@ -305,12 +320,8 @@ def read_book(data: bytes, name: str) -> SourceText:
         text = normalize(raw)
         headings, lexicons, titles = [], (), ()
         if suffix == ".md":
-            from .markdown import clean_markdown
-
-            markdown = clean_markdown(text)
-            text, headings, metadata = "\n\n".join(markdown.paragraphs), markdown.headings, markdown.metadata
-            warnings += markdown.warnings
-            metadata = {**EMPTY_METADATA, **metadata}
+            text, headings, metadata, more = read_markdown(text)
+            warnings += more
         else:
             start = GUTENBERG_START.search(text)
             metadata = gutenberg_metadata(text[:start.start()]) if start else dict(EMPTY_METADATA)

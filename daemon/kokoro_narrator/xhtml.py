@@ -27,6 +27,7 @@ of the broken markup real books carry, no dependency) and returns an `XhtmlText`
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -79,6 +80,7 @@ class _Reader(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.out = out
         self.stack: list[tuple[str, str]] = []  # (tag, role): role is "", "skip", "note", "notes", "marker"
+        self.open = Counter()  # tags and roles on the stack, counted: asking the stack itself cost O(depth)
         self.buffer: list[str] = []
         self.note_buffer: list[str] | None = None
         self.pending_ids: list[str] = []
@@ -91,10 +93,10 @@ class _Reader(HTMLParser):
 
     # --------------------------------------------------------------- state
     def hidden(self) -> bool:
-        return any(role in ("skip", "marker") for _, role in self.stack)
+        return self.open["role:skip"] + self.open["role:marker"] > 0
 
     def in_notes(self) -> bool:
-        return any(role == "notes" for _, role in self.stack)
+        return self.open["role:notes"] > 0
 
     def flush(self) -> None:
         """End the paragraph being built: keep it when it has a letter or a digit."""
@@ -120,7 +122,7 @@ class _Reader(HTMLParser):
 
     def end_block(self, verse_itself: bool) -> None:
         """A block starts or ends: inside verse a line ends, elsewhere a paragraph."""
-        if not verse_itself and any(role == "verse" for _, role in self.stack):
+        if not verse_itself and self.open["role:verse"]:
             self.buffer.append("\n")
         else:
             self.flush()
@@ -166,15 +168,15 @@ class _Reader(HTMLParser):
             self.cells += 1
         if tag == "tr":
             self.cells = 0
-        self.stack.append((tag, role))
+        self._push(tag, role)
         if role == "marker?":
             self.marker_start = len(self.buffer)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in VOID or not any(open_tag == tag for open_tag, _ in self.stack):
+        if tag in VOID or not self.open[tag]:
             return  # a stray end tag: ignored, as browsers do
         while self.stack:
-            open_tag, role = self.stack.pop()
+            open_tag, role = self._pop()
             self._close(open_tag, role)
             if open_tag == tag:
                 break
@@ -190,7 +192,7 @@ class _Reader(HTMLParser):
             self.heading = 0
         if tag == "pre":
             self.pre -= 1
-        if role == "note" and self.note_buffer is not None and not any(r == "note" for _, r in self.stack):
+        if role == "note" and self.note_buffer is not None and not self.open["role:note"]:
             self.flush()
             if self.note_buffer:
                 self.out.notes.append("\n".join(self.note_buffer))
@@ -199,14 +201,23 @@ class _Reader(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self.hidden():
             self.buffer.append(data if self.pre else data.replace("\n", " "))
-            if any(tag == "a" for tag, _ in self.stack):
+            if self.open["a"]:
                 self.link_chars += len("".join(data.split()))
 
     def close(self) -> None:
         super().close()
         while self.stack:
-            self._close(*self.stack.pop())
+            self._close(*self._pop())
         self.flush()
+
+    def _push(self, tag: str, role: str) -> None:
+        self.stack.append((tag, role))
+        self.open.update((tag, f"role:{role}"))
+
+    def _pop(self) -> tuple[str, str]:
+        tag, role = self.stack.pop()
+        self.open.subtract((tag, f"role:{role}"))
+        return tag, role
 
 
 def read_xhtml(markup: str, code: bool = True) -> XhtmlText:
