@@ -60,6 +60,9 @@ def test_yaml_and_toml_front_matter_give_the_known_keys_and_leave_the_others():
     "+++\nvoice = \"bf_emma\"\n+++\n",
     "+++\nvoice = bf_emma\n+++\n",  # not valid TOML, still a Hugo header
     "---\n# narrated by\nvoice: bf_emma\n---\n",
+    "---\ndate created: 2023-01-01\n\"my key\": x\nvoice: bf_emma\n---\n",  # Obsidian-style keys
+    "---\nsummary: |\n  Two lines\n  of summary\n\nvoice: bf_emma\ntags: [a, b]\n---\n",  # a block scalar
+    "+++\nabout = \"\"\"\nA multi-line\nstring\n\"\"\"\nvoice = \"bf_emma\"\n+++\n",
 ])
 def test_front_matter_whose_settings_apply_is_never_spoken(top, kokoro):
     """booksettings and markdown read front matter the same way: before, some of these set the

@@ -240,6 +240,10 @@ def test_a_document_marked_as_front_matter_that_holds_the_book_is_read_and_a_sho
     contents = xhtml("".join(f"<p>Chapter {n}: A Title Of Some Length . . . <a href='book.xhtml'>{n}</a></p>"
                              for n in range(200)))  # over 5,000 characters, only the page numbers are links
     assert not holds_a_chapter(read_xhtml(contents)) and holds_a_chapter(read_xhtml(whole))
+    dialogue = xhtml("".join(f"<p>\u201cWhere now, {n}?\u201d</p><p>She said nothing at all.</p><p>\u201cHome.\u201d</p>"
+                             for n in range(120)))  # short paragraphs of a novel: a chapter, not a list
+    sonnet = xhtml("<p>Shall I compare thee to a summer\u2019s day?</p>" * 200)
+    assert holds_a_chapter(read_xhtml(dialogue)) and holds_a_chapter(read_xhtml(sonnet))
 
 
 def test_a_document_in_the_encoding_its_xml_declaration_names_is_decoded_so():

@@ -108,6 +108,11 @@ def test_an_epub_whose_pls_has_an_unusable_entry_is_made_with_the_rest_and_a_war
     job, _ = JobStore(config.paths.jobs).create("book.epub", "x", epub_with_pls(german), config)
     assert job.status == "queued"
     assert any("entry 'Darcy'" in warning and "left out" in warning for warning in job.source["warnings"])
+    many = PLS.replace("</lexicon>", "".join(f"<lexeme><grapheme>Name{n}</grapheme><phoneme>ʁ</phoneme></lexeme>"
+                                             for n in range(40)) + "</lexicon>")
+    other, _ = JobStore(config.paths.jobs).create("many.epub", "y", epub_with_pls(many), config)
+    said = [warning for warning in other.source["warnings"] if "names.pls" in warning]
+    assert len(said) == 1 and said[0].startswith("names.pls: 40 left out: ") and said[0].endswith("(and 37 more)")
     texts = JobStore(config.paths.jobs).chunk_texts(job)  # as they go to G2P
     assert texts == ["Chapter One\n\n[Hermione](/hɜɹˈmIəni/) met Mr Darcy in the garden."]  # Darcy as G2P reads it
 

@@ -88,3 +88,9 @@ def test_markup_nested_past_the_parsers_limit_is_read_as_plain_text_with_nothing
     assert any("read as plain text" in warning for warning in book.warnings)
     shallow = read_book("".join("  " * depth + f"- point{depth}\n" for depth in range(8)).encode(), "s.md")
     assert shallow.text.split("\n") == [f"point{depth}" for depth in range(8)] and not shallow.warnings
+
+
+def test_a_folded_title_in_front_matter_is_the_books_title():
+    book = read_book(b"---\ntitle: >\n  The Long\n  Title\nauthor: Ann\n---\n\nText.\n", "t.md")
+    assert book.metadata["title"] == "The Long Title" and book.metadata["authors"] == ["Ann"]
+    assert book.text == "Text."

@@ -92,3 +92,14 @@ def test_the_preview_reads_a_book_in_its_own_language(tmp_path, capsys):
         (tmp_path / "book.toml").write_text('lang_code = "j"\n', encoding="utf-8")
         code, _, err = run(tmp_path, capsys, "--phonemes", str(book))
         assert code == 1 and "pip install 'misaki[ja]'" in err
+
+
+def test_a_book_in_a_voice_folder_with_auto_is_previewed_in_its_voices_language(tmp_path, capsys, monkeypatch):
+    inbox = tmp_path / "inbox"
+    (inbox / "bf_emma").mkdir(parents=True)
+    (tmp_path / "config.toml").write_text(f'[paths]\ninbox = "{inbox}"\n', encoding="utf-8")
+    (inbox / "bf_emma" / "b.txt").write_text("The colour of the water.\n", encoding="utf-8")
+    (inbox / "bf_emma" / "b.toml").write_text('lang_code = "auto"\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)  # a relative path, as a user types it
+    code, out, _ = run(tmp_path, capsys, "--text", "inbox/bf_emma/b.txt")
+    assert code == 0 and "lang_code: b (the book's own settings)" in out

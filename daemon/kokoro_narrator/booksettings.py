@@ -92,14 +92,17 @@ def sidecar_path(book: Path) -> Path:
 def front_matter(text: str) -> dict[str, Any]:
     """Given a markdown book's text, return the BOOK_KEYS its front matter sets (as written).
 
-    An empty key sets nothing. A title or author that is not one string (`author: [A, B]`) is
-    left to markdown.py, which reads the same front matter for the book's tags, list and all.
+    An empty key sets nothing. A number as title or author (TOML's `title = 1984`) is its text;
+    a list (`author: [A, B]`) is left to markdown.py, which reads the same front matter for
+    the book's tags, list and all.
     """
     found = {}
     for key, value in split_front_matter(re.sub(r"\r\n?", "\n", text))[1].items():
         if key not in BOOK_KEYS or value in ("", [], None):
             continue
-        if key in ("title", "author") and not isinstance(value, str):
+        if key in ("title", "author") and isinstance(value, (int, float)) and not isinstance(value, bool):
+            value = str(value)
+        elif key in ("title", "author") and not isinstance(value, str):
             continue
         found[key] = value
     return found

@@ -33,6 +33,7 @@ not a zip, no container, no OPF, no spine, DRM, an entry too large, no text.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,8 +51,8 @@ FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
 SKIPPED_LANDMARKS = SKIPPED_TYPES | {"title-page"}  # EPUB 2's guide spells it title-page
 """Documents the guide or landmarks name so are front matter, not read (unless `holds_a_chapter`)."""
 MARKED_FRONT_MATTER_CHARS = 5000
-LIST_LINE_CHARS = 60
-"""A document whose median paragraph is shorter than this is a list (contents, illustrations), not prose."""
+PAGE_NUMBER_END = re.compile(r"(?:\s|\.)(?:\d{1,4}|[ivxlc]{1,7})\s*$", re.I)
+"""A contents line's end: its page number ("... 7", "Preface . . . xi")."""
 TOC_LINKS = 3
 TOC_SHARE = 0.6
 """A document with this many paragraphs, and this share of them, all links is a contents page."""
@@ -159,13 +160,14 @@ def holds_a_chapter(document: XhtmlText) -> bool:
     """Whether a document the book marks as front matter holds more prose than front matter does.
 
     Books converted from one long file mark that file as their toc or title page: skipping it
-    would drop chapters. A contents page (mostly links, or short lines: "Chapter One ... 7"
-    with only the page number a link) is front matter at any length.
+    would drop chapters. A contents page (mostly links, or mostly lines ending in a page number:
+    "Chapter One ... 7" with only the number a link) is front matter at any length.
     """
     paragraphs = document.paragraphs
     mostly_links = document.link_paragraphs >= len(paragraphs) * TOC_SHARE
-    lines_of_a_list = sorted(map(len, paragraphs))[len(paragraphs) // 2] < LIST_LINE_CHARS if paragraphs else True
-    return sum(map(len, paragraphs)) > MARKED_FRONT_MATTER_CHARS and not mostly_links and not lines_of_a_list
+    numbered = sum(bool(PAGE_NUMBER_END.search(paragraph)) for paragraph in paragraphs)
+    mostly_page_numbers = numbered >= len(paragraphs) * TOC_SHARE
+    return sum(map(len, paragraphs)) > MARKED_FRONT_MATTER_CHARS and not mostly_links and not mostly_page_numbers
 
 
 def unmarked_front_matter(path: str, document: XhtmlText) -> str | None:

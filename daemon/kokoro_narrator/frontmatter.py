@@ -5,9 +5,10 @@ markdown.py leaves it unread and takes the book's title, authors and language. B
 here, so the block whose settings apply is exactly the block that is not spoken.
 
 A `---` line followed by prose is a horizontal rule, not front matter: every line of the block
-must be `key: value`, `key = value`, a `- item`, an indented continuation, a `# comment` or a
-`[table]`, and one at least a key. Anything else (a heading and prose between two rules) is
-the book's text. `---` may close with `...`.
+must be `key: value` (any key YAML allows), `key = value`, a `- item`, an indented
+continuation, a `# comment` or a `[table]`, and one at least a key. Anything else (a heading
+and prose between two rules) is the book's text. `---` may close with `...`. A `+++` block is
+always front matter (TOML; read line by line when it is not valid TOML).
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ else:  # Python 3.10: the same parser, from PyPI
 
 BLOCK = re.compile(r"\A\ufeff?(?:(---)[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)|\+\+\+[ \t]*\r?\n(.*?\r?\n)?\+\+\+)"
                    r"[ \t]*(?:\r?\n|\Z)", re.S)
-KEY_LINE = re.compile(r"^(?:[\w.\"'-]+[ \t]*[:=].*|\[[\w. \"'-]+\])$")
+KEY_LINE = re.compile(r"^(?:[^\s#\-\[{][^\n]*?:(?:[ \t].*)?|[\w.\"'-]+[ \t]*=.*|\[[^\]\n]+\])$")
+"""A line that sets a key: YAML's `key: value` (any key: `date created: 2023`, `"my key": x`),
+`key = value`, or a `[table]`."""
 OTHER_LINE = re.compile(r"^(?:[ \t]*#.*|[ \t]*-[ \t].*|[ \t]+\S.*|[ \t]*)$")
 """A front-matter line that is no key: a comment, a list item, a continuation, a blank line."""
 ENTRY = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*[:=][ \t]*(.*?)[ \t]*$")
+BLOCK_SCALAR = re.compile(r"^[|>][+-]?$")
 LIST_ITEM = re.compile(r"^\s*-\s+(.*?)\s*$")
 
 
@@ -43,11 +47,11 @@ def split_front_matter(text: str) -> tuple[str, dict[str, Any]]:
     yaml = match.group(1) is not None
     body = (match.group(2) if yaml else match.group(3)) or ""
     body = body.replace("\r\n", "\n")
-    if not yaml:
+    if not yaml:  # `+++` is no markdown: it opens front matter, valid TOML or not
         try:
             return text[match.end():], {key.lower(): value for key, value in tomllib.loads(body).items()}
         except tomllib.TOMLDecodeError:
-            pass  # read line by line, if it looks like front matter at all
+            return text[match.end():], _lines(body)
     lines = body.split("\n")
     if not body.strip():
         return text[match.end():], {}
@@ -59,17 +63,24 @@ def split_front_matter(text: str) -> tuple[str, dict[str, Any]]:
 
 def _lines(body: str) -> dict[str, Any]:
     fields: dict[str, Any] = {}
-    key = None
+    key, block = None, None  # block: the `|` or `>` of a multi-line string being read
     for line in body.split("\n"):
+        if block and (line[:1].isspace() or not line.strip()):
+            joiner = "\n" if block == "|" else " "
+            fields[key] = (fields[key] + joiner if fields[key] else "") + line.strip()
+            continue
+        block = None
         if entry := ENTRY.match(line):
             key, value = entry.group(1).lower(), entry.group(2)
             if value.startswith("[") and value.endswith("]"):
                 fields[key] = [unquote(item) for item in value[1:-1].split(",") if item.strip()]
+            elif BLOCK_SCALAR.match(value):  # `title: >` and the lines under it
+                fields[key], block = "", value[0]
             else:
                 fields[key] = unquote(value) if value else []  # `key:` then `- item` lines
         elif (item := LIST_ITEM.match(line)) and key and isinstance(fields.get(key), list):
             fields[key].append(unquote(item.group(1)))
-    return fields
+    return {key: value.strip() if isinstance(value, str) else value for key, value in fields.items()}
 
 
 def unquote(value: str) -> str:

@@ -200,7 +200,9 @@ def _plan(job: Job, data: bytes, config: Config) -> None:
     job.source["metadata"], language = source_metadata(text, job.settings["lang_code"])  # title, authors, cover
     warnings = list(text.warnings) + language
     for name, xml_text in text.lexicons:  # an EPUB's PLS: entries it cannot use are left out, and said
-        warnings += parse_pls(xml_text, name, job.settings["lang_code"] == "b")[1]
+        if left_out := parse_pls(xml_text, name, job.settings["lang_code"] == "b")[1]:
+            more = f" (and {len(left_out) - 3} more)" if len(left_out) > 3 else ""
+            warnings.append(f"{name}: {len(left_out)} left out: " + "; ".join(left_out[:3]) + more)
     titles = {chapter.index: chapter.title for chapter in plan.chapters}
     chunks, not_speech, speakable = [], [], False
     for c in plan.chunks:

@@ -24,8 +24,9 @@ tables and strikethrough, plus footnotes from mdit-py-plugins) and walks its tok
 - Code blocks (fenced and indented) are skipped, with one warning counting them: code read
   aloud is noise. An unclosed fence is not taken as code (that would silently drop the
   rest of the book): its content is read as prose, and a warning says so.
-- Markup nested deeper than markdown-it reads (lists or quotes 25 deep) raises MarkupTooDeep:
-  text.py then reads the book as plain text, so that nothing in it is lost.
+- Markup nested deeper than markdown-it reads (MAX_NESTING levels: lists about 25 deep,
+  quotes 49) raises MarkupTooDeep: text.py then reads the book as plain text, so that
+  nothing in it is lost.
 - Front matter (`---` YAML or `+++` TOML at the very top, frontmatter.py) is not read; its
   `title` and `author`/`authors` and `lang`/`language` become the book's metadata.
 """
@@ -52,7 +53,7 @@ SPACE_BEFORE_STOP = re.compile(r"(?<=\w) +([.,;:!?])(?=\s|$)")
 SPOKEN = re.compile(r"[^\W_]")
 
 MAX_NESTING = 50
-"""markdown-it's nesting limit (20 by default): it skips what lies deeper, silently (MarkupTooDeep)."""
+"""markdown-it's nesting limit (20 by default): it leaves what lies deeper out, silently (MarkupTooDeep)."""
 PARSER = (MarkdownIt("commonmark", {"html": True, "maxNesting": MAX_NESTING}).enable(["table", "strikethrough"])
           .use(footnote_plugin))
 
@@ -73,6 +74,7 @@ def book_metadata(fields: dict[str, Any]) -> dict[str, Any]:
     authors = [authors] if isinstance(authors, str) else authors if isinstance(authors, list) else []
     language = fields.get("language", fields.get("lang"))
     title = fields.get("title")
+    title = str(title) if isinstance(title, (int, float)) and not isinstance(title, bool) else title
     return {"title": title if isinstance(title, str) and title else None,  # TOML may give numbers, dates, tables
             "authors": [a for a in authors if isinstance(a, str) and a],
             "language": language if isinstance(language, str) and language else None}
@@ -214,8 +216,10 @@ def clean_markdown(text: str) -> Markdown:
     body, fields = split_front_matter(text)
     book = Markdown(metadata=book_metadata(fields))
     tokens = PARSER.parse(body)
-    if any(token.level >= MAX_NESTING - 1 for token in tokens):
-        raise MarkupTooDeep(f"lists or quotes nested over {MAX_NESTING // 2} deep")
+    if any(token.nesting == 1 and token.level >= MAX_NESTING - 1 and after.nesting == -1
+           for token, after in zip(tokens, tokens[1:])):  # a container opened at the limit is left empty
+        raise MarkupTooDeep(f"markup nested past the markdown parser's {MAX_NESTING} levels (lists about "
+                            f"{MAX_NESTING // 2} deep, quotes {MAX_NESTING - 1})")
     blocks = walk(tokens, body.split("\n"), book)
     level = chapter_level([lvl for lvl, paragraph in blocks if lvl and SPOKEN.search(paragraph)])
     for block_level, paragraph in blocks:

@@ -32,7 +32,8 @@ def preview(config, path: Path, book: SourceText, out: TextIO, phonemes: bool = 
     """Given the Config, a book's path and its read text, print what will be read to out; return an exit code.
 
     phonemes: print misaki's phonemes under each utterance too; chapter: only that chapter
-    (its number as `kokoro-narrator chunk` lists it). Raise lexicon.LexiconError for a bad lexicon.
+    (its number as `kokoro-narrator chunk` lists it). Raise lexicon.LexiconError for a bad lexicon,
+    engine.EngineError when the book's language has no G2P here.
     """
     k = config.tts.kokoro
     lang_code = book_language(config, path)
@@ -70,7 +71,8 @@ def book_language(config, path: Path) -> str:
     sidecar = book_sidecar(path)
     try:
         text = decode(path.read_bytes())[0] if path.suffix.lower() == ".md" else None
-        own = read_book_settings(path, config.paths.inbox, text, k, sidecar.read_bytes() if sidecar.is_file() else None)
+        data = sidecar.read_bytes() if sidecar.is_file() else None
+        own = read_book_settings(path.absolute(), config.paths.inbox, text, k, data)  # inbox/<voice>/ counts too
     except (OSError, TextError, BookSettingsError) as exc:
         log.warning("%s: %s; shown in lang_code %s (the daemon would fail the book)", path.name, exc, k.lang_code)
         return k.lang_code

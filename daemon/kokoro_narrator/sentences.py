@@ -17,15 +17,26 @@ ABBREVIATIONS = frozenset(
 )
 NUMBERED_ABBREVIATIONS = frozenset("no nos vol vols ch chap p pp fig figs art sec op".split())
 """Abbreviations only when a number follows: "No. 5", but "he said no. Then"."""
-WORD_TAIL_CHARS = 100
-"""Enough of the text before a full stop to hold the word it ends (no abbreviation is longer)."""
 SENTENCE_END = re.compile(r"([.!?\u2026]+)([\"')\]\u2019\u201d]*)\s+(?=(\S))")
 
 
-def is_abbreviation(before: str, following: str) -> bool:
+def last_word(text: str, start: int, end: int) -> str:
+    """The last whitespace-separated word of text[start:end], without copying the rest of it.
+
+    The same as `text[start:end].split()[-1]` (or ""), in time of the word's length: along a run
+    of abbreviations ("A. A. A. ...") the sentence so far grows, and splitting it was quadratic.
+    """
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    begin = end
+    while begin > start and not text[begin - 1].isspace():
+        begin -= 1
+    return text[begin:end]
+
+
+def is_abbreviation(word: str, following: str) -> bool:
     """Whether the word before a full stop is an abbreviation (Mr., e.g., J.) given the next character."""
-    words = before[-WORD_TAIL_CHARS:].split()  # the tail only: `before` grows along a run of abbreviations
-    word = words[-1].lstrip("\"'([\u2018\u201c").lower() if words else ""
+    word = word.lstrip("\"'([\u2018\u201c").lower()
     if word in ABBREVIATIONS or "." in word or (len(word) == 1 and word.isalpha()):
         return True
     return word in NUMBERED_ABBREVIATIONS and following.isdigit()
@@ -44,7 +55,7 @@ def split_sentences(paragraph: str) -> list[str]:
         following = match.group(3)
         if following.islower():
             continue
-        if match.group(1) == "." and is_abbreviation(paragraph[start:match.start()], following):
+        if match.group(1) == "." and is_abbreviation(last_word(paragraph, start, match.start()), following):
             continue
         sentences.append(paragraph[start:match.end(2)])
         start = match.end(2)
