@@ -348,3 +348,18 @@ def test_chunk_reports_the_contents_list_it_found(tmp_path, capsys, monkeypatch)
     assert all(f"] {story}" in out for story in stories)
     assert cli.main(["chunk", "--json", str(path)]) == 0
     assert '"contents": [\n    "The Sisters"' in capsys.readouterr().out
+
+
+def test_the_word_before_a_full_stop_is_found_without_splitting_the_sentence_so_far():
+    """sentences.last_word replaced text[start:end].split()[-1], which made a run of initials quadratic."""
+    import random
+
+    from kokoro_narrator.sentences import last_word
+
+    random.seed(7)
+    for _ in range(3000):
+        text = "".join(random.choice("ab. \n\t\u00a0\u2003") for _ in range(random.randint(0, 30)))
+        start = random.randint(0, len(text))
+        end = random.randint(start, len(text))
+        words = text[start:end].split()
+        assert last_word(text, start, end) == (words[-1] if words else "")
