@@ -61,6 +61,7 @@ def test_yaml_and_toml_front_matter_give_the_known_keys_and_leave_the_others():
     "+++\nvoice = bf_emma\n+++\n",  # not valid TOML, still a Hugo header
     "---\n# narrated by\nvoice: bf_emma\n---\n",
     "---\ndate created: 2023-01-01\n\"my key\": x\nvoice: bf_emma\n---\n",  # Obsidian-style keys
+    "---\n\"voice\": bf_emma\n---\n",
     "---\nsummary: |\n  Two lines\n  of summary\n\nvoice: bf_emma\ntags: [a, b]\n---\n",  # a block scalar
     "+++\nabout = \"\"\"\nA multi-line\nstring\n\"\"\"\nvoice = \"bf_emma\"\n+++\n",
 ])
@@ -79,6 +80,7 @@ def test_front_matter_whose_settings_apply_is_never_spoken(top, kokoro):
     "---\n# Chapter 1\n\nIt was a dark night.\n\n---\n",  # a heading and prose between two rules
     "---\ntitle: Tale\n\nIt was prose, then a scene break.\n\n...\n",
     "---\n# Only a heading\n---\n",
+    "---\nPart One: The Fall\n---\n",  # YAML would take it for a key; no front matter has only that one
 ])
 def test_a_rule_then_prose_is_text_and_sets_nothing(top):
     data = (top + "\nThe book begins.\n").encode("utf-8")

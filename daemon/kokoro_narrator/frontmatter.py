@@ -6,8 +6,9 @@ here, so the block whose settings apply is exactly the block that is not spoken.
 
 A `---` line followed by prose is a horizontal rule, not front matter: every line of the block
 must be `key: value` (any key YAML allows), `key = value`, a `- item`, an indented
-continuation, a `# comment` or a `[table]`, and one at least a key. Anything else (a heading
-and prose between two rules) is the book's text. `---` may close with `...`. A `+++` block is
+continuation, a `# comment` or a `[table]`, with one KNOWN_KEYS key or three key lines at
+least. Anything else (a heading and prose between two rules, `Part One: The Fall` alone
+between them) is the book's text. `---` may close with `...`. A `+++` block is
 always front matter (TOML; read line by line when it is not valid TOML).
 """
 
@@ -27,9 +28,15 @@ BLOCK = re.compile(r"\A\ufeff?(?:(---)[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)|\+\+\
 KEY_LINE = re.compile(r"^(?:[^\s#\-\[{][^\n]*?:(?:[ \t].*)?|[\w.\"'-]+[ \t]*=.*|\[[^\]\n]+\])$")
 """A line that sets a key: YAML's `key: value` (any key: `date created: 2023`, `"my key": x`),
 `key = value`, or a `[table]`."""
+KNOWN_KEYS = frozenset("title subtitle author authors creator lang language date tags categories keywords "
+                       "description summary abstract layout draft slug series publisher rights cover "
+                       "voice speed lang_code created updated modified aliases".split())
+"""Keys that mark a block as front matter: this program's, and those of Pandoc, Jekyll, Hugo, Obsidian."""
+MIN_KEY_LINES = 3
+"""Or this many `key: value` lines: one or two of another kind may be the book's own text."""
 OTHER_LINE = re.compile(r"^(?:[ \t]*#.*|[ \t]*-[ \t].*|[ \t]+\S.*|[ \t]*)$")
 """A front-matter line that is no key: a comment, a list item, a continuation, a blank line."""
-ENTRY = re.compile(r"^([A-Za-z_][\w-]*)[ \t]*[:=][ \t]*(.*?)[ \t]*$")
+ENTRY = re.compile(r"^([\"']?)([A-Za-z_][\w-]*)\1[ \t]*[:=][ \t]*(.*?)[ \t]*$")
 BLOCK_SCALAR = re.compile(r"^[|>][+-]?$")
 LIST_ITEM = re.compile(r"^\s*-\s+(.*?)\s*$")
 
@@ -55,9 +62,11 @@ def split_front_matter(text: str) -> tuple[str, dict[str, Any]]:
     lines = body.split("\n")
     if not body.strip():
         return text[match.end():], {}
-    if not any(KEY_LINE.match(line) for line in lines) or \
-            not all(KEY_LINE.match(line) or OTHER_LINE.match(line) for line in lines):
-        return text, {}
+    keys = [line for line in lines if KEY_LINE.match(line)]
+    names = {re.split(r"[:=]", line, maxsplit=1)[0].strip().strip("\"'").lower() for line in keys}
+    if not all(KEY_LINE.match(line) or OTHER_LINE.match(line) for line in lines) or \
+            not (names & KNOWN_KEYS or len(keys) >= MIN_KEY_LINES):
+        return text, {}  # a rule, then text ("Part One: The Fall" is a heading, not a key)
     return text[match.end():], _lines(body)
 
 
@@ -71,7 +80,7 @@ def _lines(body: str) -> dict[str, Any]:
             continue
         block = None
         if entry := ENTRY.match(line):
-            key, value = entry.group(1).lower(), entry.group(2)
+            key, value = entry.group(2).lower(), entry.group(3)
             if value.startswith("[") and value.endswith("]"):
                 fields[key] = [unquote(item) for item in value[1:-1].split(",") if item.strip()]
             elif BLOCK_SCALAR.match(value):  # `title: >` and the lines under it
