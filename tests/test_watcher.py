@@ -63,10 +63,10 @@ def test_a_slow_copy_is_not_reported_until_it_stops_changing(inbox, watch):
     watcher, reported = watch
     watcher.start()
     with open(inbox / "slow.txt", "w") as f:
-        for _ in range(5):
+        for _ in range(8):  # 0.8 s of copying, twice the settle time, in steps of a quarter of it
             f.write("more text " * 100)
             f.flush()
-            time.sleep(SETTLE / 2)
+            time.sleep(SETTLE / 4)  # a quarter, not a half: a loaded CI machine may oversleep by 0.1 s or more
             assert reported.empty(), "reported before the copy finished"
     assert drain(reported, SETTLE * 4) == ["slow.txt"]
 
@@ -201,7 +201,7 @@ def test_a_sidecar_written_after_its_book_delays_it_and_a_changed_sidecar_report
     watcher.on_ready = lambda path: (with_sidecar.append(path.with_suffix(".toml").exists()), reported.put(path))
     watcher.start()
     (inbox / "emma.txt").write_text("The book.")
-    time.sleep(SETTLE / 2)
+    time.sleep(SETTLE / 4)
     (inbox / "emma.toml").write_text('voice = "bf_emma"\n')  # copied just after the book
     assert drain(reported, SETTLE * 4) == ["emma.txt"]
     assert with_sidecar == [True], "the book was reported before its sidecar came"
