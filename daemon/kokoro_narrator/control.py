@@ -120,8 +120,8 @@ def _ask_daemon(store: JobStore, job: Job, action: str, pid: int | None) -> str:
     if taken and action == "cancel":
         taken = _wait_until(lambda: store.load(store.folder(job)).status != JobStatus.RUNNING, deadline)
     if not taken:
-        return (f"asked the daemon (PID {pid}) to {action} {shown(job.name)}; it does so at its next utterance "
-                f"(`kokoro-narrator status` shows when)")
+        return (f"asked the daemon (PID {pid}) to {action} {shown(job.name)}; it does so at its next utterance, "
+                f"unless the book is already being published (`kokoro-narrator status` shows what happened)")
     job = store.load(store.folder(job))
     return f"{action}: {shown(job.name)} ({job.id}) is now {job.status}" + (
         f", priority {job.priority}" if action == "next" else "")
