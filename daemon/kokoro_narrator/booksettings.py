@@ -192,8 +192,5 @@ def book_lang_code(kokoro: KokoroConfig, book: dict[str, Any] | None) -> str:
     lang_code = book.get("lang_code", kokoro.lang_code)
     if lang_code != "auto":
         return lang_code
-    voice = book.get("voice", kokoro.voice)
-    try:
-        return resolve_lang_code(dataclasses.replace(kokoro, voice=voice, lang_code="auto")).lang_code
-    except ValueError:  # the daemon's voice became a .pt path since the book was taken in
-        return kokoro.lang_code
+    # None when the daemon's voice became a .pt path since the book was taken in
+    return voice_lang(book.get("voice", kokoro.voice)) or kokoro.lang_code
