@@ -19,26 +19,32 @@ from tiny_model import tiny_config_toml
 class NotifySocket:
     """A real AF_UNIX datagram socket standing in for systemd's NOTIFY_SOCKET."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, read: bool = True):
         self.path = path
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(str(path))
         self.sock.settimeout(0.2)
         self.messages: list[str] = []
+        self.times: list[float] = []
+        """When each message arrived (time.monotonic)."""
         self.closed = False
         self.thread = threading.Thread(target=self._receive, daemon=True)
-        self.thread.start()
+        if read:  # unread, it is a service manager that has stopped reading: the queue fills up
+            self.thread.start()
 
     def _receive(self):
         while not self.closed:
             try:
-                self.messages.append(self.sock.recv(4096).decode())
+                message = self.sock.recv(4096).decode()
             except socket.timeout:
                 continue
+            self.times.append(time.monotonic())
+            self.messages.append(message)
 
     def close(self):
         self.closed = True
-        self.thread.join()
+        if self.thread.is_alive():
+            self.thread.join()
         self.sock.close()
 
 
@@ -217,4 +223,109 @@ def test_a_kill_inside_a_long_chunk_resumes_at_its_last_checkpoint_and_stays_byt
             if log.exists():
                 print(f"--- {log.name}\n{log.read_text()}")
     assert f"resumes at model call {kept} " in logs[1].read_text()  # nothing kept was made again
+    assert (dirs["outbox"] / "book.wav").read_bytes() == expected
+
+
+def book_text(paragraphs: int) -> bytes:
+    return "".join(f"Paragraph {n}. The lamp was lit at dusk, and the street went quiet.\n\n"
+                   for n in range(paragraphs)).encode()
+
+
+def run_config(tmp_path: Path, tiny_model_dir: Path, extra: str = "") -> tuple[dict, Path]:
+    dirs = {name: tmp_path / name for name in ("inbox", "outbox", "jobs")}
+    config = tmp_path / "config.toml"
+    config.write_text(tiny_config_toml(tiny_model_dir, **dirs) + "[watch]\nsettle_seconds = 0.5\n" + extra)
+    dirs["inbox"].mkdir()
+    return dirs, config
+
+
+def test_a_notify_socket_nobody_reads_blocks_nothing_and_sigterm_stops_the_daemon_at_once(tmp_path, tiny_model_dir):
+    """The kernel queues 10 datagrams for a reader that does not read; a blocking sendto then held the
+    worker at a chunk's end for good: the book was never published and SIGTERM was not heard."""
+    dirs, config = run_config(tmp_path, tiny_model_dir, "[jobs]\nmax_chunk_chars = 200\n")
+    notify = NotifySocket(tmp_path / "notify.sock", read=False)
+    (dirs["inbox"] / "book.txt").write_bytes(book_text(14))
+    env = dict(os.environ, NOTIFY_SOCKET=str(notify.path), HF_HUB_OFFLINE="1", WATCHDOG_USEC="1000000",
+               WATCHDOG_PID="")
+    log = tmp_path / "daemon.log"
+    daemon = subprocess.Popen([sys.executable, "-m", "kokoro_narrator.cli", "run", "--config", str(config)],
+                              env=env, stderr=open(log, "w"))
+    try:
+        wait_for(lambda: (dirs["outbox"] / "book.wav").exists(), 180, "the book to be published")
+        job = job_named(dirs["jobs"], "book.txt")
+        assert job["status"] == "done" and len(job["chunks"]) >= 4
+        status = subprocess.run([sys.executable, "-m", "kokoro_narrator.cli", "status", "--config", str(config)],
+                                capture_output=True, text=True, timeout=60).stdout
+        assert "daemon running" in status and "done (1):" in status and "book.txt -> " in status
+        stopped = time.monotonic()
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=20) == 0
+        assert time.monotonic() - stopped < 10
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        daemon.wait()
+        print(log.read_text())
+        notify.close()
+    text = log.read_text()
+    assert text.count("is not being read") == 1  # said once, not at every status line
+
+
+def test_a_worker_stuck_in_a_write_stops_the_watchdog_sigterm_still_wins_and_the_job_resumes_byte_identical(
+        tmp_path, tiny_model_dir, tiny_engine):
+    from kokoro_narrator.config import Config, JobsConfig, PathsConfig, TtsConfig
+    from kokoro_narrator.jobs import JobStore
+    from kokoro_narrator.runner import JobRunner
+
+    data = book_text(12)
+    jobs_config = JobsConfig(max_chunk_chars=20000, checkpoint_seconds=0)  # the book is one chunk
+    ref = Config(tts=TtsConfig(kokoro=tiny_engine.settings), jobs=jobs_config,
+                 paths=PathsConfig(inbox=tmp_path / "ri", outbox=tmp_path / "ro", jobs=tmp_path / "rj"))
+    store = JobStore(ref.paths.jobs)
+    job, _ = store.create("book.txt", "x", data, ref)
+    assert JobRunner(store, ref, tiny_engine).run(job).status == "done"
+    expected = (tmp_path / "ro" / "book.wav").read_bytes()
+
+    dirs, config = run_config(tmp_path, tiny_model_dir, "[jobs]\nmax_chunk_chars = 20000\ncheckpoint_seconds = 0\n"
+                                                         "[service]\nstop_timeout_seconds = 3\n")
+    (dirs["inbox"] / "book.txt").write_bytes(data)
+    notify = NotifySocket(tmp_path / "notify.sock")
+    env = dict(os.environ, NOTIFY_SOCKET=str(notify.path), HF_HUB_OFFLINE="1", WATCHDOG_USEC="2000000")
+    marker, logs = tmp_path / "stuck", [tmp_path / "stuck.log", tmp_path / "resumed.log"]
+    helper = Path(__file__).with_name("stuck_daemon.py")
+    daemon = subprocess.Popen([sys.executable, str(helper), str(marker), "4", "run", "--config", str(config)],
+                              env=env, stderr=open(logs[0], "w"))
+    try:
+        wait_for(marker.exists, 180, "the worker to hang")
+        stuck_at = time.monotonic()
+        time.sleep(4)  # twice WatchdogSec: systemd would have acted by now
+        pings = [t for t, m in zip(notify.times, notify.messages) if m == "WATCHDOG=1"]
+        assert [t for t in pings if t < stuck_at], "no watchdog ping while the worker worked"
+        assert not [t for t in pings if t > stuck_at + 1.5], "pings went on while the worker was stuck"
+        assert daemon.poll() is None
+        stopped = time.monotonic()
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=30) == 75  # EX_STUCK
+        assert time.monotonic() - stopped < 3 + 5  # stop_timeout_seconds, and a margin for a loaded machine
+        assert any(m.startswith("STOPPING=1") for m in notify.messages)
+        kept = job_named(dirs["jobs"], "book.txt")["chunks"][0]["checkpoint"]["calls"]
+        assert kept >= 2
+
+        daemon = subprocess.Popen([sys.executable, "-m", "kokoro_narrator.cli", "run", "--config", str(config)],
+                                  env=dict(os.environ, HF_HUB_OFFLINE="1"), stderr=open(logs[1], "w"))
+        wait_for(lambda: (job_named(dirs["jobs"], "book.txt") or {}).get("status") == "done", 180, "the book")
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=60) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        daemon.wait()
+        notify.close()
+        for log in logs:
+            if log.exists():
+                print(f"--- {log.name}\n{log.read_text()}")
+    stuck_log = logs[0].read_text()
+    assert "the worker has not moved for" in stuck_log and "watchdog pings stop" in stuck_log
+    assert "the worker did not stop within 3 s" in stuck_log and "> append_then_hang (stuck_daemon.py:" in stuck_log
+    assert f"resumes at model call {kept} " in logs[1].read_text()
     assert (dirs["outbox"] / "book.wav").read_bytes() == expected

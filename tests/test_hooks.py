@@ -95,6 +95,44 @@ def test_run_hook_returns_the_exit_code(tmp_path):
     assert run_hook([str(tmp_path / "absent")], "b.txt", "b-1") is None
 
 
+def test_a_hook_that_never_ends_is_stopped_at_its_timeout_with_the_child_that_holds_its_output(tmp_path, caplog):
+    """subprocess.run(capture_output=True, timeout=...) kills the hook but then reads its pipes until
+    every holder closes them: a background child holding stderr kept the hook thread for ever."""
+    import os
+    import time
+
+    marker = tmp_path / "child.pid"
+    script = (f"import os, subprocess, sys, time\n"
+              f"child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(600)'])\n"
+              f"open({str(marker)!r}, 'w').write(str(child.pid))\n"
+              f"print('still here', file=sys.stderr, flush=True)\ntime.sleep(600)\n")
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING):
+        assert run_hook([sys.executable, "-c", script], "b.txt", "b-1", timeout=1.5) is None
+    assert time.monotonic() - started < 10
+    assert "was stopped after 2 s" in caplog.text
+    child = int(marker.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:  # the whole group was killed: the grandchild is gone too
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    else:
+        raise AssertionError("the hook's child outlived the timeout")
+
+
+def test_a_hook_does_not_get_systemds_notify_socket(tmp_path, monkeypatch):
+    monkeypatch.setenv("NOTIFY_SOCKET", "/run/user/1000/systemd/notify")
+    monkeypatch.setenv("WATCHDOG_USEC", "600000000")
+    out = tmp_path / "env.txt"
+    code = ("import os, sys; open(sys.argv[1], 'w').write(repr([os.environ.get(k) for k in "
+            "('NOTIFY_SOCKET', 'WATCHDOG_USEC', 'KOKORO_TTS_BOOK')]))")
+    assert run_hook([sys.executable, "-c", code, str(out)], "b.txt", "b-1") == 0
+    assert out.read_text() == "[None, None, 'b.txt']"
+
+
 def test_an_on_done_that_is_not_a_command_line_is_a_config_error():
     from kokoro_narrator.config import ConfigError, parse_config
 

@@ -62,3 +62,21 @@ def test_setting_up_twice_keeps_one_handler():
         assert len(ours) == 1
     finally:
         logging.getLogger().handlers = before
+
+
+def test_a_config_error_at_start_reaches_the_journal_as_an_error(tmp_path):
+    """It was printed raw, so `systemctl --user status` showed why the daemon would not start as info."""
+    config = tmp_path / "config.toml"
+    config.write_text("[tts.kokoro]\nspeed = 7\n")
+    code = textwrap.dedent(f"""
+        import os, sys
+        st = os.fstat(2)
+        os.environ["JOURNAL_STREAM"] = f"{{st.st_dev}}:{{st.st_ino}}"
+        from kokoro_narrator.cli import main
+        sys.exit(main(["run", "--config", {str(config)!r}]))
+    """)
+    environ = {k: v for k, v in os.environ.items() if k != "JOURNAL_STREAM"}
+    result = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 78
+    assert "<3>ERROR kokoro_narrator: " in result.stderr and "tts.kokoro.speed: must be between 0.5 and 2.0" in result.stderr
+    assert all(line.startswith("<") for line in result.stderr.splitlines())

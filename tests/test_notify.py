@@ -52,3 +52,58 @@ def test_the_watchdog_interval_is_half_of_what_systemd_asks(monkeypatch):
         assert watchdog_interval() is None
     monkeypatch.delenv("WATCHDOG_USEC")
     assert watchdog_interval() is None
+
+
+def test_a_socket_nobody_reads_never_blocks_and_the_newest_status_is_sent_once_it_drains(tmp_path, caplog):
+    """The kernel queues ~10 datagrams (net.unix.max_dgram_qlen) for a reader that does not read;
+    a blocking sendto then waited for ever, in the worker, deaf to SIGTERM."""
+    import time
+
+    path = str(tmp_path / "notify.sock")
+    with receiver(path) as sock:
+        notifier = Notifier(path)
+        started = time.monotonic()
+        sent = [notifier.status(f"Synthesizing a.txt: chunk {n}/500") for n in range(500)]
+        assert time.monotonic() - started < 5
+        assert sent[0] and not sent[-1]  # the queue filled up, and nothing waited for it
+        assert notifier.pending_status == "Synthesizing a.txt: chunk 499/500"
+        assert not notifier.flush()  # still full: kept
+        assert caplog.text.count("is not being read") == 1  # said once, not per line
+        queued = []
+        sock.setblocking(False)
+        while True:
+            try:
+                queued.append(sock.recv(4096).decode())
+            except BlockingIOError:
+                break
+        sock.settimeout(2)
+        assert queued == [f"STATUS=Synthesizing a.txt: chunk {n}/500" for n in range(len(queued))]
+        assert notifier.flush() and notifier.pending_status is None
+        assert sock.recv(4096) == b"STATUS=Synthesizing a.txt: chunk 499/500"  # the newest, not the rest
+
+
+def test_ready_and_stopping_wait_a_bounded_time_for_a_full_socket(tmp_path, monkeypatch):
+    import time
+
+    from kokoro_narrator import notify
+
+    monkeypatch.setattr(notify, "RETRY_SECONDS", 0.5)
+    path = str(tmp_path / "notify.sock")
+    with receiver(path) as sock:
+        notifier = Notifier(path)
+        while notifier.watchdog():
+            pass
+        started = time.monotonic()
+        assert not notifier.stopping()
+        assert 0.4 < time.monotonic() - started < 3
+        sock.recv(4096)  # room for one
+        assert notifier.ready()
+
+
+def test_a_socket_that_went_away_is_logged_once(tmp_path, caplog):
+    notifier = Notifier(str(tmp_path / "gone.sock"))
+    for _ in range(20):
+        assert not notifier.status("Idle")
+        assert not notifier.watchdog()
+    assert caplog.text.count("cannot notify systemd") == 1
+    assert not notifier.stopping()  # a broken socket is not retried for seconds

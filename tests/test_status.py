@@ -113,3 +113,11 @@ def test_a_closed_pipe_ends_status_quietly(config, monkeypatch):
     monkeypatch.setattr(sys, "stdout", pipe)
     assert main(JobStore(config.paths.jobs), as_json=False) == 0
     pipe.close()  # the flush at close goes to /dev/null now, without an error
+
+
+def test_an_empty_store_names_every_kind_of_book_the_watcher_takes(config):
+    from kokoro_narrator.watcher import BOOK_SUFFIXES
+
+    text = render(collect(JobStore(config.paths.jobs)))
+    assert "no books yet: copy a .txt, .md or .epub file into the inbox" in text
+    assert all(suffix in text for suffix in BOOK_SUFFIXES)

@@ -30,6 +30,7 @@ import numpy as np
 import soundfile as sf
 
 from .atomic import atomic_write
+from .heartbeat import beat
 
 if TYPE_CHECKING:  # loudness imports scipy.signal (0.8 s), which `synth` never needs
     from .loudness import Limiter, Measurement, Meter
@@ -258,6 +259,7 @@ def _copy_faded(out: sf.SoundFile, piece: Path, start: int, length: int, fade: i
             if meter is not None:
                 meter.add(block[:, 0] / 32768.0)
             offset += len(block)
+            beat()  # a whole book's join takes minutes: the watchdog sees it move
     if offset != length:  # changed since it was checked: the starts would be wrong
         raise AudioError(f"{piece.name}: read {offset} frames, but its header said {length}; was it changed?")
 
@@ -328,6 +330,7 @@ def sound_bounds(path: Path, threshold: float) -> tuple[int, int]:
     try:
         with sf.SoundFile(str(path)) as source:
             for block in source.blocks(BLOCK_FRAMES, dtype="float32", always_2d=True):
+                beat()
                 loud = np.flatnonzero(np.abs(block).max(axis=1) > threshold)
                 if len(loud):
                     first = offset + int(loud[0]) if first is None else first
@@ -346,6 +349,7 @@ def measure_wav(path: Path) -> Measurement:
         with sf.SoundFile(str(path)) as source:
             meter = Meter(source.samplerate)
             for block in source.blocks(BLOCK_FRAMES, dtype="float32", always_2d=True):
+                beat()
                 meter.add(block[:, 0])
     except (RuntimeError, OSError) as exc:
         raise AudioError(f"{path.name}: not a readable WAV ({exc})") from exc

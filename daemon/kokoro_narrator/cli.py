@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import json
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -80,14 +81,14 @@ def cmd_synth(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_chunk(config: Config, args: argparse.Namespace) -> int:
-    from .chunker import plan_chunks
+    from .chunker import plan_book
 
     book = _read_book(args.book, "chunk")
     if book is None:
         return 1
     if args.text or args.phonemes or args.chapter is not None:
         return _preview(config, args, book)
-    plan = plan_chunks(book.text, args.max_chunk_chars or config.jobs.max_chunk_chars, book.headings, book.titles)
+    plan = plan_book(book, args.max_chunk_chars or config.jobs.max_chunk_chars)
     report = plan.to_json()
     report["source"] = {"name": args.book.name, "encoding": book.encoding, "warnings": list(book.warnings)}
     if args.json:
@@ -122,7 +123,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     from .engine import KokoroEngine
     from .lock import LockedError, StoreLock
     from .notify import Notifier
-    from .service import Daemon
+    from .service import EX_STUCK, Daemon
 
     try:  # one daemon per job store, found out before the model loads
         lock = StoreLock.acquire(config.paths.jobs)
@@ -135,7 +136,11 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
     engine = KokoroEngine.load(config.tts.kokoro, warm_up=True)
     daemon = Daemon(config, engine, notifier, lock=lock)
     daemon.install_signal_handlers()
-    return daemon.run()
+    code = daemon.run()
+    if code == EX_STUCK:  # the worker is still stuck in a call: exit without waiting on anything it holds
+        logging.shutdown()
+        os._exit(code)
+    return code
 
 
 def cmd_status(config: Config, args: argparse.Namespace) -> int:
@@ -280,8 +285,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_config_init(args.config, args)
     try:
         config = load_config(args.config)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
+    except ConfigError as exc:  # logged, so that the journal gives it error priority
+        log.error("%s", exc)
         return EX_CONFIG
     config = with_default_lexicon(_kokoro_overrides(config, args), args.config)  # lexicon.toml next to the config
     from .engine import EngineError

@@ -169,6 +169,13 @@ class WatchConfig:
 
 
 @dataclass(frozen=True)
+class ServiceConfig:
+    """How the daemon stops (docs/daemon.md)."""
+
+    stop_timeout_seconds: float = _opt("After SIGTERM, how long to wait for the worker to reach its next utterance and save its work; a worker stuck past this is left, its stack logged, and the daemon exits with code 75 (the job resumes at the next start). Keep it under the unit's TimeoutStopSec (120).", 60.0, _between(1.0, 600.0))
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration of kokoro-narrator."""
 
@@ -179,6 +186,7 @@ class Config:
     output: OutputConfig = field(default_factory=OutputConfig)
     inbox: InboxConfig = field(default_factory=InboxConfig)
     hooks: HooksConfig = field(default_factory=HooksConfig)
+    service: ServiceConfig = field(default_factory=ServiceConfig)
 
 
 class ConfigError(ValueError):

@@ -32,6 +32,7 @@ import soundfile as sf
 
 from .atomic import atomic_write
 from .audio import BLOCK_FRAMES
+from .heartbeat import beat
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +171,7 @@ def _encode(av: Any, wav: Path, target: str, fmt: str, tags: Tags, chapters: lis
                 position += len(block)
                 for packet in stream.encode(frame):
                     out.mux(packet)
+                beat()  # encoding a long book takes minutes: the watchdog sees it move
             for packet in stream.encode(None):
                 out.mux(packet)
 

@@ -27,7 +27,9 @@ import hashlib
 import logging
 import os
 import shlex
+import signal
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -43,6 +45,7 @@ from .watcher import OUTCOME_FOLDERS, RefusedFile, read_regular_file, shown
 log = logging.getLogger(__name__)
 
 HOOK_TIMEOUT = 600.0
+SYSTEMD_ONLY = ("NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID")
 DONE, FAILED = OUTCOME_FOLDERS
 
 
@@ -155,21 +158,43 @@ def start_hook(command: str, job: Job) -> threading.Thread:
     return thread
 
 
-def run_hook(argv: list[str], name: str, job_id: str) -> int | None:
-    """Run one hook command (no shell); log how it went; return its exit code (None: it did not run)."""
-    env = dict(os.environ, KOKORO_TTS_BOOK=name, KOKORO_TTS_JOB=job_id)
-    try:
-        result = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=env,
-                                timeout=HOOK_TIMEOUT, check=False)
-    except (OSError, ValueError) as exc:
-        log.warning("on_done hook for %s could not start: %s: %s", shown(name), shown(argv[0]), exc)
-        return None
-    except subprocess.TimeoutExpired:
-        log.warning("on_done hook for %s was stopped after %.0f s", shown(name), HOOK_TIMEOUT)
-        return None
-    last = result.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
-    if result.returncode:
-        log.warning("on_done hook for %s failed with exit code %d: %s", shown(name), result.returncode, shown(last[0]))
+def run_hook(argv: list[str], name: str, job_id: str, timeout: float | None = None) -> int | None:
+    """Run one hook command (no shell); log how it went; return its exit code (None: it did not run).
+
+    Its output goes to a file, not a pipe, so a child it leaves in the background (`rsync &`,
+    left alone) cannot keep us reading for ever; it runs in a session of its own, so at the
+    timeout its whole process group is killed. systemd's notify and watchdog variables are
+    not passed on: they are this daemon's.
+    """
+    timeout = HOOK_TIMEOUT if timeout is None else timeout
+    env = {key: value for key, value in os.environ.items() if key not in SYSTEMD_ONLY}
+    env.update(KOKORO_TTS_BOOK=name, KOKORO_TTS_JOB=job_id)
+    with tempfile.TemporaryFile() as errors:
+        try:
+            process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors,
+                                       env=env, start_new_session=True)
+        except (OSError, ValueError) as exc:
+            log.warning("on_done hook for %s could not start: %s: %s", shown(name), shown(argv[0]), exc)
+            return None
+        try:
+            code = process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process)
+            log.warning("on_done hook for %s was stopped after %.0f s", shown(name), timeout)
+            return None
+        errors.seek(max(0, errors.seek(0, os.SEEK_END) - 4096))
+        last = errors.read().decode("utf-8", "replace").strip().splitlines()[-1:] or [""]
+    if code:
+        log.warning("on_done hook for %s failed with exit code %d: %s", shown(name), code, shown(last[0]))
     else:
         log.info("on_done hook for %s done", shown(name))
-    return result.returncode
+    return code
+
+
+def _kill_group(process: subprocess.Popen) -> None:
+    """Kill the timed-out hook's process group (its session's), then reap the hook itself."""
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is empty
+    process.wait()

@@ -33,6 +33,7 @@ from .checkpoint import PartialAudio, discard, reset_damaged_chunks
 from .config import Config
 from .ingest import DISK_FULL, wait_for_space
 from .engine import Segment, TtsProvider
+from .heartbeat import beat
 from .jobs import UNFINISHED, ChunkState, Job, JobStatus, JobStore, now, requeue
 from .publish import measure_chunk, publish
 from .status import Progress, history_speed, measure, seconds_left, total_chars
@@ -73,7 +74,6 @@ class JobRunner:
         provider: TtsProvider,
         stop: threading.Event | None = None,
         on_progress: Callable[[Progress], None] | None = None,
-        on_alive: Callable[[], None] | None = None,
         space_wait_seconds: float = 30.0,
         space_margin: int = SPACE_MARGIN,
         control: Callable[[Job], str | None] | None = None,
@@ -84,7 +84,6 @@ class JobRunner:
         self.provider = provider
         self.stop = stop or threading.Event()
         self.on_progress = on_progress or (lambda progress: None)
-        self.on_alive = on_alive or (lambda: None)
         self.control = control or (lambda job: None)
         self.space_wait_seconds = space_wait_seconds
         self.retry_wait_seconds = retry_wait_seconds
@@ -225,7 +224,7 @@ class JobRunner:
             segment = next(segments, None)
             if segment is None:
                 return
-            self.on_alive()
+            beat()
             pieces = self._pieces(segment, kept)
             for piece in pieces:
                 partial.append(piece)
@@ -282,6 +281,7 @@ class JobRunner:
                 reason = f"{type(exc).__name__}: {exc}"
                 log.warning("publishing %s failed (attempt %d of %d): %s", job.name, attempt, allowed, reason)
                 job.status = JobStatus.RUNNING  # the worker still has it, whatever publish got to
+                beat()
                 if attempt < allowed and self.stop.wait(self.retry_wait_seconds):
                     raise Interrupted(STOP) from None
         return self._fail(job, f"could not publish: {reason}; its audio is kept: fix the cause, then drop the "
@@ -316,8 +316,10 @@ class JobRunner:
             self.store.save(job)
         except OSError:
             pass  # the disk is full: job.json keeps its last good state
+        beat()  # waiting for space is the worker working: not stuck
         if self.stop.wait(self.space_wait_seconds):
             raise Interrupted(STOP)
+        beat()
         if not recording_done:
             job.move(JobStatus.RUNNING)
 

@@ -4,13 +4,18 @@ Threads, and what each owns:
 - the watcher's threads only report complete-looking paths (`on_ready` → the ingest queue);
 - the ingest thread reads a reported file (regular files only, never following links),
   copies it into a new job folder and wakes the worker; it never synthesizes;
-- the worker (the main thread) owns the engine: it runs the first job of the queue
-  (`jobs.queue_order`), one at a time; between utterances it pings the systemd watchdog,
-  reports progress (STATUS= at most every STATUS_SECONDS, the log every LOG_SECONDS) and
-  takes queue requests (control.py).
+- the worker thread owns the engine: it runs the first job of the queue
+  (`jobs.queue_order`), one at a time; between utterances it beats the heartbeat
+  (heartbeat.py), reports progress (STATUS= at most every STATUS_SECONDS, the log every
+  LOG_SECONDS) and takes queue requests (control.py);
+- the main thread supervises: it takes the signals, sends READY=1 and STOPPING=1, feeds the
+  systemd watchdog while the worker's heartbeat moves, and decides when the process exits.
 The daemon holds the job store's lock (lock.py) for its whole life: a second daemon on the
-same store exits at once. Signal handlers only set the stop event; the worker stops at its
+same store exits at once. Signal handlers only set the stop event. The worker stops at its
 next utterance, checkpoints the chunk in progress, and the job resumes at the next start.
+SIGTERM always wins: a worker that has not stopped within `service.stop_timeout_seconds`
+(or at a second signal) is left where it is stuck, its stack is logged, and the daemon exits
+with EX_STUCK; everything on disk was written atomically, so the job resumes cleanly.
 """
 
 from __future__ import annotations
@@ -18,14 +23,17 @@ from __future__ import annotations
 import logging
 import queue
 import signal
+import sys
 import threading
 import time
+import traceback
 from pathlib import Path
 
 from .allocator import release_freed_memory
 from .atomic import remove_stale_temps
 from .config import Config
 from .engine import TtsProvider
+from .heartbeat import age, beat
 from .hooks import book_ended
 from .ingest import create_job, job_settings, take_in
 from .control import Steering
@@ -44,6 +52,10 @@ LOG_SECONDS = 30.0
 """Least time between two progress lines in the log."""
 LIST_SECONDS = 60.0
 """Most time the idle worker goes without listing the store (reading every job.json)."""
+INGEST_WARN_SECONDS = 300.0
+"""Taking in one book longer than this is warned about (a 20 MB book takes seconds)."""
+EX_STUCK = 75
+"""sysexits.h EX_TEMPFAIL: the worker was stuck at stop and was left; the next start resumes its job."""
 
 
 def describe_progress(progress: Progress, queued: int) -> str:
@@ -67,7 +79,9 @@ class Daemon:
         self.paths: queue.Queue[Path | None] = queue.Queue()
         self.space_wait_seconds = space_wait_seconds
         self.steering = Steering(self.store)
-        self.runner = JobRunner(self.store, config, provider, self.stop, self._on_progress, self._alive,
+        self.hurry = threading.Event()
+        """A second signal: stop waiting for the worker."""
+        self.runner = JobRunner(self.store, config, provider, self.stop, self._on_progress,
                                 space_wait_seconds=space_wait_seconds, control=self.steering)
         self.lock = lock
         """The job store's lock; taken by `run()` when not given (cli takes it before loading the model)."""
@@ -76,7 +90,13 @@ class Daemon:
         """Unfinished jobs besides `queued_for`, counted at `queued_at` (None: count again)."""
         self.queued_for, self.queued_at = "", float("-inf")
         self.ping_every = watchdog_interval()
-        self.last_ping = 0.0
+        self.last_ping = float("-inf")
+        self.stalled = False
+        """Whether the watchdog pings have stopped because the worker does not move."""
+        self.worker_error: BaseException | None = None
+        self.ingest_since: float | None = None
+        """When the ingest thread took the book it is reading (None: it waits for one)."""
+        self.ingest_warned = False
         self.done_count = 0
         self.watcher: InboxWatcher | None = None
         self.broken: set[str] = set()
@@ -90,10 +110,15 @@ class Daemon:
 
     def install_signal_handlers(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, lambda number, frame: self.stop.set())
+            signal.signal(signum, self._on_signal)
+
+    def _on_signal(self, number, frame) -> None:
+        if self.stop.is_set():
+            self.hurry.set()  # a second Ctrl-C or SIGTERM: do not wait for the worker
+        self.stop.set()
 
     def run(self) -> int:
-        """Serve until stopped; return the exit code (0 on a clean stop).
+        """Serve until stopped; return the exit code (0 on a clean stop, EX_STUCK when the worker was left).
 
         Raise LockedError (before touching anything) when another daemon serves the job store.
         """
@@ -114,25 +139,94 @@ class Daemon:
         self.done_count = sum(job.status == "done" for job in self.store.all())
         self.watcher = watcher = InboxWatcher(paths.inbox, self.paths.put, self.config.watch.settle_seconds,
                                               self.config.watch.rescan_seconds)
-        ingest = threading.Thread(target=self._ingest_loop, name="kokoro-ingest")
+        # Daemon threads: one stuck in a call must never keep the process from exiting.
+        ingest = threading.Thread(target=self._ingest_loop, name="kokoro-ingest", daemon=True)
+        worker = threading.Thread(target=self._work_or_record, name="kokoro-worker", daemon=True)
         ingest.start()
         watcher.start()
+        beat()
+        worker.start()
         self.notifier.ready()
         log.info("watching %s; audio goes to %s; jobs in %s", paths.inbox, paths.outbox, paths.jobs)
         try:
-            self._work()
+            self._supervise(worker)
         finally:
+            self.stop.set()
+            self.wake.set()
             self.notifier.stopping()
             log.info("stopping")
-            self.stop.set()
+            code = self._wait_for(worker)
             watcher.stop()
             self.paths.put(None)
-            ingest.join()
-        return 0
+            ingest.join(timeout=5.0)
+            self.notifier.close()
+        return code
+
+    def _supervise(self, worker: threading.Thread) -> None:
+        """Until a stop, or the worker's end: send held-back status lines, feed the watchdog."""
+        tick = min(1.0, self.ping_every / 4) if self.ping_every else 1.0
+        while worker.is_alive() and not self.stop.wait(tick):
+            self.notifier.flush()
+            self._feed_watchdog(worker)
+
+    def _feed_watchdog(self, worker: threading.Thread) -> None:
+        """Ping systemd (twice per interval) while the worker's heartbeat moves.
+
+        A beat older than `ping_every` (half of WatchdogSec) stops the pings, so systemd acts
+        at least WatchdogSec and at most 1.5 x WatchdogSec after the worker's last move.
+        """
+        if self.ping_every is None:
+            return
+        moment = time.monotonic()
+        stalled = age() > self.ping_every
+        if stalled and not self.stalled:
+            log.error("the worker has not moved for %.0f s; watchdog pings stop, so systemd restarts the service "
+                      "(its job resumes). It is in: %s", age(), thread_stack(worker))
+        elif self.stalled and not stalled:
+            log.info("the worker moves again; watchdog pings go on")
+        self.stalled = stalled
+        if not stalled and moment - self.last_ping >= self.ping_every / 2:
+            self.notifier.watchdog()
+            self.last_ping = moment
+        self._warn_about_slow_ingest(moment)
+
+    def _warn_about_slow_ingest(self, moment: float) -> None:
+        """Say once when taking in a book lasts minutes (a dead network inbox): new books wait behind it.
+
+        The worker goes on with the queue, so this does not stop the watchdog: a restart would
+        only stop the book in progress and read the same file again.
+        """
+        since = self.ingest_since
+        if since is None:
+            self.ingest_warned = False
+        elif moment - since > INGEST_WARN_SECONDS and not self.ingest_warned:
+            self.ingest_warned = True
+            log.warning("taking in a book has lasted %.0f s: does its file system answer? Books dropped after it "
+                        "wait; the book in progress goes on", moment - since)
+
+    def _wait_for(self, worker: threading.Thread) -> int:
+        """Wait at most stop_timeout_seconds (or until a second signal) for the worker; return the exit code."""
+        deadline = time.monotonic() + self.config.service.stop_timeout_seconds
+        while worker.is_alive() and not self.hurry.is_set() and time.monotonic() < deadline:
+            worker.join(0.1)
+        if worker.is_alive():
+            log.error("the worker did not stop within %.0f s; exiting without it. Everything it finished is on "
+                      "disk (written atomically); its job resumes at the next start. It was stuck in: %s",
+                      self.config.service.stop_timeout_seconds, thread_stack(worker))
+            return EX_STUCK
+        return 1 if self.worker_error is not None else 0
+
+    def _work_or_record(self) -> None:
+        try:
+            self._work()
+        except BaseException as exc:  # the daemon cannot go on without its worker: stop, say why
+            self.worker_error = exc
+            log.exception("the worker stopped on an unexpected error; the daemon stops")
 
     def _work(self) -> None:
         busy = False
         while not self.stop.is_set():
+            beat()
             self.steering.take_requests()
             paused = self.steering.paused()
             job = None if paused else self._next_job()
@@ -142,7 +236,7 @@ class Daemon:
                     busy = False
                 state = "Paused (kokoro-narrator resume)" if paused else "Idle"
                 self.notifier.status(f"{state}; {self.done_count} book{'' if self.done_count == 1 else 's'} done" + self._queued_suffix())
-                self._alive(force=True)
+                beat()
                 self.wake.wait(timeout=self._idle_timeout())
                 self.wake.clear()
                 continue
@@ -189,15 +283,18 @@ class Daemon:
 
     def _ingest_loop(self) -> None:
         while True:
-            path = self.paths.get()
+            path = self.paths.get()  # the way out: _serve puts None at the stop
             if path is None or self.stop.is_set():
                 return
+            self.ingest_since = time.monotonic()
             try:
                 self.ingest(path)
             except Exception:  # one bad book must never stop the daemon
                 log.exception("could not take in %s; it is tried again at the next rescan", path)
                 if self.watcher is not None:
                     self.watcher.forget(path)
+            finally:
+                self.ingest_since = None
 
     def ingest(self, path: Path) -> Job | None:
         """Given a complete-looking inbox file, make (or find) its job and wake the worker; return it (ingest.py)."""
@@ -230,7 +327,6 @@ class Daemon:
 
     def _on_progress(self, progress: Progress) -> None:
         """Send STATUS= at most every STATUS_SECONDS and a log line every LOG_SECONDS."""
-        self._alive()
         moment = time.monotonic()
         if moment - self.last_status < STATUS_SECONDS:
             return
@@ -254,11 +350,14 @@ class Daemon:
             self.queued_for, self.queued_at = job_id, moment
         return self.queued_count + self.paths.qsize()
 
-    def _alive(self, force: bool = False) -> None:
-        """Ping the systemd watchdog, at most twice per interval."""
-        if self.ping_every is None:
-            return
-        moment = time.monotonic()
-        if force or moment - self.last_ping >= self.ping_every / 2:
-            self.notifier.watchdog()
-            self.last_ping = moment
+
+def thread_stack(thread: threading.Thread) -> str:
+    """Where a running thread is, outermost call first, on one line (log arguments stay one line).
+
+    `_work (service.py:245) > run (runner.py:121) > ... > write (atomic.py:51)`.
+    """
+    frame = sys._current_frames().get(thread.ident or -1)
+    if frame is None:
+        return "(it has ended)"
+    calls = traceback.extract_stack(frame)[3:]  # from the thread's target on, without threading's bootstrap
+    return " > ".join(f"{call.name} ({Path(call.filename).name}:{call.lineno})" for call in calls)

@@ -22,7 +22,7 @@ from typing import Any
 from .control import is_paused
 from .jobs import UNFINISHED, Job, JobStatus, JobStore, queue_order
 from .lock import holder
-from .watcher import shown
+from .watcher import BOOK_SUFFIXES, shown
 
 def total_chars(job: Job) -> int:
     return sum(chunk.chars for chunk in job.chunks)
@@ -203,7 +203,8 @@ def render(report: dict[str, Any]) -> str:
         lines += [f"  {shown(job['name'])} -> {job['output']}  ({duration(job['audio_seconds'])} of audio)"
                   for job in report["done"]]
     if len(lines) == 1:
-        lines.append("no books yet: copy a .txt or .md file into the inbox")
+        kinds = ", ".join(BOOK_SUFFIXES[:-1]) + " or " + BOOK_SUFFIXES[-1]
+        lines.append(f"no books yet: copy a {kinds} file into the inbox")
     return "\n".join(lines)
 
 

@@ -42,12 +42,16 @@ RestartPreventExitStatus=78
 # A fixed bound, not EXTEND_TIMEOUT_USEC pings: the load is one blocking call, and a pinger
 # thread would keep a hung download alive forever.
 TimeoutStartSec=900
-# SIGTERM stops the worker at its next utterance (seconds, even on a CPU); 120 s also covers a
-# slow first GPU kernel compile. A chunk cut short is made again from the start, nothing is lost.
+# SIGTERM stops the worker at its next utterance (seconds, even on a CPU). A worker stuck in a
+# call is left after [service] stop_timeout_seconds (60 s), its stack logged, and the daemon
+# exits 75; 120 s leaves room for that. A chunk cut short resumes at its last checkpoint.
 TimeoutStopSec=120
-# The worker pings between utterances (not between chunks, which take 10+ min on a CPU) and
-# every few seconds when idle. One utterance takes seconds to a minute; 10 min without a ping
-# means a hung synthesis or driver, and Restart=on-failure then restarts the service.
+# The main thread pings only while the worker's heartbeat moves: at every utterance, every
+# idle wait, every block of the join and the encoders. The longest utterance (510 phonemes,
+# about 29 s of speech) took 17-19 s on one server core in fp32; allow ~3x that for a slow
+# laptop core. Pings stop after WatchdogSec/2 = 300 s without a beat (5x that), and systemd
+# restarts the service at most WatchdogSec later: a hung driver, hook or network write does
+# not stall the queue for good, and resume loses nothing (docs/daemon.md).
 WatchdogSec=600
 Environment=PYTHONUNBUFFERED=1
 # `kokoro-narrator run` restarts itself (same PID) with jemalloc preloaded when libjemalloc2 is

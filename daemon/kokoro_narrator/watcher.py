@@ -166,14 +166,17 @@ class InboxWatcher:
         self.checker = threading.Thread(target=self._check_loop, name="kokoro-inbox", daemon=True)
         self.checker.start()
 
-    def stop(self) -> None:
-        """Stop and join the observer's and the checker's threads."""
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop the observer's and the checker's threads; wait at most `timeout` seconds for each.
+
+        Both are daemon threads: one stuck in a scan of a dead network inbox is left behind.
+        """
         self.stopping.set()
         if self.observer is not None:
             self.observer.stop()
-            self.observer.join()
+            self.observer.join(timeout)
         if self.checker is not None:
-            self.checker.join()
+            self.checker.join(timeout)
 
     def rescan(self) -> None:
         """Note every candidate in the inbox and its voice folders (events can be lost when inotify overflows)."""
