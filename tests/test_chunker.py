@@ -136,6 +136,41 @@ def test_a_part_heading_merges_into_the_chapter_that_follows_it():
     assert plan.chunks[-1].text.startswith("PART TWO\n\nCHAPTER 3\n\n")
 
 
+def test_chapters_under_parts_have_a_level_and_a_parent_and_a_repeated_bare_title_carries_its_part():
+    text = "".join(f"PART {part}\n\nCHAPTER I\n\n{body(part)}\n\nCHAPTER II\n\n{body(part + '2')}\n\n"
+                   for part in ("ONE", "TWO"))
+    plan = plan_chunks(text)
+    assert [c.title for c in plan.chapters] == ["PART ONE: CHAPTER I", "PART ONE — CHAPTER II",
+                                                "PART TWO: CHAPTER I", "PART TWO — CHAPTER II"]
+    assert [(c.level, c.parent) for c in plan.chapters] == [(1, None), (2, 0), (1, None), (2, 2)]
+    assert [c["parent"] for c in plan.to_json()["chapters"]] == [None, 0, None, 2]
+
+
+def test_a_number_alone_inside_a_story_carries_the_story_and_is_read_as_a_part():
+    stories = [("I", "A SCANDAL IN BOHEMIA"), ("II", "THE RED-HEADED LEAGUE"), ("III", "A CASE OF IDENTITY")]
+    text = f"ADVENTURE I. A SCANDAL IN BOHEMIA\n\nI.\n\n{body(1)}\n\nII.\n\n{body(2)}\n\n" + "".join(
+        f"ADVENTURE {n}. {title}\n\n{body(n)}\n\n" for n, title in stories[1:])
+    plan = plan_chunks(text)
+    assert [c.title for c in plan.chapters] == [
+        "ADVENTURE I. A SCANDAL IN BOHEMIA — I.", "ADVENTURE I. A SCANDAL IN BOHEMIA — II.",
+        "ADVENTURE II. THE RED-HEADED LEAGUE", "ADVENTURE III. A CASE OF IDENTITY"]
+    assert [(c.level, c.parent) for c in plan.chapters] == [(1, None), (2, 0), (1, None), (1, None)]
+    assert plan.chunks[0].text.startswith("ADVENTURE I. A SCANDAL IN BOHEMIA\n\nPart I.\n\nWords")
+    assert plan.chunks[1].text.startswith("Part II.\n\nWords")  # "One", "Two" alone sound like counting
+    assert plan.chapters[1].heading == ("Part II.",)
+
+
+def test_a_half_title_over_the_first_chapter_is_no_part():
+    chapters = (("I", "THE PRISON-DOOR."), ("II", "THE MARKET-PLACE."), ("III", "THE RECOGNITION."))
+    contents = "Contents\n\nTHE SCARLET LETTER\n" + "\n".join(f"{n}. {title}" for n, title in chapters)
+    text = contents + "\n\nTHE SCARLET LETTER\n\n" + "\n\n".join(f"{n}.\n\n{title}\n\n{body(n)}" for n, title in chapters)
+    plan = plan_chunks(text)
+    assert [c.title for c in plan.chapters] == ["Opening", "THE SCARLET LETTER: I. THE PRISON-DOOR.",
+                                                "II. THE MARKET-PLACE.", "III. THE RECOGNITION."]
+    assert [(c.level, c.parent) for c in plan.chapters] == [(1, None)] * 4
+    assert "Part" not in "".join(c.text for c in plan.chunks)
+
+
 def test_a_short_chapter_with_prose_is_still_a_chapter():
     text = f"CHAPTER I\n\n{body(1)}\n\nCHAPTER II\n\nAnother chapter begins here, and it ends the book."
     assert titles(text) == ["CHAPTER I", "CHAPTER II"]
@@ -183,7 +218,7 @@ def test_chunking_is_deterministic_hashed_and_reported_as_json():
     assert all(c.sha256 == hashlib.sha256(c.text.encode()).hexdigest() for c in first.chunks)
     report = first.to_json()
     assert report["version"] == CHUNKER_VERSION and report["max_chunk_chars"] == 1000
-    assert report["chapters"] == [{"index": 0, "title": "Opening", "chunks": len(first.chunks),
+    assert report["chapters"] == [{"index": 0, "title": "Opening", "level": 1, "parent": None, "chunks": len(first.chunks),
                                    "chars": sum(len(c.text) for c in first.chunks)}]
     assert report["chunks"][0] == {"index": 0, "chapter": 0, "chars": len(first.chunks[0].text),
                                    "sha256": first.chunks[0].sha256}
@@ -331,8 +366,8 @@ def test_given_headings_are_matched_in_order_and_carry_their_titles():
     assert plan.chunks[-1].text.startswith("Notes\n\n" + body(3)[:20])
 
 
-def test_the_chunker_version_changed_with_the_heading_rules():
-    assert CHUNKER_VERSION == 3
+def test_the_chunker_version_changed_with_the_chapter_tree():
+    assert CHUNKER_VERSION == 4
 
 
 def test_chunk_reports_the_contents_list_it_found(tmp_path, capsys, monkeypatch):

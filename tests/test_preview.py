@@ -103,3 +103,16 @@ def test_a_book_in_a_voice_folder_with_auto_is_previewed_in_its_voices_language(
     monkeypatch.chdir(tmp_path)  # a relative path, as a user types it
     code, out, _ = run(tmp_path, capsys, "--text", "inbox/bf_emma/b.txt")
     assert code == 0 and "lang_code: b (the book's own settings)" in out
+
+
+def test_chunk_text_reads_every_line_of_a_heading_block_as_a_heading(tmp_path, capsys):
+    story = "It was a cold morning in the second week of the year, and the fog lay thick on Baker Street. " * 3
+    text = "".join(f"CHAPTER {n}.\n{second}\n\n{story}\n\n" for n, second in (
+        ("IV", "ADVENTURE VI. THE MAN WITH THE TWISTED LIP"), ("V", "ADVENTURE VII. THE BLUE CARBUNCLE")))
+    text += f"CHAPTER VI.\n\nADVENTURE VIII. THE SPECKLED BAND\n\n{story}\n"  # the second line a paragraph apart
+    code, out, _ = run(tmp_path, capsys, "--text", str(write_book(tmp_path, text)))
+    assert code == 0
+    spoken = [line for line in out.splitlines() if not line.startswith(("===", "---"))]
+    assert "Adventure Six. The Man with the Twisted Lip" in spoken
+    assert "Adventure Seven. The Blue Carbuncle" in spoken and "Adventure Eight. The Speckled Band" in spoken
+    assert not any(re.search(r"\b[IVX]{2,}\b", line) for line in spoken)

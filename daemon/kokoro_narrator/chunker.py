@@ -58,42 +58,19 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .chapters import MIN_CHAPTER_BODY, TOC_RUN, chapter_starts  # noqa: F401 (re-exported)
 from .headings import SMALL_WORDS, find_headings, looks_like_title  # noqa: F401 (capitals.py imports SMALL_WORDS from here)
+from .markers import (  # noqa: F401 (re-exported: roman.py, normalize.py, benches import them from here)
+    BARE_MARKER, MARKER, MAX_HEADING_CHARS, NUMBER_WORD, ROMAN, ROMAN_LINE, SMALL_ROMAN, SPECIAL, heading_kind,
+    heading_title, is_heading, is_heading_line, roman_heading, split_glued_heading)
 from .sentences import split_sentences, split_words  # noqa: F401  (g2p.py imports them from here)
 
 log = logging.getLogger(__name__)
 
-CHUNKER_VERSION = 3  # 2: chunk text is normalized for speech (normalize.py) before G2P; 3: headings.py, EPUB, CommonMark
-MIN_CHAPTER_BODY = 200
-"""A section with fewer characters than this is small: a contents entry, or a part title."""
-TOC_RUN = 3
-"""This many consecutive small sections are a table of contents."""
-MAX_HEADING_CHARS = 100
+CHUNKER_VERSION = 4
+"""2: chunk text normalized for speech before G2P; 3: headings.py, EPUB, CommonMark; 4: the chapter tree
+(levels, parents, parent-titled parts, a title-only parent merged), title-only headings set apart."""
 MIN_CHUNK_CHARS = 100
-
-NUMBER_WORD = (
-    r"(?:the\s+)?(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[-\s](?:one|two|three|four|"
-    r"five|six|seven|eight|nine|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth))?|one|two|three|"
-    r"four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|"
-    r"nineteen|hundred|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
-    r"(?:thir|four|fif|six|seven|eigh|nine)teenth|twentieth|thirtieth|fortieth|fiftieth|last|final)"
-)
-ROMAN = r"(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
-SMALL_ROMAN = r"(?=[CLXVI])C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"  # up to 399
-MARKER = re.compile(
-    rf"^(chapter|book|part|volume|section|canto|act|scene|stave|letter)\s+(\d{{1,4}}|{ROMAN}|{NUMBER_WORD})"
-    r"(?:$|[.:;,)\]\u2013\u2014-]|\s+(?!(?-i:[a-z])))",
-    re.IGNORECASE,
-)
-ROMAN_LINE = re.compile(rf"^{SMALL_ROMAN}(?:[.:]?$|[.:]\s+[A-Z\"'])")
-SPECIAL = re.compile(
-    r"^(prologue|epilogue|preface|introduction|foreword|afterword|appendix|interlude|conclusion|postscript)"
-    r"(?:$|[.:\u2013\u2014-]|\s+(?=(?-i:[A-Z0-9])))",
-    re.IGNORECASE,
-)
-BARE_MARKER = re.compile(rf"^(?:\w+\s+)?(?:\d{{1,4}}|{ROMAN}|{NUMBER_WORD})\W*$", re.IGNORECASE)
-
-
 
 
 @dataclass(frozen=True)
@@ -103,7 +80,14 @@ class Chapter:
     index: int
     """0-based position in the book."""
     title: str
-    """The heading, e.g. "CHAPTER I. Down the Rabbit-Hole."; "Opening" for the text before the first."""
+    """The heading, e.g. "CHAPTER I. Down the Rabbit-Hole."; "Opening" for the text before the first;
+    a part inside a story carries the story's: "A Story — II" (chapters.py)."""
+    level: int = 1
+    """Its depth in the book's tree: 1 at the top, 2 for a chapter inside a part or a story..."""
+    parent: int | None = None
+    """The index of the chapter its part starts in (the nearest earlier chapter of a lower level)."""
+    heading: tuple[str, ...] = ()
+    """The paragraphs of its heading block, as the chunks hold them: each is read as a heading."""
 
 
 @dataclass(frozen=True)
@@ -141,8 +125,8 @@ class ChunkPlan:
         return {
             "version": self.version,
             "max_chunk_chars": self.max_chunk_chars,
-            "chapters": [{"index": c.index, "title": c.title, "chunks": chunk_counts[c.index],
-                          "chars": char_counts[c.index]} for c in self.chapters],
+            "chapters": [{"index": c.index, "title": c.title, "level": c.level, "parent": c.parent,
+                          "chunks": chunk_counts[c.index], "chars": char_counts[c.index]} for c in self.chapters],
             "chunks": [{"index": k.index, "chapter": k.chapter, "chars": len(k.text), "sha256": k.sha256}
                        for k in self.chunks],
             "totals": {"chapters": len(self.chapters), "chunks": len(self.chunks),
@@ -150,70 +134,13 @@ class ChunkPlan:
             "contents": list(self.contents),
         }
 
+    @property
+    def headings(self) -> tuple[str, ...]:
+        """Every paragraph of every chapter's heading block (normalize.py reads each line as a heading)."""
+        return tuple(paragraph for chapter in self.chapters for paragraph in chapter.heading)
+
 
 # ----------------------------------------------------------------------------- headings
-
-
-def is_heading_line(line: str) -> bool:
-    """Whether one line looks like a chapter heading: a marker and a number, a Roman numeral, a prologue..."""
-    line = line.strip()
-    return bool(MARKER.match(line) or roman_heading(line) or SPECIAL.match(line))
-
-
-def roman_heading(line: str) -> bool:
-    """A Roman numeral alone, or with a title ("IV. The Battle"), never with a sentence after it
-    ("II. A Loose-Fish is fair game for anybody who can soonest catch it.")."""
-    if not ROMAN_LINE.match(line):
-        return False
-    rest = re.sub(r"^[IVXLC]+[.:]?", "", line).strip()
-    return not rest or rest.isupper() or looks_like_title(rest)
-
-
-def is_heading(paragraph: str, headings: Collection[str] = ()) -> bool:
-    """Given a paragraph, say whether it is a chapter heading (see the module docstring)."""
-    if paragraph in headings:
-        return True
-    lines = paragraph.split("\n")
-    if len(paragraph) > MAX_HEADING_CHARS or len(lines) > 2 or not is_heading_line(lines[0]):
-        return False
-    return len(lines) == 1 or looks_like_title(lines[1].strip())
-
-
-def split_glued_heading(paragraph: str, headings: Collection[str]) -> list[str]:
-    """Split a keyword heading line off the text glued below it; other paragraphs come back whole."""
-    first, _, rest = paragraph.partition("\n")
-    if not rest or not MARKER.match(first.strip()) or is_heading(paragraph, headings):
-        return [paragraph]
-    if any(is_heading_line(line) for line in rest.split("\n")):
-        return [paragraph]  # a list of headings: contents, not a heading and its text
-    return [first.strip(), rest.strip()]
-
-
-def heading_title(paragraph: str) -> str:
-    return " ".join(paragraph.split())
-
-
-def heading_kind(title: str) -> str:
-    """What sort of heading this is: the marker word ("part", "chapter"), "roman", or its first word."""
-    marker = MARKER.match(title)
-    if marker:
-        return marker.group(1).lower()
-    return "roman" if ROMAN_LINE.match(title) else title.split()[0].lower().strip(".:")
-
-
-@dataclass(frozen=True)
-class Section:
-    """A heading and what follows it up to the next heading."""
-
-    start: int
-    """Index of the heading paragraph."""
-    end: int
-    """Index after the section's last paragraph."""
-    title: str
-    kind: str
-    """The heading's first word, lower case: tells a PART from a CHAPTER."""
-    small: bool
-    prose: bool
 
 
 def given_marks(paragraphs: list[str], headings: Sequence[str]) -> list[int]:
@@ -226,71 +153,17 @@ def given_marks(paragraphs: list[str], headings: Sequence[str]) -> list[int]:
     return marks
 
 
-def heading_marks(paragraphs: list[str], headings: Sequence[str]) -> tuple[list[int], list[str]]:
+def heading_marks(paragraphs: list[str], headings: Sequence[str],
+                  spaced: Sequence[str] = ()) -> tuple[list[int], list[str]]:
     """(indexes of the heading paragraphs, the contents list found): the given headings when there are
     any (markdown's, an EPUB's table of contents), else the markers and headings.py's signals."""
     if headings:
         return given_marks(paragraphs, headings), []
-    found = find_headings(paragraphs)
+    found = find_headings(paragraphs, given_marks(paragraphs, spaced))
     marks = ({i for i, paragraph in enumerate(paragraphs) if is_heading(paragraph)} | found.marks) - set(found.contents_span)
     subtitles = {i for i in marks if i - 1 in marks and BARE_MARKER.match(heading_title(paragraphs[i - 1]))
                  and looks_like_title(paragraphs[i]) and not is_heading(paragraphs[i])}  # "I." then "THE PRISON-DOOR.": one heading, titled by both
     return sorted(marks - subtitles), found.contents
-
-
-def sections_of(paragraphs: list[str], marks: list[int], given: bool = False,
-                titles: dict[int, str] | None = None) -> list[Section]:
-    sections = []
-    for position, start in enumerate(marks):
-        end = marks[position + 1] if position + 1 < len(marks) else len(paragraphs)
-        body = paragraphs[start + 1:end]
-        title = heading_title(paragraphs[start])
-        if titles and start in titles:
-            title = titles[start]  # the book's own title for it (an EPUB's TOC label)
-        elif body and BARE_MARKER.match(title) and looks_like_title(body[0]):
-            title = f"{title} {heading_title(body[0])}"  # "CHAPTER I." + "Down the Rabbit-Hole."
-        sections.append(Section(
-            start, end, title, heading_kind(title),
-            small=sum(len(p) for p in body) < MIN_CHAPTER_BODY and not given,
-            prose=any(not looks_like_title(p) for p in body),
-        ))
-    return sections
-
-
-def in_contents(sections: list[Section]) -> list[bool]:
-    """Mark the sections that belong to a run of TOC_RUN or more consecutive small ones."""
-    marked = [False] * len(sections)
-    run_start = 0
-    for position in range(len(sections) + 1):
-        if position == len(sections) or not sections[position].small:
-            if position - run_start >= TOC_RUN:
-                marked[run_start:position] = [True] * (position - run_start)
-            run_start = position + 1
-    return marked
-
-
-def chapter_starts(paragraphs: list[str], marks: list[int], given: bool = False,
-                   titles: dict[int, str] | None = None) -> list[tuple[int, str]]:
-    """Given the heading paragraphs' indexes, return (paragraph index, title) for each chapter, the opening included.
-
-    Given headings (markdown's, an EPUB's) are never a table of contents.
-    """
-    sections = sections_of(paragraphs, marks, given, titles)
-    contents = in_contents(sections)
-    starts: dict[int, tuple[int, str]] = {}  # section position -> (paragraph index, title)
-    for position in reversed(range(len(sections))):
-        section = sections[position]
-        if contents[position]:
-            continue
-        if not section.small or section.prose:
-            starts[position] = (section.start, section.title)
-        elif position + 1 in starts and sections[position + 1].kind != section.kind:
-            _, title = starts.pop(position + 1)  # "PART ONE" then "CHAPTER 1": one chapter
-            starts[position] = (section.start, f"{section.title.rstrip(' .:')}: {title}")
-    chapters = sorted(starts.values())
-    if not chapters or chapters[0][0] > 0:
-        chapters.insert(0, (0, "Opening"))
-    return chapters
 
 
 # ----------------------------------------------------------------------------- chunks
@@ -326,11 +199,14 @@ def pack(paragraphs: list[str], limit: int) -> list[str]:
 
 
 def plan_chunks(text: str, max_chunk_chars: int = 20000, headings: Collection[str] = (),
-                titles: Sequence[str] = ()) -> ChunkPlan:
-    """Given clean text (and the book's own headings, in order, with their titles), return its chapters and chunks.
+                titles: Sequence[str] = (), levels: Sequence[int] = (), spaced: Sequence[str] = ()) -> ChunkPlan:
+    """Given clean text (and the book's own headings, in order, with their titles and levels), return its
+    chapters and chunks.
 
-    `titles`, when given, names the chapter of each heading (an EPUB's TOC labels); chunks
-    do not depend on it.
+    `titles`, when given, names the chapter of each heading (an EPUB's TOC labels); chunks do not
+    depend on it. `levels` gives each heading's level (an EPUB's nav depth, markdown's `#` count);
+    `spaced`, the paragraphs a plain text sets apart by more blank lines than its paragraphs
+    (text.py): title-only headings may be among them (headings.py).
 
     Raise ValueError when max_chunk_chars is under 100 or the text has nothing but whitespace.
     """
@@ -341,17 +217,29 @@ def plan_chunks(text: str, max_chunk_chars: int = 20000, headings: Collection[st
                   for piece in split_glued_heading(block.strip(), headings)]
     if not paragraphs:
         raise ValueError("no text to chunk: the text is empty or only whitespace")
-    marks, contents = heading_marks(paragraphs, headings)
+    marks, contents = heading_marks(paragraphs, headings, spaced)
     contents = contents or list(titles)  # an EPUB's table of contents is its contents list
-    named = dict(zip(marks, titles)) if headings and len(marks) == len(headings) else None
-    starts = chapter_starts(paragraphs, marks, bool(headings), named)
+    matched = bool(headings) and len(marks) == len(headings)
+    named = dict(zip(marks, titles)) if matched and titles else None
+    depth = dict(zip(marks, levels)) if matched and len(levels) == len(headings) else None
+    starts, relabel = chapter_starts(paragraphs, marks, bool(headings), named, depth)
+    paragraphs = [relabel.get(index, paragraph) for index, paragraph in enumerate(paragraphs)]  # "I" -> "Part I"
+    index_of = {start.start: index for index, start in enumerate(starts)}
     chapters: list[Chapter] = []
     chunks: list[Chunk] = []
-    for index, (start, title) in enumerate(starts):
-        end = starts[index + 1][0] if index + 1 < len(starts) else len(paragraphs)
-        chapters.append(Chapter(index, title))
-        for chunk_text in pack(paragraphs[start:end], max_chunk_chars):
+    for index, start in enumerate(starts):
+        end = starts[index + 1].start if index + 1 < len(starts) else len(paragraphs)
+        chapters.append(Chapter(index, start.title, start.level, index_of.get(start.parent),
+                                tuple(paragraphs[i] for i in start.heading)))
+        for chunk_text in pack(paragraphs[start.start:end], max_chunk_chars):
             digest = hashlib.sha256(chunk_text.encode("utf-8", "surrogatepass")).hexdigest()
             chunks.append(Chunk(len(chunks), index, chunk_text, digest))
     log.debug("planned %d chapters, %d chunks (max %d chars)", len(chapters), len(chunks), max_chunk_chars)
     return ChunkPlan(tuple(chapters), tuple(chunks), max_chunk_chars, contents=tuple(contents))
+
+
+def plan_book(book: Any, max_chunk_chars: int) -> ChunkPlan:
+    """Given a read book (text.SourceText), return `plan_chunks` of it with everything it knows about its
+    headings: the one call ingest, the runner and `chunk` make, so their chunks are the same."""
+    return plan_chunks(book.text, max_chunk_chars, book.headings, book.titles,
+                       getattr(book, "levels", ()), getattr(book, "spaced", ()))

@@ -248,12 +248,12 @@ def isolated_capitals(paragraphs: list[str]) -> set[int]:
 
 
 def is_heading(paragraph: str) -> bool:
-    from .chunker import is_heading as marker_heading  # chunker imports this module
+    from .markers import is_heading as marker_heading  # markers imports this module
 
     return marker_heading(paragraph)
 
 
-def find_headings(paragraphs: list[str]) -> Found:
+def find_headings(paragraphs: list[str], spaced: list[int] | None = None) -> Found:
     """Given a book's paragraphs, return the headings the three signals find, and its contents list."""
     marks, contents = contents_marks(paragraphs)
     marks |= sequences(paragraphs)

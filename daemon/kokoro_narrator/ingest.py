@@ -37,7 +37,7 @@ from typing import Any, Callable
 from .atomic import disk_free_bytes
 from .booksettings import (AUDIO_KEYS, BOOK_KEYS, BookSettingsError, book_lang_code, language_warning,
                            read_book_settings, sidecar_path)
-from .chunker import plan_chunks
+from .chunker import plan_book
 from .config import Config
 from .jobs import ChunkState, Job, JobStatus, JobStore, audio_settings, job_id, requeue
 from .lexicon import sidecar_settings as lexicon_sidecar_settings
@@ -196,7 +196,7 @@ def create_job(store: JobStore, name: str, inbox_path: str, data: bytes, config:
 def _plan(job: Job, data: bytes, config: Config) -> None:
     """Decode, clean and chunk the book into job; raise TextError when nothing can be spoken."""
     text = read_book(data, job.name)
-    plan = plan_chunks(text.text, job.settings["max_chunk_chars"], text.headings, text.titles)
+    plan = plan_book(text, job.settings["max_chunk_chars"])
     job.source["metadata"], language = source_metadata(text, job.settings["lang_code"])  # title, authors, cover
     warnings = list(text.warnings) + language
     for name, xml_text in text.lexicons:  # an EPUB's PLS: entries it cannot use are left out, and said
@@ -217,7 +217,7 @@ def _plan(job: Job, data: bytes, config: Config) -> None:
             raise TextError(f"nothing in it is speech, only {summarize(not_speech)}, such as {first['text']!r} "
                             f"({first['reason']}); put the book's text in it")
         warnings.append(f"not read as speech: {summarize(not_speech)} (listed in each chunk's not_speech in job.json)")
-    job.chapters = [{"index": c.index, "title": c.title} for c in plan.chapters]
+    job.chapters = [{"index": c.index, "title": c.title, "level": c.level, "parent": c.parent} for c in plan.chapters]
     job.chunks = chunks
     if mismatch := language_warning(job.settings["voice"], job.settings["lang_code"]):
         warnings.append(mismatch)

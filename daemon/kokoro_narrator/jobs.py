@@ -34,7 +34,7 @@ from typing import Any
 
 from .acoustic import numeric_path
 from .atomic import atomic_write, atomic_write_json
-from .chunker import CHUNKER_VERSION, plan_chunks
+from .chunker import CHUNKER_VERSION, plan_book
 from .config import Config
 from .epub import keep_cover
 from .lexicon import keep_sidecar, lexicon_settings
@@ -343,12 +343,12 @@ class JobStore:
         """Re-chunk the job's own source copy; the chunk hashes must match job.json."""
         folder = self.folder(job)
         book = read_book((folder / job.source["copy"]).read_bytes(), job.name)
-        plan = plan_chunks(book.text, job.settings["max_chunk_chars"], book.headings)
+        plan = plan_book(book, job.settings["max_chunk_chars"])
         texts = [chunk.text for chunk in plan.chunks]
         hashes = [chunk.sha256 for chunk in plan.chunks]
         if hashes != [chunk.sha256 for chunk in job.chunks]:
             raise ValueError("the chunker gives different chunks than when the job was made")
         texts = [strip_nonspeech(text)[0] for text in texts]  # recorded per chunk at ingest (not_speech)
-        speakable = speakable_job(texts, job.settings, job.source, folder, book)  # lexicon, then normalize.py
+        speakable = speakable_job(texts, job.settings, job.source, folder, book, plan.headings)  # lexicon, then normalize.py
         job.source.update(speakable.record())  # lexicon_used, not_read
         return speakable.texts

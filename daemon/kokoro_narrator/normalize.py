@@ -49,14 +49,15 @@ from pathlib import Path
 from num2words import num2words
 
 from .capitals import capitals
-from .chunker import is_heading
+from .markers import is_heading
 from .lexicon import MARKUP, SIDECAR_COPY, book_lexicon, read_kept_sidecar
 from .roman import roman_numerals
 from .text import SourceText
 
 log = logging.getLogger(__name__)
 
-NORMALIZE_VERSION = 1
+NORMALIZE_VERSION = 2
+"""2: every line of a heading block, and every heading the chunker found, is read as a heading."""
 ENGLISH = ("a", "b")
 
 PARAGRAPH_BREAK = re.compile(r"(\n[ \t]*\n\s*)")
@@ -130,6 +131,8 @@ def normalize(text: str, lang_code: str = "a", headings: Collection[str] = ()) -
 def normalize_paragraph(paragraph: str, english: bool, headings: Collection[str] = ()) -> str:
     """Given one paragraph, return it rewritten by every rule that applies to its language."""
     detected = is_heading(paragraph.strip(), headings)
+    if detected and "\n" in paragraph.strip():  # "CHAPTER V.\nADVENTURE VII. ...": each line is a heading
+        return "\n".join(normalize_paragraph(line, english, (line.strip(),)) for line in paragraph.split("\n"))
     heading = detected or looks_like_heading(paragraph)
     pieces = []
     position = 0
@@ -285,12 +288,15 @@ def speakable_texts(texts: list[str], settings: dict, headings: Collection[str] 
     return Speakable(out, dict(sorted(used.items())), tuple(skipped))
 
 
-def speakable_job(texts: list[str], settings: dict, source: dict, folder: Path, book: SourceText) -> Speakable:
-    """Given a job's chunk texts, settings, source record, folder and read book, return `speakable_texts`
-    with the job's kept sidecar lexicon (lexicon.keep_sidecar) and the book's PLS files."""
+def speakable_job(texts: list[str], settings: dict, source: dict, folder: Path, book: SourceText,
+                  headings: Collection[str] = ()) -> Speakable:
+    """Given a job's chunk texts, settings, source record, folder, read book and its plan's heading
+    paragraphs (`ChunkPlan.headings`), return `speakable_texts` with the job's kept sidecar lexicon
+    (lexicon.keep_sidecar) and the book's PLS files."""
     data = read_kept_sidecar(folder)
     sidecar = (source.get("lexicon_sidecar") or SIDECAR_COPY, data) if data is not None else None
-    result = speakable_texts(texts, settings, book.headings, sidecar, tuple(getattr(book, "lexicons", ()) or ()))
+    result = speakable_texts(texts, settings, (*book.headings, *headings), sidecar,
+                             tuple(getattr(book, "lexicons", ()) or ()))
     for paragraph in result.skipped:
         log.info("%s: not read, an image file name: %.80s", source.get("name", "book"), paragraph)
     return result

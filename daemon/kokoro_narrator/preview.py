@@ -18,7 +18,7 @@ from typing import TextIO
 
 from .booksettings import BookSettingsError, book_lang_code, read_book_settings
 from .booksettings import sidecar_path as book_sidecar
-from .chunker import plan_chunks
+from .chunker import plan_book
 from .lexicon import lexicon_settings, sidecar_path
 from .nonspeech import strip_nonspeech
 from .normalize import NORMALIZE_VERSION, speakable_texts
@@ -89,12 +89,12 @@ def speakable_book(config, path: Path, book: SourceText, max_chunk_chars: int | 
     k = config.tts.kokoro
     settings = {"lang_code": lang_code or k.lang_code, "normalizer_version": NORMALIZE_VERSION,
                 **lexicon_settings(config)}
-    plan = plan_chunks(book.text, max_chunk_chars or config.jobs.max_chunk_chars, book.headings,
-                       titles=getattr(book, "titles", ()))
+    plan = plan_book(book, max_chunk_chars or config.jobs.max_chunk_chars)
     sidecar_file = sidecar_path(path)
     sidecar = (sidecar_file.name, sidecar_file.read_bytes()) if sidecar_file.is_file() else None
     texts = [strip_nonspeech(chunk.text)[0] for chunk in plan.chunks]
-    return plan, speakable_texts(texts, settings, book.headings, sidecar, tuple(getattr(book, "lexicons", ()) or ()))
+    headings = (*book.headings, *plan.headings)  # every line of a chapter's heading block is read as a heading
+    return plan, speakable_texts(texts, settings, headings, sidecar, tuple(getattr(book, "lexicons", ()) or ()))
 
 
 def _g2p(config, lang_code: str):

@@ -25,7 +25,7 @@ import re
 
 from num2words import num2words
 
-from .chunker import ROMAN
+from .markers import ROMAN
 
 NUMERAL = re.compile(r"(?<![\w-])([IVXLCDM]+|[ivxlcdm]+)(?!\w|['\u2019]\w|-\w)")
 VALID = re.compile(rf"^{ROMAN}$")
