@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kokoro_narrator import epubzip
-from kokoro_narrator.chunker import plan_chunks
+from kokoro_narrator.chunker import plan_book
 from kokoro_narrator.epub import holds_a_chapter
 from kokoro_narrator.service import Daemon
 from kokoro_narrator.text import TextError, read_book, source_metadata
@@ -22,7 +22,7 @@ SAMPLES = Path(__file__).parent / "data" / "epub"
 
 
 def chapters(book) -> list[str]:
-    return [c.title for c in plan_chunks(book.text, 20000, book.headings, book.titles).chapters]
+    return [c.title for c in plan_book(book, 20000).chapters]
 
 
 # ----------------------------------------------------------------------------- reading
@@ -101,7 +101,8 @@ def test_the_idpf_samples_chapters_and_titles_match_their_toc():
     assert "Hofgarten,10" not in waste.text and "Hofgarten," in waste.text  # margin line numbers are not read
     children = read_book((SAMPLES / "childrens-literature.epub").read_bytes(), "childrens-literature.epub")
     found = chapters(children)
-    assert len(found) == 22 and found[3] == "190 A FOUR-LEAVED CLOVER" and found[-1].startswith("204 THE KING")
+    assert len(found) == 21 and found[2] == "190 A FOUR-LEAVED CLOVER" and found[-1].startswith("204 THE KING")
+    assert found[0] == "SECTION IV FAIRY STORIES—MODERN FANTASTIC TALES: BIBLIOGRAPHY"  # its title page, merged
     assert children.metadata["authors"] == ["Charles Madison Curry", "Erle Elsworth Clippinger"]
 
 
@@ -203,6 +204,46 @@ def test_a_part_and_its_first_chapter_pointing_at_one_place_make_one_chapter_tit
                 '</ol></nav>')
     book = read_book(epub3(extra={"OEBPS/nav.xhtml": nav}), "book.epub")
     assert chapters(book)[:2] == ["Part One: Chapter One: The Gate", "Chapter Two: The Hills"]
+
+
+def nested_collection(ncx: bool = False) -> bytes:
+    """Two stories: the first's own document holds only its title, its parts I, II, III are nested under it."""
+    parts = [("p1", "I"), ("p2", "II"), ("p3", "III")]
+    files = {"story.xhtml": xhtml("<h1>The Lamplighter's Daughter</h1>"), "brown.xhtml": xhtml(
+        f"<h1>Mr. Brown's Errand</h1><p>{PROSE * 3}</p>")}
+    files.update({f"{name}.xhtml": xhtml(f"<h2>{number}</h2><p>{PROSE * 3}</p>") for name, number in parts})
+    order = ["story", "p1", "p2", "p3", "brown"]
+    manifest = "".join(f'<item id="{n}" href="{n}.xhtml" media-type="application/xhtml+xml"/>' for n in order)
+    if ncx:
+        inner = "".join(f'<navPoint id="{n}"><navLabel><text>{label}</text></navLabel><content src="{n}.xhtml"/>'
+                        "</navPoint>" for n, label in parts)
+        files["toc.ncx"] = ('<?xml version="1.0"?><ncx xmlns="http://www.daisy.org/z3986/2005/ncx/"><navMap>'
+                            '<navPoint id="s"><navLabel><text>The Lamplighter\'s Daughter</text></navLabel>'
+                            f'<content src="story.xhtml"/>{inner}</navPoint><navPoint id="b"><navLabel><text>'
+                            "Mr. Brown's Errand</text></navLabel><content src=\"brown.xhtml\"/></navPoint></navMap></ncx>")
+        manifest += '<item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/>'
+    else:
+        inner = "".join(f'<li><a href="{n}.xhtml">{label}</a></li>' for n, label in parts)
+        files["nav.xhtml"] = xhtml(f'<nav epub:type="toc"><ol><li><a href="story.xhtml">The Lamplighter\'s Daughter</a>'
+                                   f'<ol>{inner}</ol></li><li><a href="brown.xhtml">Mr. Brown\'s Errand</a></li></ol></nav>')
+        manifest += '<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>'
+    spine = "".join(f'<itemref idref="{n}"/>' for n in order)
+    return build({"META-INF/container.xml": CONTAINER, "OEBPS/content.opf": opf("3.0", "en", spine, manifest),
+                  **{f"OEBPS/{name}": text for name, text in files.items()}})
+
+
+@pytest.mark.parametrize("ncx", [False, True], ids=["nav", "ncx"])
+def test_parts_nested_under_a_story_are_chapters_titled_by_it_and_no_chapter_is_a_title_alone(ncx):
+    book = read_book(nested_collection(ncx), "stories.epub")
+    assert book.levels == (1, 2, 2, 2, 1)
+    plan = plan_book(book, 20000)
+    story = "The Lamplighter's Daughter"
+    assert [(c.title, c.level, c.parent) for c in plan.chapters] == [
+        (f"{story} — I", 1, None), (f"{story} — II", 2, 0), (f"{story} — III", 2, 0), ("Mr. Brown's Errand", 1, None)]
+    sizes = plan.to_json()["chapters"]
+    assert min(chapter["chars"] for chapter in sizes) > 200  # the story's title page is no chapter of its own
+    assert plan.chunks[0].text.startswith(f"{story}\n\nPart I\n\nThe lamp")  # the title once, then "Part One"
+    assert plan.chunks[2].text.startswith("Part III\n\nThe lamp")
 
 
 def test_front_matter_that_nothing_marks_is_found_by_its_links_or_its_file_name():

@@ -94,3 +94,19 @@ def test_a_folded_title_in_front_matter_is_the_books_title():
     book = read_book(b"---\ntitle: >\n  The Long\n  Title\nauthor: Ann\n---\n\nText.\n", "t.md")
     assert book.metadata["title"] == "The Long Title" and book.metadata["authors"] == ["Ann"]
     assert book.text == "Text."
+
+
+def test_parts_under_a_title_only_heading_are_chapters_titled_by_it_and_read_as_parts():
+    from kokoro_narrator.chunker import plan_book
+
+    story = "The lamps were lit one by one along the quay, and nobody spoke of the ship that had not come. " * 3
+    book = read(f"# The Lamplighter\n\n## I\n\n{story}\n\n## II\n\n{story}\n\n# Mr. Brown's Errand\n\n{story}\n\n"
+                f"# The Last\n\n{story}\n\n## A Section\n\n{story}")  # a section after prose stays inside
+    assert book.headings == ("The Lamplighter", "I", "II", "Mr. Brown's Errand", "The Last")
+    assert book.levels == (1, 2, 2, 1, 1)
+    plan = plan_book(book, 20000)
+    assert [(c.title, c.level, c.parent) for c in plan.chapters] == [
+        ("The Lamplighter — I", 1, None), ("The Lamplighter — II", 2, 0), ("Mr. Brown's Errand", 1, None),
+        ("The Last", 1, None)]
+    assert plan.chunks[0].text.startswith("The Lamplighter\n\nPart I\n\nThe lamps")  # the title once, then the part
+    assert plan.chunks[1].text.startswith("Part II\n\nThe lamps")

@@ -193,9 +193,10 @@ def chapter_starts(paragraphs: list[str], marks: list[int], given: bool = False,
             title = f"{name.rstrip(' .:')} — {last}"  # "A Story — II", "PART TWO — CHAPTER II"
         for position in group:
             above = parents[position]
-            if above is not None and NUMBER_ALONE.match(paragraphs[sections[position].start].strip()):
+            said = paragraphs[sections[position].start].strip()
+            if above is not None and NUMBER_ALONE.match(said) and NUMBER_ALONE.match(sections[position].title):
                 label = SUB_LABELS.get(sections[above].kind, "Part")
-                relabel[sections[position].start] = f"{label} {paragraphs[sections[position].start].strip()}"
+                relabel[sections[position].start] = f"{label} {said}"  # nothing else names it
         heading = tuple(i for p in group for i in (sections[p].start, sections[p].start + 1)[:1 + sections[p].subtitle])
         starts.append(Start(sections[first].start, title, depths[first],
                             None if parent is None else sections[chapter_of[parent]].start, heading))

@@ -72,6 +72,8 @@ class Epub:
     lexicons: list[tuple[str, str]] = field(default_factory=list)
     titles: list[str] = field(default_factory=list)
     """The chapter titles, one per heading: the TOC's label, else the heading itself."""
+    levels: list[int] = field(default_factory=list)
+    """The chapter levels, one per heading: how deep its TOC entry is nested (1 at the top)."""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -151,8 +153,9 @@ def read_epub(data: bytes) -> Epub:
     if not result.paragraphs:
         raise EpubError("the EPUB's spine documents hold no text (only images, or empty pages); nothing to read")
     chapters = chapter_headings(result.paragraphs, toc, starts, documents)
-    result.headings = [result.paragraphs[index] for index, _ in chapters]
-    result.titles = [title for _, title in chapters]
+    result.headings = [result.paragraphs[index] for index, _, _ in chapters]
+    result.titles = [title for _, title, _ in chapters]
+    result.levels = [level for _, _, level in chapters]
     return result
 
 
@@ -216,14 +219,16 @@ def landmarks(book: BookZip, opf_path: str, opf: ElementTree.Element, nav_path: 
     return found
 
 
-def nav_links(book: BookZip, nav_path: str, kind: str) -> list[tuple[str, str, str, set[str]]]:
-    """(path, fragment, label, epub:types) of each link in the nav document's `<nav epub:type=kind>`."""
+def nav_links(book: BookZip, nav_path: str, kind: str) -> list[tuple[str, str, str, set[str], int]]:
+    """(path, fragment, label, epub:types, level) of each link in the nav document's `<nav epub:type=kind>`;
+    the level counts the lists it is nested in (1 at the top)."""
     from html.parser import HTMLParser
 
-    links: list[tuple[str, str, str, set[str]]] = []
+    links: list[tuple[str, str, str, set[str], int]] = []
 
     class NavReader(HTMLParser):
         depth = 0  # > 0 inside the wanted nav
+        lists = 0  # <ol> (or <ul>) open inside it
         link: list[Any] | None = None
 
         def handle_starttag(self, tag, attrs):
@@ -232,13 +237,17 @@ def nav_links(book: BookZip, nav_path: str, kind: str) -> list[tuple[str, str, s
                 self.depth = 1
             elif tag == "nav" and self.depth:
                 self.depth += 1
+            elif tag in ("ol", "ul") and self.depth:
+                self.lists += 1
             elif tag == "a" and self.depth and attributes.get("href"):
                 path, fragment = resolve(nav_path, attributes["href"] or "")
-                self.link = [path, fragment, "", types_of(attributes)]
+                self.link = [path, fragment, "", types_of(attributes), max(1, self.lists)]
 
         def handle_endtag(self, tag):
             if tag == "nav" and self.depth:
                 self.depth -= 1
+            elif tag in ("ol", "ul") and self.depth and self.lists:
+                self.lists -= 1
             elif tag == "a" and self.link is not None:
                 self.link[2] = " ".join(self.link[2].split())
                 links.append(tuple(self.link))
@@ -255,34 +264,42 @@ def nav_links(book: BookZip, nav_path: str, kind: str) -> list[tuple[str, str, s
 
 
 def table_of_contents(book: BookZip, opf_path: str, opf: ElementTree.Element, manifest: dict[str, dict[str, str]],
-                      spine: ElementTree.Element) -> tuple[list[tuple[str, str, str]], str | None]:
-    """Return ((path, fragment, label) of each TOC entry, in order; the nav document's path or None)."""
+                      spine: ElementTree.Element) -> tuple[list[tuple[str, str, str, int]], str | None]:
+    """Return ((path, fragment, label, level) of each TOC entry, in order; the nav document's path or None)."""
     nav = next((i["path"] for i in manifest.values() if "nav" in i["props"].split()), None)
     if nav and nav in book.names:
-        entries = [link[:3] for link in nav_links(book, nav, "toc")]
+        entries = [(*link[:3], link[4]) for link in nav_links(book, nav, "toc")]
         if entries:
             return entries, nav
     ncx_id = spine.get("toc") or next((k for k, i in manifest.items() if i["type"] == "application/x-dtbncx+xml"), "")
     if ncx_id in manifest and manifest[ncx_id]["path"] in book.names:
         ncx_path = manifest[ncx_id]["path"]
-        entries = []
-        for point in book.xml(ncx_path).iter(f"{{{NS['ncx']}}}navPoint"):
-            content = point.find("ncx:content", NS)
-            label = point.find("ncx:navLabel", NS)
-            if content is not None:
-                text = " ".join("".join(label.itertext()).split()) if label is not None else ""
-                entries.append((*resolve(ncx_path, content.get("src", "")), text))
-        return entries, nav
+        root = book.xml(ncx_path)
+        return ncx_entries(next(root.iter(f"{{{NS['ncx']}}}navMap"), root), ncx_path), nav
     return [], nav
 
 
-def chapter_headings(paragraphs: list[str], toc: list[tuple[str, str, str]], starts: dict[str, int],
-                     documents: dict[str, XhtmlText]) -> list[tuple[int, str]]:
-    """(paragraph index, title) of each chapter: the paragraphs the TOC points at, titled by its labels,
-    plus the first heading of each document it never names, titled by itself."""
+def ncx_entries(parent: ElementTree.Element, ncx_path: str, level: int = 1) -> list[tuple[str, str, str, int]]:
+    """(path, fragment, label, level) of each navPoint under parent, in order, a nested one a level deeper."""
+    entries = []
+    for point in parent.findall("ncx:navPoint", NS):
+        content = point.find("ncx:content", NS)
+        label = point.find("ncx:navLabel", NS)
+        if content is not None:
+            text = " ".join("".join(label.itertext()).split()) if label is not None else ""
+            entries.append((*resolve(ncx_path, content.get("src", "")), text, level))
+        entries += ncx_entries(point, ncx_path, level + 1)
+    return entries
+
+
+def chapter_headings(paragraphs: list[str], toc: list[tuple[str, str, str, int]], starts: dict[str, int],
+                     documents: dict[str, XhtmlText]) -> list[tuple[int, str, int]]:
+    """(paragraph index, title, level) of each chapter: the paragraphs the TOC points at, titled by its labels
+    and as deep as its entries, plus the first heading of each document it never names, titled by itself."""
     marks: dict[int, str] = {}
+    levels: dict[int, int] = {}
     named: set[str] = set()
-    for path, fragment, label in toc:
+    for path, fragment, label, level in toc:
         if path not in starts:
             continue  # an entry into a skipped document (the cover, the toc page itself)
         named.add(path)
@@ -292,11 +309,12 @@ def chapter_headings(paragraphs: list[str], toc: list[tuple[str, str, str]], sta
             index = starts[path] + local
             title = label or paragraphs[index]
             marks[index] = f"{marks[index]}: {title}" if index in marks else title  # "Part One: Chapter 1"
+            levels[index] = min(levels.get(index, level), level)
     for path, start in starts.items():
-        levels = documents[path].heading_levels
-        if path not in named and levels.get(0, 9) <= 3:
+        if path not in named and documents[path].heading_levels.get(0, 9) <= 3:
             marks.setdefault(start, paragraphs[start])  # a document the TOC does not name, with a heading at its top
-    return sorted(marks.items())
+            levels.setdefault(start, next((levels[i] for i in sorted(levels, reverse=True) if i < start), 1))
+    return [(index, title, levels[index]) for index, title in sorted(marks.items())]
 
 
 def keep_cover(source: dict[str, Any], folder: Path, data: bytes) -> None:

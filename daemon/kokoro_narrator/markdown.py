@@ -8,7 +8,10 @@ tables and strikethrough, plus footnotes from mdit-py-plugins) and walks its tok
   returned as chapter headings, in order, for `chunker.plan_chunks`: the chapter level is
   the shallowest heading level used at least twice, and every heading at or above it
   counts (`# Book` with `## Chapter`s gives the chapters and the book's title); when no
-  level repeats, every heading counts. No marker is put in the text: "#" is never spoken.
+  level repeats, every heading counts. A chapter heading followed at once by a deeper one
+  (`# A Story`, then `## I`) holds only its title: the deeper ones under it are its parts, and
+  chapters too. Each heading's level (1 for `#`) goes with it. No marker is put in the text:
+  "#" is never spoken.
 - Lists are one paragraph, one item a line (nested ones too); bullets and task boxes go,
   ordered numbers stay ("1. Preheat the oven").
 - Tables: each row read as its non-empty cells joined by ", ", one row a line.
@@ -64,6 +67,8 @@ class Markdown:
 
     paragraphs: list[str] = field(default_factory=list)
     headings: list[str] = field(default_factory=list)
+    levels: list[int] = field(default_factory=list)
+    """Each heading's level: 1 for `#`, 2 for `##`..."""
     warnings: list[str] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
 
@@ -220,14 +225,17 @@ def clean_markdown(text: str) -> Markdown:
            for token, after in zip(tokens, tokens[1:])):  # a container opened at the limit is left empty
         raise MarkupTooDeep(f"markup nested past the markdown parser's {MAX_NESTING} levels (lists about "
                             f"{MAX_NESTING // 2} deep, quotes {MAX_NESTING - 1})")
-    blocks = walk(tokens, body.split("\n"), book)
-    level = chapter_level([lvl for lvl, paragraph in blocks if lvl and SPOKEN.search(paragraph)])
-    for block_level, paragraph in blocks:
-        if not SPOKEN.search(paragraph):
-            continue
+    blocks = [(lvl, paragraph) for lvl, paragraph in walk(tokens, body.split("\n"), book) if SPOKEN.search(paragraph)]
+    level = chapter_level([lvl for lvl, _ in blocks if lvl])
+    inner = 0  # the level of the parts under a chapter heading that holds only its title
+    for position, (block_level, paragraph) in enumerate(blocks):
         if block_level:
             paragraph = " ".join(paragraph.split())
             if block_level <= level:
+                following = blocks[position + 1][0] if position + 1 < len(blocks) else 0
+                inner = following if following > level else 0  # "# A Story" then "## I": its parts are chapters
+            if block_level <= level or block_level == inner:
                 book.headings.append(paragraph)
+                book.levels.append(block_level)
         book.paragraphs.append(paragraph)
     return book

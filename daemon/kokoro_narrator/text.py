@@ -27,7 +27,7 @@ Plain text (any name but `.md`):
   text is read whole (a truncated file is better read with its licence than cut wrongly).
 - `_emphasis_` loses its underscores; `[Illustration]` and `[Illustration: caption]` are
   not read (a caption describes a picture, as a markdown image's alt text does).
-- Unwrapping: a paragraph is the text between blank lines. Hard-wrapped prose is joined
+- Unwrapping (unwrap.py): a paragraph is the text between blank lines. Hard-wrapped prose is joined
   with spaces. The book's wrap width W is the 90th percentile of the lengths of lines in
   multi-line paragraphs; a line is "full" when the next line's first word would not have
   fitted after it (len + 1 + word > W - 3) or it is at least 85 % of W, and it is not
@@ -39,6 +39,9 @@ Plain text (any name but `.md`):
   lines (over 100 characters on average) is one paragraph per line: a file that puts each
   paragraph on one line without blank lines between them. List bullets are dropped (the
   item stays on its own line); ordered-list numbers are kept ("1. Preheat the oven").
+- Set apart: a one-line paragraph with more blank lines before it than the book's usual gap
+  between paragraphs, and fewer after it, is listed in `SourceText.spaced` (a title-only
+  heading may be one: headings.py decides).
 
 Markdown (`.md`, `.markdown`): markdown.py, a CommonMark parser (markdown-it-py).
 
@@ -63,21 +66,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .metadata import EMPTY_METADATA, LANGUAGES, gutenberg_metadata, source_metadata  # noqa: F401 (re-exported)
+from .unwrap import is_spoken, paragraphs_of
 
 log = logging.getLogger(__name__)
 
 MAX_CONTROL_SHARE = 0.05
 """More control characters than this share of the text (and more than 8) means binary."""
-WRAP_PERCENTILE = 0.9
-"""The wrap width is this percentile of line lengths: robust to a few over-long lines."""
-WRAP_SLACK = 3
-"""A line this close to fitting the next word still counts as full (uneven re-wrapping)."""
-FULL_SHARE = 0.85
-"""A line at least this share of the wrap width is full whatever comes next."""
-LONG_LINE = 100
-"""Lines longer than this on average are paragraphs of their own, never verse."""
-MAX_WRAP_WIDTH = 120
-"""Nobody hard-wraps prose wider than this: a longer line is a whole paragraph."""
 
 QUOTES = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'",
@@ -86,8 +80,6 @@ QUOTES = str.maketrans({
 INVISIBLE = str.maketrans({"\ufeff": None, "\u200b": None, "\u00ad": None, "\u2060": None})
 CONTROLS = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")  # stray control characters confuse G2P
 LINE_BREAKS = re.compile(r"\r\n|[\r\f\v\u2028\u2029\x85]")
-LIST_ITEM = re.compile(r"^\s*(?:([-*+\u2022])|(\d{1,9}[.)]))\s+")
-SPOKEN = re.compile(r"[^\W_]")  # a letter or a digit, in any script
 UTF32_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"))
 UTF16_BOMS = ((codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 
@@ -119,6 +111,11 @@ class SourceText:
     also "cover": {"media_type": str, "data": bytes} or None."""
     lexicons: tuple[tuple[str, str], ...] = ()
     """(file name, XML text) of each PLS lexicon in an EPUB's manifest (lexicon.py reads them)."""
+    levels: tuple[int, ...] = ()
+    """The level of each heading (an EPUB's TOC nesting, markdown's `#` count), when the book gives them."""
+    spaced: tuple[str, ...] = ()
+    """Plain text: the one-line paragraphs set apart by more blank lines than the book's paragraphs, in
+    order (title-only headings may be among them: headings.py)."""
 
 
 # ----------------------------------------------------------------------------- decoding
@@ -182,66 +179,6 @@ def normalize(text: str) -> str:
     return unicodedata.normalize("NFC", text).translate(QUOTES)
 
 
-# ----------------------------------------------------------------------------- unwrapping
-
-
-def blocks_of(text: str) -> list[list[str]]:
-    """Split text at blank lines into blocks of non-blank lines (indentation kept)."""
-    blocks = [[line.rstrip() for line in block.split("\n") if line.strip()] for block in re.split(r"\n\s*\n", text)]
-    return [block for block in blocks if block]
-
-
-def wrap_width(blocks: list[list[str]]) -> int:
-    """The width hard-wrapped text was wrapped at: a high percentile of multi-line blocks' line lengths."""
-    lengths = sorted(len(line) for block in blocks if len(block) > 1 for line in block)
-    return lengths[int(len(lengths) * WRAP_PERCENTILE)] if lengths else 0
-
-
-def is_full(line: str, following: str, width: int) -> bool:
-    """Whether a line ends where a wrapper had to break it: the next word would not have fitted."""
-    if len(line) > min(width * 1.25 + WRAP_SLACK, MAX_WRAP_WIDTH):
-        return False  # longer than any wrap width: not a wrapped line
-    next_word = following.split()[0]
-    return len(line) + 1 + len(next_word) > width - WRAP_SLACK or len(line) >= width * FULL_SHARE
-
-
-def unwrap(block: list[str], width: int, indented_book: bool = False) -> list[str]:
-    """Given a block's lines, return its paragraphs: usually one, joined or with its line breaks kept."""
-    lines = [" ".join(line.split()) for line in block]
-    if len(lines) == 1:
-        return lines
-    if sum(bool(LIST_ITEM.match(line)) for line in lines) >= 2:
-        return ["\n".join(LIST_ITEM.sub(keep_number, line) for line in lines)]
-    if not indented_book and all(line[:1].isspace() for line in block):
-        return ["\n".join(lines)]  # verse or a quoted letter, set indented
-    full = [is_full(line, following, width) for line, following in zip(block, block[1:], strict=False)]
-    if width and sum(full) * 2 > len(full):
-        return [" ".join(lines)]
-    if sum(map(len, lines)) / len(lines) > LONG_LINE:
-        return lines
-    return ["\n".join(lines)]
-
-
-def keep_number(item: re.Match[str]) -> str:
-    """Replacement for a list marker: a bullet goes, an ordered number stays."""
-    return f"{item.group(2)} " if item.group(2) else ""
-
-
-def is_spoken(paragraph: str) -> bool:
-    """Whether a paragraph has anything to say: a letter or a digit."""
-    return bool(SPOKEN.search(paragraph))
-
-
-def paragraphs_of(text: str) -> list[str]:
-    """Unwrap normalized text into its paragraphs (empty ones and pure punctuation dropped)."""
-    blocks = blocks_of(text)
-    width = wrap_width(blocks)
-    lines = [line for block in blocks for line in block]
-    indented_book = sum(line[:1].isspace() for line in lines) * 2 > len(lines)
-    paragraphs = [p for block in blocks for p in unwrap(block, width, indented_book)]
-    return [p for p in paragraphs if is_spoken(p)]
-
-
 # ----------------------------------------------------------------------------- plain text
 
 GUTENBERG_START = re.compile(r"(?im)^\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG[^*]*\*{3}.*$")
@@ -259,15 +196,18 @@ def strip_gutenberg(text: str) -> str:
     return text
 
 
-def clean_plain(text: str) -> str:
-    """Normalized plain text in, paragraphs out."""
+def clean_plain(text: str, spaced: list[str] | None = None) -> str:
+    """Normalized plain text in, paragraphs out (and the paragraphs set apart appended to spaced)."""
     text = ILLUSTRATION.sub("", strip_gutenberg(text))
-    paragraphs = [UNDERSCORE_EMPHASIS.sub(r"\1", p) for p in paragraphs_of(text)]
+    apart: list[str] = []
+    paragraphs = [UNDERSCORE_EMPHASIS.sub(r"\1", p) for p in paragraphs_of(text, apart)]
+    if spaced is not None:
+        spaced += [UNDERSCORE_EMPHASIS.sub(r"\1", p) for p in apart]
     return "\n\n".join(p for p in paragraphs if is_spoken(p))
 
 
-def read_markdown(text: str) -> tuple[str, list[str], dict[str, Any], list[str]]:
-    """Normalized markdown in; (its text, chapter headings, metadata, warnings) out (markdown.py)."""
+def read_markdown(text: str) -> tuple[str, list[str], dict[str, Any], list[str], list[int]]:
+    """Normalized markdown in; (its text, chapter headings, metadata, warnings, heading levels) out (markdown.py)."""
     from .frontmatter import split_front_matter
     from .markdown import MarkupTooDeep, book_metadata, clean_markdown
 
@@ -276,9 +216,9 @@ def read_markdown(text: str) -> tuple[str, list[str], dict[str, Any], list[str]]
     except MarkupTooDeep as exc:  # the parser would leave out what lies deeper: read every line instead
         body, fields = split_front_matter(text)
         return (clean_plain(body), [], {**EMPTY_METADATA, **book_metadata(fields)},
-                [f"{exc}: read as plain text, markup and all, so that no text is lost"])
+                [f"{exc}: read as plain text, markup and all, so that no text is lost"], [])
     return ("\n\n".join(markdown.paragraphs), list(markdown.headings), {**EMPTY_METADATA, **markdown.metadata},
-            list(markdown.warnings))
+            list(markdown.warnings), list(markdown.levels))
 
 
 # ----------------------------------------------------------------------------- the entry point
@@ -302,7 +242,8 @@ def read_epub_book(data: bytes) -> SourceText:
     headings = tuple(normalize(h) for h in book.headings)
     titles = tuple(" ".join(normalize(t).split()) for t in book.titles)
     text = "\n\n".join(p for p in paragraphs if is_spoken(p))
-    return SourceText(text, "utf-8", tuple(book.warnings), headings, titles, book.metadata, tuple(book.lexicons))
+    return SourceText(text, "utf-8", tuple(book.warnings), headings, titles, book.metadata, tuple(book.lexicons),
+                      tuple(book.levels))
 
 
 def read_book(data: bytes, name: str) -> SourceText:
@@ -315,20 +256,22 @@ def read_book(data: bytes, name: str) -> SourceText:
         book = read_epub_book(data)
         encoding, warnings, text = book.encoding, list(book.warnings), book.text
         headings, metadata, lexicons, titles = list(book.headings), book.metadata, book.lexicons, book.titles
+        levels, spaced = list(book.levels), []
     else:
         raw, encoding, warnings = decode(data)
         text = normalize(raw)
-        headings, lexicons, titles = [], (), ()
+        headings, lexicons, titles, levels, spaced = [], (), (), [], []
         if suffix == ".md":
-            text, headings, metadata, more = read_markdown(text)
+            text, headings, metadata, more, levels = read_markdown(text)
             warnings += more
         else:
             start = GUTENBERG_START.search(text)
             metadata = gutenberg_metadata(text[:start.start()]) if start else dict(EMPTY_METADATA)
-            text = clean_plain(text)
+            text = clean_plain(text, spaced)
     if not text:
         raise TextError("no readable text left after cleaning (only markup, front matter, code or "
                         "punctuation); check that this is the book's text")
     for warning in warnings:
         log.debug("%s: %s", name, warning)
-    return SourceText(text, encoding, tuple(warnings), tuple(headings), tuple(titles), metadata, tuple(lexicons))
+    return SourceText(text, encoding, tuple(warnings), tuple(headings), tuple(titles), metadata, tuple(lexicons),
+                      tuple(levels), tuple(spaced))
