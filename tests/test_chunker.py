@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kokoro_narrator.chunker import CHUNKER_VERSION, is_heading, plan_chunks, split_sentences, split_words
+from kokoro_narrator.chunker import CHUNKER_VERSION, is_heading, plan_book, plan_chunks, split_sentences, split_words
 from kokoro_narrator.text import read_book
 
 
@@ -398,3 +398,37 @@ def test_the_word_before_a_full_stop_is_found_without_splitting_the_sentence_so_
         end = random.randint(start, len(text))
         words = text[start:end].split()
         assert last_word(text, start, end) == (words[-1] if words else "")
+
+
+# ----------------------------------------------------------------------------- titles set apart
+
+STORY = ("It was late in the year when the carts came down from the hills, and the town was glad of them. "
+         "Nobody asked where the drivers had been, and nobody said. ") * 12
+SONG = "\n".join(f"    Now the night is long and the lamps burn low, line {n}," for n in range(8))
+
+
+def collection(titles: list[str]) -> bytes:
+    """A story collection set as the issue describes it: a title, three blank lines before, one after."""
+    parts = ["THE COLLECTION\r\n\r\nBy Some One"]
+    for title in titles:
+        parts.append(f"\r\n\r\n\r\n\r\n{title}\r\n\r\n" + (SONG.replace("\n", "\r\n") if "Song" in title else STORY))
+    return "".join(parts).encode()
+
+
+def test_a_collection_headed_by_titles_set_apart_gets_one_chapter_per_story_and_song():
+    titles = ["The Lamplighter's Daughter", '"Fire! Fire!"', "Song of the Road", "Mr. Brown's Errand", "The Last Door"]
+    book = read_book(collection(titles), "stories.txt")
+    plan = plan_book(book, 20000)
+    assert [c.title for c in plan.chapters] == ["Opening", *titles]
+    assert plan.chunks[0].text == "THE COLLECTION\n\nBy Some One"
+
+
+def test_a_single_line_set_apart_stays_text_and_so_do_lines_set_apart_with_nothing_between():
+    one = read_book(collection(["The Only Title"]), "one.txt")
+    assert [c.title for c in plan_book(one, 20000).chapters] == ["Opening"]
+    crowded = read_book(("\r\n\r\n\r\n\r\n".join(["A Title", "Another Title", "A Third", "A Fourth"]) + "\r\n\r\n"
+                         + STORY).encode(), "list.txt")  # a title page, not headings
+    assert [c.title for c in plan_book(crowded, 20000).chapters] == ["Opening"]
+    paragraphs = read_book(collection(["The Lamplighter", "The Errand", "The Door"]).replace(b"\r\n\r\n\r\n\r\n", b"\r\n\r\n"),
+                           "plain.txt")  # the same lines with the book's usual gap: not set apart
+    assert [c.title for c in plan_book(paragraphs, 20000).chapters] == ["Opening"]

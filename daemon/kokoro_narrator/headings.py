@@ -1,7 +1,7 @@
 """The chapter headings of any book: signals that generalise beyond a fixed vocabulary.
 
 chunker.py knows the usual markers (`CHAPTER IV.`, `PART II`, a Roman numeral alone...).
-Books label their chapters their own way, so `find_headings(paragraphs)` adds three signals.
+Books label their chapters their own way, so `find_headings(paragraphs)` adds four signals.
 Each works on paragraphs of their own (at most `MAX_HEADING_CHARS` and two lines), never
 inside prose:
 
@@ -28,6 +28,12 @@ inside prose:
    exclamation, with prose after it (`THE SISTERS`): headings only when the book has at
    least `MIN_SEQUENCE` of them and they are far apart (`MIN_GAP` characters on median),
    which shouting in dialogue and signed letters are not.
+4. **Titles set apart**, for a book with nothing of the above but at most two markers (a
+   `Preface`): a line in title case, or a quoted title (`"Tiger! Tiger!"`), with more blank
+   lines before it than the book puts between its paragraphs and fewer after (text.py lists
+   them): headings when at least `MIN_SEQUENCE` have `SPACED_BODY` characters of text (prose
+   or verse: a song between two stories is a section too) before the next, lie `MIN_GAP`
+   characters apart on median, and spread over half the book. A single such line is text.
 """
 
 from __future__ import annotations
@@ -42,6 +48,8 @@ MIN_SEQUENCE = 3
 """This many members make a sequence, a contents list or a set of isolated headings."""
 MIN_GAP = 1500
 """Isolated capital lines are headings only when this many characters lie between them (median)."""
+SPACED_BODY = 200
+"""A title set apart is a heading only with this many characters of text before the next one."""
 MAX_TITLE_CHARS = 60
 """A paragraph longer than this never looks like a title."""
 SMALL_WORDS = frozenset(
@@ -247,6 +255,23 @@ def isolated_capitals(paragraphs: list[str]) -> set[int]:
     return set(candidates) if median(gaps) >= MIN_GAP else set()
 
 
+def spaced_titles(paragraphs: list[str], spaced: list[int]) -> set[int]:
+    """Title-case lines set apart by more blank lines than the book's paragraphs (text.py), when the
+    book sets its headings so: at least MIN_SEQUENCE with SPACED_BODY characters of text each, far
+    apart (MIN_GAP on median) and spread over at least half the book."""
+    candidates = [i for i in spaced if looks_like_title(paragraphs[i]) and not CONTENTS.match(paragraphs[i])]
+    offsets = [0]
+    for paragraph in paragraphs:
+        offsets.append(offsets[-1] + len(paragraph))
+    bounds = candidates + [len(paragraphs)]
+    kept = [a for a, b in zip(bounds, bounds[1:]) if offsets[b] - offsets[a + 1] >= SPACED_BODY]  # a title, then its text
+    if len(kept) < MIN_SEQUENCE:
+        return set()
+    gaps = [offsets[b] - offsets[a] for a, b in zip(kept, kept[1:])]
+    spread = offsets[kept[-1]] - offsets[kept[0]] >= offsets[-1] / 2
+    return set(kept) if median(gaps) >= MIN_GAP and spread else set()
+
+
 def is_heading(paragraph: str) -> bool:
     from .markers import is_heading as marker_heading  # markers imports this module
 
@@ -254,11 +279,15 @@ def is_heading(paragraph: str) -> bool:
 
 
 def find_headings(paragraphs: list[str], spaced: list[int] | None = None) -> Found:
-    """Given a book's paragraphs, return the headings the three signals find, and its contents list."""
+    """Given a book's paragraphs (and the indexes of those set apart, text.py), return the headings the
+    signals find, and its contents list."""
     marks, contents = contents_marks(paragraphs)
     marks |= sequences(paragraphs)
-    if not marks and not any(is_heading(paragraph) for paragraph in paragraphs):
+    markers = 0 if marks else sum(map(is_heading, paragraphs))
+    if not marks and not markers:
         marks = isolated_capitals(paragraphs)  # the last resort: a book with no other kind of heading
+    if not marks and spaced and markers < MIN_SEQUENCE:
+        marks = spaced_titles(paragraphs, spaced)  # a "Preface" or two may stand beside them
     start, end, _ = contents_list(paragraphs)
     span = range(start, end) if contents else range(0)
     return Found(marks - set(span), contents, span)  # the contents list itself is read, not a chapter
