@@ -246,6 +246,33 @@ def test_parts_nested_under_a_story_are_chapters_titled_by_it_and_no_chapter_is_
     assert plan.chunks[2].text.startswith("Part III\n\nThe lamp")
 
 
+def test_back_matter_a_colophon_an_imprint_and_a_licence_is_not_read_and_each_is_named_once():
+    colophon = ("This ebook was produced by the Volunteer Press from scans of the 1911 edition; the cover art is "
+                "a painting of a lighthouse, and the type is set in a face first cut in Venice. ") * 5  # ~1,000 chars
+    licence = ["This eBook is for the use of anyone anywhere at no cost, under the terms of the Project Gutenberg "
+               "License included with this eBook.", "Section 1. General Terms of Use of Project Gutenberg works.",
+               "You may copy it, give it away or re-use it under the terms of the license.", "Thank you."]
+    documents = {
+        "one": xhtml(f"<h1>One</h1><p>{PROSE * 3}</p>"),
+        "notes": xhtml(f'<section epub:type="endnotes"><h1>Notes</h1><p>{PROSE}</p></section>'),
+        "end": xhtml(f'<section epub:type="colophon"><h1>Colophon</h1><p>{colophon}</p></section>'),
+        "about": xhtml(f"<p>{colophon}</p>"), "zz": xhtml("".join(f"<p>{p}</p>" for p in licence))}
+    manifest = "".join(f'<item id="{n}" href="{n}.xhtml" media-type="application/xhtml+xml"/>' for n in documents)
+    nav = xhtml('<nav epub:type="toc"><ol><li><a href="one.xhtml">One</a></li><li><a href="notes.xhtml">Notes</a>'
+                '</li></ol></nav><nav epub:type="landmarks"><ol><li><a epub:type="imprint" href="about.xhtml">About'
+                "</a></li></ol></nav>")
+    manifest += '<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>'
+    spine = "".join(f'<itemref idref="{n}"/>' for n in documents)
+    book = read_book(build({"META-INF/container.xml": CONTAINER, "OEBPS/content.opf": opf("3.0", "en", spine, manifest),
+                            "OEBPS/nav.xhtml": nav, **{f"OEBPS/{n}.xhtml": d for n, d in documents.items()}}),
+                     "book.epub")
+    assert "Volunteer Press" not in book.text and "Gutenberg" not in book.text
+    assert book.text.count(PROSE.strip()) == 4  # the chapter and its endnotes are read, as before
+    assert book.warnings == ("not read: the colophon in OEBPS/end.xhtml", "not read: OEBPS/about.xhtml (imprint)",
+                             "not read: OEBPS/zz.xhtml (a licence)")
+    assert chapters(book) == ["One", "Notes"]
+
+
 def test_front_matter_that_nothing_marks_is_found_by_its_links_or_its_file_name():
     contents_page = xhtml("<h1>Contents</h1>" + "".join(f'<p><a href="one.xhtml">Chapter {n}</a></p>' for n in range(4)))
     legal = xhtml("<p>Published 2020. All rights reserved.</p>")

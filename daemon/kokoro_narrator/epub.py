@@ -9,11 +9,13 @@
    lexicons (`application/pls+xml`) and the spine: the reading order. Spine items with
    `linear="no"` are left out, as are the navigation document itself and documents that a
    landmark or guide reference names as the cover, title page or half-title, copyright page,
-   table of contents or list of illustrations or tables, or whose body is typed so (xhtml.py skips such parts inside a document too).
+   table of contents or list of illustrations or tables, or, at the back, the colophon or
+   imprint, or whose body is typed so (xhtml.py skips such parts inside a document too).
    A document so named that holds over 5,000 characters of prose is read all the same, with a
    warning: a book converted from one long file names that file as its contents or title page.
    Where nothing marks them: a document most of whose paragraphs are links (a contents
-   page), and a short one whose file name says cover, title page or copyright.
+   page), one that only holds a licence, and a short one whose file name says cover, title
+   page, copyright or colophon.
    Each skipped part is named in a warning: nothing is left out silently.
 3. Each spine document's text comes from xhtml.py, in document order; its note bodies are
    read after its text.
@@ -57,8 +59,14 @@ TOC_LINKS = 3
 TOC_SHARE = 0.6
 """A document with this many paragraphs, and this share of them, all links is a contents page."""
 FRONT_MATTER_NAMES = (("a cover page", ("cover",), 300), ("a title page", ("titlepage", "title_page", "title-page",
-                      "halftitle"), 600), ("a copyright page", ("copyright", "imprint", "legal"), 3000))
-"""(what, file-name words, at most so many characters): front matter known by its file name alone."""
+                      "halftitle"), 600), ("a copyright page", ("copyright", "imprint", "legal"), 3000),
+                      ("a colophon", ("colophon",), 3000))
+"""(what, file-name words, at most so many characters): front or back matter known by its file name alone."""
+LICENCE = re.compile(r"licen[cs]e|copyright|creative\s+commons|public\s+domain|project\s+gutenberg"
+                     r"|all\s+rights\s+reserved", re.I)
+LICENCE_CHARS = 40000
+"""A document up to this long, most of whose paragraphs name a licence or a copyright, only holds a licence
+(Project Gutenberg's runs to about 19,000 characters)."""
 
 
 @dataclass
@@ -174,10 +182,12 @@ def holds_a_chapter(document: XhtmlText) -> bool:
 
 
 def unmarked_front_matter(path: str, document: XhtmlText) -> str | None:
-    """What a spine document is when it is front matter that nothing marks as such, else None.
+    """What a spine document is when it is front or back matter that nothing marks as such, else None.
 
     A table of contents page: at least three paragraphs, most of them nothing but links. A
-    short document whose file name says cover, title page or copyright.
+    document that only holds a licence: most of its paragraphs name one (or a copyright, the
+    public domain), LICENCE_CHARS at most. A short document whose file name says cover, title
+    page, copyright or colophon.
     """
     paragraphs = document.paragraphs
     if not paragraphs:
@@ -189,6 +199,8 @@ def unmarked_front_matter(path: str, document: XhtmlText) -> str | None:
     for kind, words, limit in FRONT_MATTER_NAMES:
         if chars <= limit and any(word in name for word in words):
             return kind
+    if chars <= LICENCE_CHARS and sum(bool(LICENCE.search(p)) for p in paragraphs) * 2 > len(paragraphs):
+        return "a licence"
     return None
 
 

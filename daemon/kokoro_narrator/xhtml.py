@@ -18,7 +18,8 @@ of the broken markup real books carry, no dependency) and returns an `XhtmlText`
   they are read, after the chapter's text, never in the middle of it. Notes inside a notes
   section (`endnotes`, `rearnotes`, `footnotes`) are read where they stand.
 - Elements typed `cover`, `titlepage`, `halftitlepage`, `copyright-page`, `toc`, `landmarks`,
-  `loi`, `lot` (front matter a listener does not need) are skipped; `skipped` names them.
+  `loi`, `lot` (front matter a listener does not need), `colophon` and `imprint` (back matter
+  of the same kind) are skipped; `skipped` names them.
 - `ids` maps each element id to the index of the first paragraph at or after it (how a
   table of contents' `file.xhtml#id` finds its paragraph); `heading_levels` maps the index
   of each paragraph that came from `h1`..`h6` to its level.
@@ -37,7 +38,9 @@ BLOCKS = frozenset(
     "fieldset form legend".split())
 SKIPPED_TAGS = frozenset("head script style template svg math noscript object iframe audio video title".split())
 VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
-SKIPPED_TYPES = frozenset("cover titlepage halftitlepage copyright-page toc landmarks loi lot page-list".split())
+SKIPPED_TYPES = frozenset("cover titlepage halftitlepage copyright-page toc landmarks loi lot page-list "
+                          "colophon imprint".split())
+"""Front and back matter a listener does not need."""
 NOTE_TYPES = frozenset("footnote endnote rearnote note doc-footnote doc-endnote".split())
 NOTES_TYPES = frozenset("footnotes endnotes rearnotes doc-endnotes doc-footnotes".split())
 MARKER_TYPES = frozenset("noteref doc-noteref pagebreak doc-pagebreak".split())
