@@ -237,3 +237,22 @@ def test_each_chunks_loudness_is_measured_as_it_is_made_not_at_publish_time(tmp_
     store, job, meta = publish_book(tmp_path, config, Recording(), metadata=False)
     assert events == [e for chunk in job.chunks for e in ("synthesize", f"measure {chunk.wav_name}")]
     assert all(chunk.loudness and chunk.loudness["frames"] == chunk.frames for chunk in job.chunks)
+
+
+def test_chapters_inside_parts_are_titled_by_their_part_in_the_m4b_the_opus_and_the_json(tmp_path):
+    def chapter(part: str, n: str) -> str:
+        return f"CHAPTER {n}\n\n" + "\n\n".join(f"Paragraph {p} of chapter {n} in part {part}. It says more here."
+                                                  for p in range(1, 6))
+    text = "\n\n".join(f"PART {part}\n\n{chapter(part, 'I')}\n\n{chapter(part, 'II')}" for part in ("ONE", "TWO"))
+    config = make_config(tmp_path, formats=("m4b", "opus"))
+    store = JobStore(config.paths.jobs)
+    job, _ = store.create("parts.txt", "/inbox/parts.txt", text.encode(), config)
+    job = JobRunner(store, config, ToneProvider(), space_wait_seconds=0.01, space_margin=0).run(job)
+    assert job.status == "done", job.error
+    meta = json.loads((tmp_path / "out" / "parts.json").read_text())
+    titles = ["PART ONE: CHAPTER I", "PART ONE — CHAPTER II", "PART TWO: CHAPTER I", "PART TWO — CHAPTER II"]
+    assert [(c["title"], c["level"], c["parent"]) for c in meta["chapters"]] == [
+        (titles[0], 1, None), (titles[1], 2, 0), (titles[2], 1, None), (titles[3], 2, 2)]
+    assert [c.title for c in MP4(tmp_path / "out" / "parts.m4b").chapters] == titles
+    opus = OggOpus(tmp_path / "out" / "parts.opus")
+    assert [opus[f"chapter{n:03d}name"][0] for n in range(1, 5)] == titles

@@ -248,7 +248,9 @@ def output_owner(json_path: Path) -> str | None:
 
 
 def chapter_times(job: Job, result: ConcatResult) -> list[dict[str, Any]]:
-    """Given a job and its join, return each chapter's index, title, start and end (seconds)."""
+    """Given a job and its join, return each chapter's index, title, level, parent, start and end (seconds).
+
+    A job made before the chapter tree (chunker version 3) has every chapter at level 1, without a parent."""
     chapters = []
     for chapter in job.chapters:
         positions = [i for i, chunk in enumerate(job.chunks) if chunk.chapter == chapter["index"]]
@@ -257,8 +259,8 @@ def chapter_times(job: Job, result: ConcatResult) -> list[dict[str, Any]]:
         first, last = positions[0], positions[-1]
         start = 0.0 if first == 0 else result.starts[first]  # the lead silence belongs to the first chapter
         end = result.seconds if last == len(job.chunks) - 1 else result.ends[last]  # and the tail to the last
-        chapters.append({"index": chapter["index"], "title": chapter["title"],
-                         "start_seconds": round(start, 3), "end_seconds": round(end, 3)})
+        chapters.append({"index": chapter["index"], "title": chapter["title"], "level": chapter.get("level", 1),
+                         "parent": chapter.get("parent"), "start_seconds": round(start, 3), "end_seconds": round(end, 3)})
     return chapters
 
 
