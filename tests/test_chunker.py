@@ -1,6 +1,7 @@
 """chunker.py: headings, chapters, chunks, sentence and word splits."""
 
 import hashlib
+import json
 import re
 
 import pytest
@@ -383,6 +384,20 @@ def test_chunk_reports_the_contents_list_it_found(tmp_path, capsys, monkeypatch)
     assert all(f"] {story}" in out for story in stories)
     assert cli.main(["chunk", "--json", str(path)]) == 0
     assert '"contents": [\n    "The Sisters"' in capsys.readouterr().out
+
+
+def test_chunk_lists_a_chapter_inside_a_part_under_it_and_its_json_gives_the_tree(tmp_path, capsys, monkeypatch):
+    from kokoro_narrator import cli
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    path = tmp_path / "parts.txt"
+    path.write_text("".join(f"PART {part}\n\nCHAPTER 1\n\n{body(1)}\n\nCHAPTER 2\n\n{body(2)}\n\n" for part in ("ONE", "TWO")))
+    assert cli.main(["chunk", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "] PART ONE: CHAPTER 1 " in out and "]   PART ONE — CHAPTER 2 " in out
+    assert cli.main(["chunk", "--json", str(path)]) == 0
+    tree = [(c["level"], c["parent"]) for c in json.loads(capsys.readouterr().out)["chapters"]]
+    assert tree == [(1, None), (2, 0), (1, None), (2, 2)]
 
 
 def test_the_word_before_a_full_stop_is_found_without_splitting_the_sentence_so_far():

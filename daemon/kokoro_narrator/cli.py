@@ -97,7 +97,8 @@ def cmd_chunk(config: Config, args: argparse.Namespace) -> int:
     print(f"{shown(args.book.name)}: encoding {book.encoding}" + "".join(f"\n  warning: {w}" for w in book.warnings))
     for chapter in plan.chapters:
         sizes = [c.text.__len__() for c in plan.chunks if c.chapter == chapter.index]
-        print(f"  [{chapter.index:3d}] {chapter.title[:60]!s:60}  {len(sizes):3d} chunks  {sum(sizes):8d} chars  {sizes}")
+        title = "  " * (chapter.level - 1) + chapter.title  # a chapter inside a part stands under it
+        print(f"  [{chapter.index:3d}] {title[:60]!s:60}  {len(sizes):3d} chunks  {sum(sizes):8d} chars  {sizes}")
     totals = report["totals"]
     print(f"contents list found: {len(plan.contents)} entries: {'; '.join(plan.contents)}" if plan.contents else "no contents list found")
     print(f"total: {totals['chapters']} chapters, {totals['chunks']} chunks, {totals['chars']} chars "
