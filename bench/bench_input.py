@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT / "daemon"), str(ROOT / "tests")]
 
 from commonmark import differences, examples  # noqa: E402
 
-from kokoro_narrator.chunker import plan_chunks  # noqa: E402
+from kokoro_narrator.chunker import plan_book  # noqa: E402
 from kokoro_narrator.text import read_book  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "corpus"
@@ -44,15 +44,15 @@ def chapters(books: list[Path], show_titles: bool) -> None:
     for path in books:
         started = time.perf_counter()
         book = read_book(path.read_bytes(), path.name)
-        plan = plan_chunks(book.text, 20000, book.headings, book.titles)
+        plan = plan_book(book, 20000)
         seconds = time.perf_counter() - started
         found = [c.title for c in plan.chapters if not (c.index == 0 and c.title == "Opening")]
         own = len(book.headings) if path.suffix == ".epub" else len(plan.contents)
         kind = "TOC" if path.suffix == ".epub" else ("found" if plan.contents else "none")
         print(f"| {path.name} | {len(found)} | {own or '-'} | {kind} | {seconds:.2f} |")
         if show_titles:
-            for title in (c.title for c in plan.chapters):
-                print(f"|   | {title[:80]} | | | |")
+            for title in plan.chapters:
+                print(f"|   | {'  ' * (title.level - 1)}{title.title[:80]} | | | |")
 
 
 def main() -> int:

@@ -14,7 +14,9 @@ The input is `text.read_book`'s output: paragraphs separated by blank lines.
      `Interlude`, `Conclusion`, `Postscript`, alone or with a title;
    - a heading found by headings.py: a numbered sequence under any label (`STAVE ONE`,
      `ADVENTURE IV. TITLE`), an entry of the book's own contents list, or, in a book with
-     no other kind, a line in capitals set apart (`THE SISTERS`).
+     no other kind, a line in capitals set apart (`THE SISTERS`), or a title set apart by
+     more blank lines than the book's paragraphs (`Mowgli's Brothers`, `"Tiger! Tiger!"`).
+   The patterns live in markers.py.
    Given headings (`SourceText.headings`: markdown's, an EPUB's table of contents) replace
    all of these: they are matched by text, in order, and each starts a chapter, titled by
    `titles` when given (an EPUB's TOC labels); they are never a table of contents.
@@ -32,12 +34,16 @@ The input is `text.read_book`'s output: paragraphs separated by blank lines.
      headings starts a chapter, their text stays in the chapter before (the opening);
    - a heading with only titles under it (`PART ONE`, then `CHAPTER 1`) merges forward into
      the next chapter when that is of another kind, whose title becomes `PART ONE: CHAPTER 1`;
+     so does a given heading with only its title before a deeper one (a story, then its `I`);
    - otherwise a heading with nothing to say stays in the chapter before it.
+   Each chapter has a level and a parent in the book's tree, and a title that says nothing
+   alone carries its parent's (`A Story — II`): chapters.py.
    The text before the first chapter is the opening chapter, titled "Opening". A chapter's
    title is its heading (both lines), plus the next paragraph when the heading is a bare
    marker (`CHAPTER I.`) and that paragraph looks like a title. Titles are metadata: the
    heading text also stays in the spoken text. Text is never dropped, only moved between
-   neighbouring chapters.
+   neighbouring chapters; the one word added is the label of a number alone under a part
+   (`I` is read `Part I`, chapters.py).
 3. Chunks. Each chapter's paragraphs are packed, in order, into chunks of at most
    `max_chunk_chars`, joined by a blank line. A longer paragraph is cut at sentences, then
    words, then hard (a URL, base64); its pieces are joined by a space. Chunks never span two
