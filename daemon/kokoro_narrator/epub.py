@@ -325,8 +325,10 @@ def chapter_headings(paragraphs: list[str], toc: list[tuple[str, str, str, int]]
     for path, start in starts.items():
         if path not in named and documents[path].heading_levels.get(0, 9) <= 3:
             marks.setdefault(start, paragraphs[start])  # a document the TOC does not name, with a heading at its top
-            levels.setdefault(start, next((levels[i] for i in sorted(levels, reverse=True) if i < start), 1))
-    return [(index, title, levels[index]) for index, title in sorted(marks.items())]
+    level = 1
+    for index in sorted(marks):
+        level = levels.setdefault(index, level)  # an unnamed document: as deep as the chapter before it
+    return [(index, marks[index], levels[index]) for index in sorted(marks)]
 
 
 def keep_cover(source: dict[str, Any], folder: Path, data: bytes) -> None:
