@@ -273,6 +273,38 @@ def test_back_matter_a_colophon_an_imprint_and_a_licence_is_not_read_and_each_is
     assert chapters(book) == ["One", "Notes"]
 
 
+def spine_book(documents: dict[str, str], toc: dict[str, str]) -> bytes:
+    """An EPUB 3 of documents {name: xhtml} in this order, its nav naming toc {name: label}."""
+    manifest = "".join(f'<item id="{n}" href="{n}.xhtml" media-type="application/xhtml+xml"/>' for n in documents)
+    manifest += '<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>'
+    nav = xhtml('<nav epub:type="toc"><ol>' + "".join(f'<li><a href="{n}.xhtml">{label}</a></li>'
+                                                      for n, label in toc.items()) + "</ol></nav>")
+    spine = "".join(f'<itemref idref="{n}"/>' for n in documents)
+    return build({"META-INF/container.xml": CONTAINER, "OEBPS/content.opf": opf("3.0", "en", spine, manifest),
+                  "OEBPS/nav.xhtml": nav, **{f"OEBPS/{n}.xhtml": d for n, d in documents.items()}})
+
+
+def test_chapters_that_talk_about_licences_are_read_and_a_one_file_book_keeps_its_text():
+    """The licence rule skipped a last chapter whose story mentions a licence, a chapter of a book on
+    copyright law, and the whole of a one-file book that carries its Gutenberg licence."""
+    law = "".join(f"<p>Copyright law, case {n}: the court held that the copyright had lapsed.</p>" for n in range(12))
+    story = ("<p>A licence to marry was all he asked for.</p>"
+             "<p>Copyright of the heart, she said, is never given away.</p>")
+    documents = {"one": xhtml(f"<h1>Chapter One</h1><p>{PROSE * 3}</p>"),
+                 "two": xhtml(f"<h1>Chapter Two</h1>{law}<p>{PROSE}</p>"),
+                 "three": xhtml(f"<h1>Chapter Three</h1>{story}")}
+    book = read_book(spine_book(documents, {"one": "Chapter One", "two": "Chapter Two", "three": "Chapter Three"}),
+                     "book.epub")
+    assert "case 11" in book.text and "Copyright of the heart" in book.text
+    assert not [w for w in book.warnings if "licence" in w]
+    assert chapters(book) == ["Chapter One", "Chapter Two", "Chapter Three"]
+
+    licence = "".join(f"<p>Section {n}. Use of this Project Gutenberg eBook is under its License.</p>" for n in range(8))
+    poem = xhtml(f"<h1>The Lamp</h1><p>{PROSE}</p>{licence}")
+    book = read_book(spine_book({"only": poem}, {"only": "The Lamp"}), "poem.epub")
+    assert PROSE.strip() in book.text and "Section 7" in book.text  # read whole: no text is dropped
+
+
 def test_front_matter_that_nothing_marks_is_found_by_its_links_or_its_file_name():
     contents_page = xhtml("<h1>Contents</h1>" + "".join(f'<p><a href="one.xhtml">Chapter {n}</a></p>' for n in range(4)))
     legal = xhtml("<p>Published 2020. All rights reserved.</p>")

@@ -127,6 +127,7 @@ def read_epub(data: bytes) -> Epub:
     skipped = landmarks(book, opf_path, opf, nav_path)
     starts: dict[str, int] = {}
     documents: dict[str, XhtmlText] = {}
+    read: list[tuple[str, XhtmlText]] = []
     for ref in spine:
         item = manifest.get(ref.get("idref", ""))
         if item is None or "html" not in item["type"]:
@@ -155,8 +156,13 @@ def read_epub(data: bytes) -> Epub:
             result.warnings.append(f"not read: {item['path']} ({kind})")
             continue
         result.warnings += [f"not read: the {kind} in {item['path']}" for kind in document.skipped]
-        starts[item["path"]] = len(result.paragraphs)
-        documents[item["path"]] = document
+        read.append((item["path"], document))
+    titles = {path: label for path, fragment, label, _ in reversed(toc) if not fragment}  # the first entry wins
+    for path in licences_at_the_back(read, titles):
+        result.warnings.append(f"not read: {path} (a licence)")
+    for path, document in read:
+        starts[path] = len(result.paragraphs)
+        documents[path] = document
         result.paragraphs += document.paragraphs + document.notes
     if not result.paragraphs:
         raise EpubError("the EPUB's spine documents hold no text (only images, or empty pages); nothing to read")
@@ -185,9 +191,8 @@ def unmarked_front_matter(path: str, document: XhtmlText) -> str | None:
     """What a spine document is when it is front or back matter that nothing marks as such, else None.
 
     A table of contents page: at least three paragraphs, most of them nothing but links. A
-    document that only holds a licence: most of its paragraphs name one (or a copyright, the
-    public domain), LICENCE_CHARS at most. A short document whose file name says cover, title
-    page, copyright or colophon.
+    short document whose file name says cover, title page, copyright or colophon. (A licence
+    at the back: `licences_at_the_back`, once every document is read.)
     """
     paragraphs = document.paragraphs
     if not paragraphs:
@@ -199,9 +204,30 @@ def unmarked_front_matter(path: str, document: XhtmlText) -> str | None:
     for kind, words, limit in FRONT_MATTER_NAMES:
         if chars <= limit and any(word in name for word in words):
             return kind
-    if chars <= LICENCE_CHARS and sum(bool(LICENCE.search(p)) for p in paragraphs) * 2 > len(paragraphs):
-        return "a licence"
     return None
+
+
+def licences_at_the_back(read: list[tuple[str, XhtmlText]], titles: dict[str, str]) -> list[str]:
+    """Take out of `read` the documents at the end of the book that only hold a licence; return their paths.
+
+    Such a document is LICENCE_CHARS at most, most of its paragraphs name a licence (or a
+    copyright, the public domain, Project Gutenberg), and its title says so too: its TOC label,
+    else its first paragraph. So a last chapter whose characters talk about a licence, titled
+    "Chapter Three", is read. Only documents after the last one with other text are taken, and
+    never all of them: a one-file book that carries its licence is read whole.
+    """
+    taken: list[str] = []
+    while len(read) > 1 and only_a_licence(read[-1][1], titles.get(read[-1][0])):
+        taken.insert(0, read.pop()[0])
+    return taken
+
+
+def only_a_licence(document: XhtmlText, title: str | None) -> bool:
+    paragraphs = document.paragraphs
+    if not paragraphs or sum(map(len, paragraphs)) > LICENCE_CHARS:
+        return False
+    named = sum(bool(LICENCE.search(p)) for p in paragraphs)
+    return named * 2 > len(paragraphs) and bool(LICENCE.search(title if title is not None else paragraphs[0]))
 
 
 def cover_of(book: BookZip, opf: ElementTree.Element, manifest: dict[str, dict[str, str]]) -> dict[str, Any] | None:
