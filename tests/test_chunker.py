@@ -447,3 +447,25 @@ def test_a_single_line_set_apart_stays_text_and_so_do_lines_set_apart_with_nothi
     paragraphs = read_book(collection(["The Lamplighter", "The Errand", "The Door"]).replace(b"\r\n\r\n\r\n\r\n", b"\r\n\r\n"),
                            "plain.txt")  # the same lines with the book's usual gap: not set apart
     assert [c.title for c in plan_book(paragraphs, 20000).chapters] == ["Opening"]
+
+
+def test_set_apart_titles_survive_ornaments_and_are_found_where_they_stand_not_by_their_words():
+    """Review: one `* * *` between stories made the rule match nothing after it; a line of dialogue
+    with a later story's title ("Fire! Fire!") started that chapter in the middle of the story before."""
+    titles = ["The Lamplighter's Daughter", "Mr. Brown's Errand", '"Fire! Fire!"', "The Last Door", "The Road Home"]
+    text = collection(titles).decode()
+    text = text.replace("\r\n\r\n\r\n\r\nMr. Brown's Errand", "\r\n\r\n\r\n\r\n* * *\r\n\r\nMr. Brown's Errand")
+    first_story = text.index(STORY)
+    text = text[:first_story] + '"Fire! Fire!"\r\n\r\n' + text[first_story:]  # dialogue in the first story
+    plan = plan_book(read_book(text.encode(), "stories.txt"), 20000)
+    assert [c.title for c in plan.chapters] == ["Opening", *titles]
+    first = [chunk.text for chunk in plan.chunks if chunk.chapter == 1]
+    assert first[0].startswith("The Lamplighter's Daughter\n\n\"Fire! Fire!\"\n\nIt was late")
+
+
+def test_scene_breaks_of_a_novella_and_a_plays_stage_directions_are_no_titles():
+    """Review: one-word openers after scene breaks ("Mother!", "No.") and stage directions set apart
+    made a one-chapter book six chapters named by dialogue."""
+    openers = ['"Mother!"', "Morning.", '"No."', "Silence.", "Enter Hamlet and Horatio.", "Enter Hamlet and Horatio."]
+    novella = "A NOVELLA\r\n\r\n" + "".join(f"\r\n\r\n\r\n{line}\r\n\r\n{STORY}" for line in openers)
+    assert [c.title for c in plan_book(read_book(novella.encode(), "novella.txt"), 20000).chapters] == ["Opening"]

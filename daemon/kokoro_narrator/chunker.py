@@ -160,12 +160,12 @@ def given_marks(paragraphs: list[str], headings: Sequence[str]) -> list[int]:
 
 
 def heading_marks(paragraphs: list[str], headings: Sequence[str],
-                  spaced: Sequence[str] = ()) -> tuple[list[int], list[str]]:
+                  spaced: Sequence[int] = ()) -> tuple[list[int], list[str]]:
     """(indexes of the heading paragraphs, the contents list found): the given headings when there are
     any (markdown's, an EPUB's table of contents), else the markers and headings.py's signals."""
     if headings:
         return given_marks(paragraphs, headings), []
-    found = find_headings(paragraphs, given_marks(paragraphs, spaced))
+    found = find_headings(paragraphs, [index for index in spaced if index < len(paragraphs)])
     marks = ({i for i, paragraph in enumerate(paragraphs) if is_heading(paragraph)} | found.marks) - set(found.contents_span)
     subtitles = {i for i in marks if i - 1 in marks and BARE_MARKER.match(heading_title(paragraphs[i - 1]))
                  and looks_like_title(paragraphs[i]) and not is_heading(paragraphs[i])}  # "I." then "THE PRISON-DOOR.": one heading, titled by both
@@ -205,13 +205,13 @@ def pack(paragraphs: list[str], limit: int) -> list[str]:
 
 
 def plan_chunks(text: str, max_chunk_chars: int = 20000, headings: Collection[str] = (),
-                titles: Sequence[str] = (), levels: Sequence[int] = (), spaced: Sequence[str] = ()) -> ChunkPlan:
+                titles: Sequence[str] = (), levels: Sequence[int] = (), spaced: Sequence[int] = ()) -> ChunkPlan:
     """Given clean text (and the book's own headings, in order, with their titles and levels), return its
     chapters and chunks.
 
     `titles`, when given, names the chapter of each heading (an EPUB's TOC labels); chunks do not
     depend on it. `levels` gives each heading's level (an EPUB's nav depth, markdown's `#` count);
-    `spaced`, the paragraphs a plain text sets apart by more blank lines than its paragraphs
+    `spaced`, the indexes of the paragraphs a plain text sets apart by more blank lines than its paragraphs
     (text.py): title-only headings may be among them (headings.py).
 
     Raise ValueError when max_chunk_chars is under 100 or the text has nothing but whitespace.

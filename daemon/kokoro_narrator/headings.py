@@ -39,6 +39,7 @@ inside prose:
 from __future__ import annotations
 
 import difflib
+from collections import Counter
 import re
 from dataclasses import dataclass, field
 from statistics import median
@@ -255,11 +256,19 @@ def isolated_capitals(paragraphs: list[str]) -> set[int]:
     return set(candidates) if median(gaps) >= MIN_GAP else set()
 
 
+SPOKEN_LINE = re.compile(r"""^["'“‘]?\w+[.!?]["'”’]?$|^(Enter|Exit|Exeunt|Re-enter)\b""")
+"""What a scene break sets apart without being a title: one word that is a sentence ("No.", "Mother!"),
+and a play's stage directions ("Enter Hamlet and Horatio.")."""
+
+
 def spaced_titles(paragraphs: list[str], spaced: list[int]) -> set[int]:
     """Title-case lines set apart by more blank lines than the book's paragraphs (text.py), when the
     book sets its headings so: at least MIN_SEQUENCE with SPACED_BODY characters of text each, far
     apart (MIN_GAP on median) and spread over at least half the book."""
-    candidates = [i for i in spaced if looks_like_title(paragraphs[i]) and not CONTENTS.match(paragraphs[i])]
+    candidates = [i for i in spaced if looks_like_title(paragraphs[i]) and not CONTENTS.match(paragraphs[i])
+                  and not SPOKEN_LINE.match(paragraphs[i])]
+    repeated = {text for text, count in Counter(paragraphs[i] for i in candidates).items() if count > 1}
+    candidates = [i for i in candidates if paragraphs[i] not in repeated]  # a stage direction, a refrain: no titles
     offsets = [0]
     for paragraph in paragraphs:
         offsets.append(offsets[-1] + len(paragraph))

@@ -113,7 +113,7 @@ class SourceText:
     """(file name, XML text) of each PLS lexicon in an EPUB's manifest (lexicon.py reads them)."""
     levels: tuple[int, ...] = ()
     """The level of each heading (an EPUB's TOC nesting, markdown's `#` count), when the book gives them."""
-    spaced: tuple[str, ...] = ()
+    spaced: tuple[int, ...] = ()
     """Plain text: the one-line paragraphs set apart by more blank lines than the book's paragraphs, in
     order (title-only headings may be among them: headings.py)."""
 
@@ -196,14 +196,16 @@ def strip_gutenberg(text: str) -> str:
     return text
 
 
-def clean_plain(text: str, spaced: list[str] | None = None) -> str:
-    """Normalized plain text in, paragraphs out (and the paragraphs set apart appended to spaced)."""
+def clean_plain(text: str, spaced: list[int] | None = None) -> str:
+    """Normalized plain text in, paragraphs out (and the indexes of the paragraphs set apart appended
+    to spaced: positions, not words, since a title's words may also be a line of the text)."""
     text = ILLUSTRATION.sub("", strip_gutenberg(text))
-    apart: list[str] = []
+    apart: list[bool] = []
     paragraphs = [UNDERSCORE_EMPHASIS.sub(r"\1", p) for p in paragraphs_of(text, apart)]
+    kept = [(p, flag) for p, flag in zip(paragraphs, apart) if is_spoken(p)]
     if spaced is not None:
-        spaced += [UNDERSCORE_EMPHASIS.sub(r"\1", p) for p in apart]
-    return "\n\n".join(p for p in paragraphs if is_spoken(p))
+        spaced += [index for index, (_, flag) in enumerate(kept) if flag]
+    return "\n\n".join(p for p, _ in kept)
 
 
 def read_markdown(text: str) -> tuple[str, list[str], dict[str, Any], list[str], list[int]]:

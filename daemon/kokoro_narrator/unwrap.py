@@ -86,21 +86,26 @@ def is_spoken(paragraph: str) -> bool:
     return bool(SPOKEN.search(paragraph))
 
 
-def paragraphs_of(text: str, spaced: list[str] | None = None) -> list[str]:
+def paragraphs_of(text: str, apart: list[bool] | None = None) -> list[str]:
     """Unwrap normalized text into its paragraphs (empty ones and pure punctuation dropped); append to
-    spaced each one-line paragraph set apart: more blank lines before it than the book's usual gap
-    between paragraphs, and fewer after it (a title stands nearer its own text)."""
+    apart, for each paragraph returned, whether it is a one-line paragraph set apart: more blank
+    lines before it than the book's usual gap between paragraphs, and fewer after it (a title
+    stands nearer its own text)."""
     gaps: list[int] = []
     blocks = blocks_of(text, gaps)
     width = wrap_width(blocks)
     lines = [line for block in blocks for line in block]
     indented_book = sum(line[:1].isspace() for line in lines) * 2 > len(lines)
     usual = Counter(gaps[1:]).most_common(1)[0][0] if len(gaps) > 1 else 0
-    paragraphs = []
+    paragraphs, flags = [], []
+    carried = 0  # an ornament (`* * *`) says nothing: the gap before it counts for the line after it
     for position, block in enumerate(blocks):
-        pieces = unwrap(block, width, indented_book)
+        pieces = [piece for piece in unwrap(block, width, indented_book) if is_spoken(piece)]
+        before = max(gaps[position], carried)
+        carried = 0 if pieces else before
         after = gaps[position + 1] if position + 1 < len(gaps) else 0
-        if spaced is not None and len(block) == 1 and gaps[position] > usual and after < gaps[position]:
-            spaced += pieces
+        flags += [len(block) == 1 and before > usual and after < before] * len(pieces)
         paragraphs += pieces
-    return [p for p in paragraphs if is_spoken(p)]
+    if apart is not None:
+        apart += flags
+    return paragraphs
