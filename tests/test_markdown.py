@@ -110,3 +110,16 @@ def test_parts_under_a_title_only_heading_are_chapters_titled_by_it_and_read_as_
         ("The Last", 1, None)]
     assert plan.chunks[0].text.startswith("The Lamplighter\n\nPart I\n\nThe lamps")  # the title once, then the part
     assert plan.chunks[1].text.startswith("Part II\n\nThe lamps")
+
+
+def test_a_single_story_in_numbered_parts_names_every_part_by_the_story():
+    """Review: `# A Story` over `## I`, `## II`, `## III` gave 'A Story — I', then 'II' and 'III', read
+    'Two' and 'Three' (the one top heading is no parent in the tree, yet it names its parts)."""
+    from kokoro_narrator.chunker import plan_book
+    from kokoro_narrator.text import read_book
+
+    prose = "The lamp was lit at dusk, and the road went on into the hills. " * 6
+    text = "# A Story\n\n" + "".join(f"## {n}\n\n{prose}\n\n" for n in ("I", "II", "III"))
+    plan = plan_book(read_book(text.encode(), "story.md"), 20000)
+    assert [c.title for c in plan.chapters] == ["A Story — I", "A Story — II", "A Story — III"]
+    assert [chunk.text.split("\n\n")[0] for chunk in plan.chunks] == ["A Story", "Part II", "Part III"]

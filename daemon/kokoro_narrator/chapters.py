@@ -131,23 +131,31 @@ def tree_kind(section: Section) -> str:
     return "number" if NUMBER_ALONE.match(section.title) else section.kind
 
 
-def tree(levels: dict[int, int], lone: set[int]) -> tuple[dict[int, int], dict[int, int | None]]:
-    """Given each heading's level (in reading order), return its depth in the tree and its parent heading.
+def tree(levels: dict[int, int], lone: set[int]) -> tuple[dict[int, int], dict[int, int | None], dict[int, int | None]]:
+    """Given each heading's level (in reading order), return its depth in the tree, its parent heading,
+    and the heading it stands under, lone ones included (what names a number alone).
 
     A lone heading (the only one of its kind or level: a half-title, a markdown book's `# Title`)
-    is the book's title, never a parent.
+    is the book's title, never a parent; yet parts `I`, `II` under one story's title are that
+    story's parts, and are named by it.
     """
     depths: dict[int, int] = {}
     parents: dict[int, int | None] = {}
+    under: dict[int, int | None] = {}
     stack: list[int] = []
+    above: list[int] = []
     for position, level in levels.items():
         while stack and levels[stack[-1]] >= level:
             stack.pop()
+        while above and levels[above[-1]] >= level:
+            above.pop()
         parents[position] = stack[-1] if stack else None
+        under[position] = above[-1] if above else None
         depths[position] = len(stack) + 1
+        above.append(position)
         if position not in lone:
             stack.append(position)
-    return depths, parents
+    return depths, parents, under
 
 
 def lone(sections: list[Section], levels: dict[int, int], given: bool) -> set[int]:
@@ -176,7 +184,7 @@ def chapter_starts(paragraphs: list[str], marks: list[int], given: bool = False,
     sections = sections_of(paragraphs, marks, given, titles, levels)
     groups = grouped(sections, given)
     raw = {p: sections[p].level for g in groups.values() for p in g} if given else found_levels(sections, groups)
-    depths, parents = tree(raw, lone(sections, raw, given))
+    depths, parents, under = tree(raw, lone(sections, raw, given))
     chapter_of = {position: first for first, group in groups.items() for position in group}
     repeated = Counter(key(sections[g[-1]].title) for g in groups.values())
     starts, relabel = [], {}
@@ -187,12 +195,12 @@ def chapter_starts(paragraphs: list[str], marks: list[int], given: bool = False,
         title = f"{title}{' — ' if NUMBER_ALONE.match(last) else ': '}{last}" if title else last
         parent = parents[first]
         alone = NUMBER_ALONE.match(last) or BARE_MARKER.match(last) and repeated[key(last)] > 1
-        if parent is not None and len(group) == 1 and alone:
-            above = sections[parent]
+        if under[first] is not None and len(group) == 1 and alone:
+            above = sections[under[first]]
             name = heading_title(paragraphs[above.start]) if above.subtitle else above.title
             title = f"{name.rstrip(' .:')} — {last}"  # "A Story — II", "PART TWO — CHAPTER II"
         for position in group:
-            above = parents[position]
+            above = under[position]
             said = paragraphs[sections[position].start].strip()
             if above is not None and NUMBER_ALONE.match(said) and NUMBER_ALONE.match(sections[position].title):
                 label = SUB_LABELS.get(sections[above].kind, "Part")
