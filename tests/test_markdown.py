@@ -123,3 +123,18 @@ def test_a_single_story_in_numbered_parts_names_every_part_by_the_story():
     plan = plan_book(read_book(text.encode(), "story.md"), 20000)
     assert [c.title for c in plan.chapters] == ["A Story — I", "A Story — II", "A Story — III"]
     assert [chunk.text.split("\n\n")[0] for chunk in plan.chunks] == ["A Story", "Part II", "Part III"]
+
+
+def test_sections_right_under_a_chapter_heading_stay_sections_when_the_book_uses_them_so():
+    """Review: `# Chapter One` straight into `## Background`, `## Details` made each `##` a chapter
+    (three bare 'Details'), while the same `##` after a paragraph stayed inside its chapter."""
+    from kokoro_narrator.chunker import plan_book
+    from kokoro_narrator.text import read_book
+
+    prose = "The lamp was lit at dusk, and the road went on into the hills. " * 6
+    text = (f"# Chapter One\n\n## Background\n\n{prose}\n\n## Details\n\n{prose}\n\n"
+            f"# Chapter Two\n\n{prose}\n\n## Details\n\n{prose}\n\n# Chapter Three\n\n{prose}\n\n## Details\n\n{prose}\n")
+    plan = plan_book(read_book(text.encode(), "manual.md"), 20000)
+    assert len(plan.chapters) == 3 and [c.title.split()[:2] for c in plan.chapters] == [
+        ["Chapter", "One"], ["Chapter", "Two"], ["Chapter", "Three"]]
+    assert sum(chunk.text.count("Details") for chunk in plan.chunks) == 3  # read where they stand

@@ -212,6 +212,25 @@ def walk(tokens: list[Token], lines: list[str], book: Markdown) -> list[tuple[in
     return out + footnotes
 
 
+NUMBERED_PART = re.compile(r"((part|book|chapter|section)\s+)?([ivxlcdm]+|\d+|one|two|three|first)\.?$", re.I)
+"""A deeper heading that is a part's number ("I", "Part One"): a part, whatever the rest of the book does."""
+
+
+def holds_parts(blocks: list[tuple[int, str]], level: int) -> bool:
+    """Whether the deeper headings right under a title-only chapter heading are its parts (chapters).
+
+    Only when the book does so throughout: a chapter heading followed by text before its deeper
+    headings shows that they are sections of a chapter (`# Chapter One`, text, `## Background`),
+    and then none are chapters, not even under a chapter that happens to start with one.
+    """
+    headed = [position for position, (lvl, _) in enumerate(blocks) if lvl and lvl <= level] + [len(blocks)]
+    for start, end in zip(headed, headed[1:]):
+        deeper = [position for position in range(start + 1, end) if blocks[position][0] > level]
+        if deeper and deeper[0] != start + 1:
+            return False
+    return True
+
+
 class MarkupTooDeep(ValueError):
     """Markdown nested past MAX_NESTING: the parser left out what lay deeper."""
 
@@ -227,13 +246,15 @@ def clean_markdown(text: str) -> Markdown:
                             f"{MAX_NESTING // 2} deep, quotes {MAX_NESTING - 1})")
     blocks = [(lvl, paragraph) for lvl, paragraph in walk(tokens, body.split("\n"), book) if SPOKEN.search(paragraph)]
     level = chapter_level([lvl for lvl, _ in blocks if lvl])
+    parts = holds_parts(blocks, level)
     inner = 0  # the level of the parts under a chapter heading that holds only its title
     for position, (block_level, paragraph) in enumerate(blocks):
         if block_level:
             paragraph = " ".join(paragraph.split())
             if block_level <= level:
                 following = blocks[position + 1][0] if position + 1 < len(blocks) else 0
-                inner = following if following > level else 0  # "# A Story" then "## I": its parts are chapters
+                numbered = following > level and NUMBERED_PART.match(" ".join(blocks[position + 1][1].split()))
+                inner = following if following > level and (parts or numbered) else 0  # "# A Story" then "## I"
             if block_level <= level or block_level == inner:
                 book.headings.append(paragraph)
                 book.levels.append(block_level)
