@@ -116,3 +116,16 @@ def test_chunk_text_reads_every_line_of_a_heading_block_as_a_heading(tmp_path, c
     assert "Adventure Six. The Man with the Twisted Lip" in spoken
     assert "Adventure Seven. The Blue Carbuncle" in spoken and "Adventure Eight. The Speckled Band" in spoken
     assert not any(re.search(r"\b[IVX]{2,}\b", line) for line in spoken)
+
+
+def test_a_three_line_heading_block_is_read_as_a_heading_in_a_book_with_only_one(tmp_path, capsys):
+    """Review: `CHAPTER V.` / `ADVENTURE VII.` / `THE RED-HEADED LEAGUE` was no heading (two lines at most),
+    so VII was read as letters and the title lowercased."""
+    from kokoro_narrator.markers import is_heading
+
+    story = "It was a cold morning in the second week of the year, and the fog lay thick on Baker Street. " * 3
+    text = f"CHAPTER V.\nADVENTURE VII.\nTHE RED-HEADED LEAGUE\n\n{story}\n"
+    code, out, _ = run(tmp_path, capsys, "--text", str(write_book(tmp_path, text)))
+    spoken = [line for line in out.splitlines() if not line.startswith(("===", "---"))]
+    assert code == 0 and spoken[:4] == ["Chapter Five.", "Adventure Seven.", "The Red-Headed League", ""]
+    assert not is_heading("CHAPTER V.\nADVENTURE VII.\nit was a dark and stormy night, and we sat by the fire")

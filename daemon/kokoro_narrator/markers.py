@@ -59,9 +59,9 @@ def is_heading(paragraph: str, headings: Collection[str] = ()) -> bool:
     if paragraph in headings:
         return True
     lines = paragraph.split("\n")
-    if len(paragraph) > MAX_HEADING_CHARS or len(lines) > 2 or not is_heading_line(lines[0]):
-        return False
-    return len(lines) == 1 or looks_like_title(lines[1].strip())
+    if len(paragraph) > MAX_HEADING_CHARS or len(lines) > 3 or not is_heading_line(lines[0]):
+        return False  # a heading block: "CHAPTER V." / "ADVENTURE VII." / "THE RED-HEADED LEAGUE"
+    return all(looks_like_title(line.strip()) or is_heading_line(line) for line in lines[1:])
 
 
 def split_glued_heading(paragraph: str, headings: Collection[str]) -> list[str]:
