@@ -88,6 +88,7 @@ def test_ready_and_stopping_wait_a_bounded_time_for_a_full_socket(tmp_path, monk
     from kokoro_narrator import notify
 
     monkeypatch.setattr(notify, "RETRY_SECONDS", 0.5)
+    monkeypatch.setattr(notify, "STOPPING_RETRY_SECONDS", 0.5)
     path = str(tmp_path / "notify.sock")
     with receiver(path) as sock:
         notifier = Notifier(path)

@@ -9,7 +9,8 @@ datagrams for a reader that is slow (a busy PID 1, a container's notify proxy): 
 `MSG_DONTWAIT`:
 - a STATUS= that cannot go now is kept (only the newest) and sent at the next chance
   (`flush`, from the daemon's main thread, or the next send);
-- READY=1 and STOPPING=1 are retried for at most `RETRY_SECONDS` (`send_within`);
+- READY=1 and STOPPING=1 are retried for at most `RETRY_SECONDS` and `STOPPING_RETRY_SECONDS`
+  (`send_within`);
 - a WATCHDOG=1 that cannot go is dropped: the next ping follows within seconds.
 A socket that is gone or refuses (ENOENT, ECONNREFUSED) is logged once for the daemon's life.
 """
@@ -26,7 +27,9 @@ import time
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 5.0
-"""Longest time READY=1 or STOPPING=1 is retried against a full socket."""
+"""Longest time READY=1 is retried against a full socket (without it systemd thinks the start failed)."""
+STOPPING_RETRY_SECONDS = 1.0
+"""Longest time STOPPING=1 is retried: systemd knows of the stop anyway, and the stop must be quick."""
 FULL = (errno.EAGAIN, errno.EWOULDBLOCK, errno.ENOBUFS)
 
 
@@ -119,7 +122,7 @@ class Notifier:
 
     def stopping(self) -> bool:
         self.pending_status = None  # "Stopping" replaces it
-        return self.send_within(RETRY_SECONDS, "STOPPING=1", "STATUS=Stopping")
+        return self.send_within(STOPPING_RETRY_SECONDS, "STOPPING=1", "STATUS=Stopping")
 
     def close(self) -> None:
         with self.lock:
