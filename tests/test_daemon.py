@@ -71,6 +71,20 @@ def job_named(jobs_dir: Path, name: str) -> dict | None:
     return next((job for job in jobs(jobs_dir) if job["source"]["name"] == name), None)
 
 
+def finish_book(config: Path, jobs_dir: Path, log: Path, name: str = "book.txt", timeout: float = 300) -> None:
+    """Start the real daemon on config, wait until the job of `name` is done, stop it with SIGTERM (exit 0)."""
+    daemon = subprocess.Popen([sys.executable, "-m", "kokoro_narrator.cli", "run", "--config", str(config)],
+                              env=dict(os.environ, HF_HUB_OFFLINE="1"), stderr=open(log, "w"))
+    try:
+        wait_for(lambda: (job_named(jobs_dir, name) or {}).get("status") == "done", timeout, name)
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=60) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+        daemon.wait()
+
+
 @pytest.fixture
 def daemon_env(tmp_path, tiny_model_dir):
     dirs = {name: tmp_path / name for name in ("inbox", "outbox", "jobs")}
@@ -211,10 +225,7 @@ def test_a_kill_inside_a_long_chunk_resumes_at_its_last_checkpoint_and_stays_byt
                                 capture_output=True, text=True, check=True).stdout
         assert "no daemon running" in status and "interrupted; resumes at next start: book.txt" in status
 
-        daemon = subprocess.Popen(command, env=env, stderr=open(logs[1], "w"))
-        wait_for(lambda: (job_named(dirs["jobs"], "book.txt") or {}).get("status") == "done", 300, "the book")
-        daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=60) == 0
+        finish_book(config, dirs["jobs"], logs[1])
     finally:
         if daemon.poll() is None:
             daemon.kill()
@@ -311,11 +322,7 @@ def test_a_worker_stuck_in_a_write_stops_the_watchdog_sigterm_still_wins_and_the
         kept = job_named(dirs["jobs"], "book.txt")["chunks"][0]["checkpoint"]["calls"]
         assert kept >= 2
 
-        daemon = subprocess.Popen([sys.executable, "-m", "kokoro_narrator.cli", "run", "--config", str(config)],
-                                  env=dict(os.environ, HF_HUB_OFFLINE="1"), stderr=open(logs[1], "w"))
-        wait_for(lambda: (job_named(dirs["jobs"], "book.txt") or {}).get("status") == "done", 180, "the book")
-        daemon.send_signal(signal.SIGTERM)
-        assert daemon.wait(timeout=60) == 0
+        finish_book(config, dirs["jobs"], logs[1])
     finally:
         if daemon.poll() is None:
             daemon.kill()
