@@ -10,11 +10,17 @@
    opening not counted), the book's own contents (the contents list found in a text, the
    TOC entries of an EPUB), and the seconds it took. `--titles` lists every chapter title,
    which is how false headings are counted (by reading them: docs/input.md says which).
+3. Before and after a change of the chapter rules: `--save FILE` writes every book's chapters
+   (title, characters) as JSON; `--compare FILE`, run on the changed code, prints each book whose
+   chapters differ from the saved ones, and how. A rule change must leave every book that was
+   right alone: save on the old commit, compare on the new one, over the corpus and any
+   fetched books given as arguments (they stay out of the repository).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
@@ -55,13 +61,44 @@ def chapters(books: list[Path], show_titles: bool) -> None:
                 print(f"|   | {'  ' * (title.level - 1)}{title.title[:80]} | | | |")
 
 
+def chapter_lists(books: list[Path]) -> dict[str, list[list]]:
+    """{book file name: [[title, characters], ...]} as the daemon plans each book."""
+    lists = {}
+    for path in books:
+        plan = plan_book(read_book(path.read_bytes(), path.name), 20000).to_json()
+        lists[path.name] = [[chapter["title"], chapter["chars"]] for chapter in plan["chapters"]]
+    return lists
+
+
+def compare(saved: dict[str, list[list]], now: dict[str, list[list]]) -> int:
+    """Print each book whose chapters changed; return how many did."""
+    changed = [name for name in now if name in saved and saved[name] != now[name]]
+    for name in changed:
+        before, after = saved[name], now[name]
+        print(f"{name}: {len(before)} -> {len(after)} chapters")
+        pairs = zip(before, after) if len(before) == len(after) else [(before[:12], after[:12])]
+        for old, new in pairs:
+            if old != new:
+                print(f"    {old} -> {new}")
+    print(f"{len(changed)} of {len(now)} books changed chapters ({len(set(now) - set(saved))} not in the saved file)")
+    return len(changed)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("books", nargs="*", type=Path)
     parser.add_argument("--titles", action="store_true", help="list every chapter title")
+    parser.add_argument("--save", type=Path, help="write every book's chapters to this JSON file, and stop")
+    parser.add_argument("--compare", type=Path, help="compare every book's chapters with a --save file, and stop")
     args = parser.parse_args()
-    commonmark()
     books = args.books or sorted(SHARED.glob("*.txt")) + sorted((SHARED / "epub").glob("*.epub"))
+    if args.save:
+        args.save.write_text(json.dumps(chapter_lists(books), indent=1, ensure_ascii=False), encoding="utf-8")
+        return 0
+    if args.compare:
+        compare(json.loads(args.compare.read_text(encoding="utf-8")), chapter_lists(books))
+        return 0
+    commonmark()
     chapters(books, args.titles)
     return 0
 
