@@ -355,3 +355,17 @@ def test_a_document_in_the_encoding_its_xml_declaration_names_is_decoded_so():
 def test_empty_table_cells_say_nothing():
     rows = read_xhtml("<table><tr><td></td><td>Ann</td><td></td><td>30</td></tr></table>").paragraphs
     assert rows == ["Ann, 30"]
+
+
+def test_a_nav_group_label_without_a_link_titles_the_numbered_chapters_under_it():
+    """Review: `<li><span>Part One</span><ol>` with parts I, II under it lost "Part One": chapters 'I', 'II'."""
+    documents = {n: xhtml(f"<h1>{n.upper()}</h1><p>{PROSE * 3}</p>") for n in ("i", "ii", "iii")}
+    manifest = "".join(f'<item id="{n}" href="{n}.xhtml" media-type="application/xhtml+xml"/>' for n in documents)
+    manifest += '<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>'
+    nav = xhtml('<nav epub:type="toc"><ol><li><span>Part One</span><ol><li><a href="i.xhtml">I</a></li>'
+                '<li><a href="ii.xhtml">II</a></li></ol></li><li><a href="iii.xhtml">The Last Word</a></li></ol></nav>')
+    spine = "".join(f'<itemref idref="{n}"/>' for n in documents)
+    book = read_book(build({"META-INF/container.xml": CONTAINER, "OEBPS/content.opf": opf("3.0", "en", spine, manifest),
+                            "OEBPS/nav.xhtml": nav, **{f"OEBPS/{n}.xhtml": d for n, d in documents.items()}}),
+                     "parts.epub")
+    assert chapters(book) == ["Part One — I", "Part One — II", "The Last Word"]

@@ -43,14 +43,14 @@ from urllib.parse import unquote
 from xml.etree import ElementTree
 
 from .atomic import atomic_write
-from .epubzip import NS, BookZip, EpubError, manifest_of, markup_text, package_path, resolve
-from .xhtml import SKIPPED_TYPES, XhtmlText, read_xhtml, types_of
+from .epubnav import landmarks, table_of_contents
+from .epubzip import NS, BookZip, EpubError, manifest_of, markup_text, package_path
+from .xhtml import XhtmlText, read_xhtml
 
 log = logging.getLogger(__name__)
 
 FONT_TYPES = ("font/", "application/vnd.ms-opentype", "application/font-", "application/x-font")
 FONT_SUFFIXES = (".ttf", ".otf", ".woff", ".woff2")
-SKIPPED_LANDMARKS = SKIPPED_TYPES | {"title-page"}  # EPUB 2's guide spells it title-page
 """Documents the guide or landmarks name so are front matter, not read (unless `holds_a_chapter`)."""
 MARKED_FRONT_MATTER_CHARS = 5000
 PAGE_NUMBER_END = re.compile(r"(?:\s|\.)(?:\d{1,4}|[ivxlc]{1,7})\s*$", re.I)
@@ -240,94 +240,6 @@ def cover_of(book: BookZip, opf: ElementTree.Element, manifest: dict[str, dict[s
     if not items:
         return None
     return {"media_type": items[0]["type"], "data": book.read(items[0]["path"])}
-
-
-def landmarks(book: BookZip, opf_path: str, opf: ElementTree.Element, nav_path: str | None) -> dict[str, str]:
-    """Documents the book's guide (EPUB 2) or landmarks (EPUB 3) name as cover, title page, copyright, toc."""
-    found: dict[str, str] = {}
-    for ref in opf.iterfind(".//opf:guide/opf:reference", NS):
-        if ref.get("type", "").lower() in SKIPPED_LANDMARKS:
-            path, fragment = resolve(opf_path, ref.get("href", ""))
-            if not fragment:
-                found[path] = ref.get("type", "").lower()
-    if nav_path:
-        for link in nav_links(book, nav_path, "landmarks"):
-            if link[3] & SKIPPED_LANDMARKS and not link[1]:
-                found[link[0]] = sorted(link[3] & SKIPPED_LANDMARKS)[0]
-    return found
-
-
-def nav_links(book: BookZip, nav_path: str, kind: str) -> list[tuple[str, str, str, set[str], int]]:
-    """(path, fragment, label, epub:types, level) of each link in the nav document's `<nav epub:type=kind>`;
-    the level counts the lists it is nested in (1 at the top)."""
-    from html.parser import HTMLParser
-
-    links: list[tuple[str, str, str, set[str], int]] = []
-
-    class NavReader(HTMLParser):
-        depth = 0  # > 0 inside the wanted nav
-        lists = 0  # <ol> (or <ul>) open inside it
-        link: list[Any] | None = None
-
-        def handle_starttag(self, tag, attrs):
-            attributes = dict(attrs)
-            if tag == "nav" and kind in types_of(attributes):
-                self.depth = 1
-            elif tag == "nav" and self.depth:
-                self.depth += 1
-            elif tag in ("ol", "ul") and self.depth:
-                self.lists += 1
-            elif tag == "a" and self.depth and attributes.get("href"):
-                path, fragment = resolve(nav_path, attributes["href"] or "")
-                self.link = [path, fragment, "", types_of(attributes), max(1, self.lists)]
-
-        def handle_endtag(self, tag):
-            if tag == "nav" and self.depth:
-                self.depth -= 1
-            elif tag in ("ol", "ul") and self.depth and self.lists:
-                self.lists -= 1
-            elif tag == "a" and self.link is not None:
-                self.link[2] = " ".join(self.link[2].split())
-                links.append(tuple(self.link))
-                self.link = None
-
-        def handle_data(self, data):
-            if self.link is not None:
-                self.link[2] += data
-
-    reader = NavReader(convert_charrefs=True)
-    reader.feed(markup_text(book.read(nav_path)))
-    reader.close()
-    return links
-
-
-def table_of_contents(book: BookZip, opf_path: str, opf: ElementTree.Element, manifest: dict[str, dict[str, str]],
-                      spine: ElementTree.Element) -> tuple[list[tuple[str, str, str, int]], str | None]:
-    """Return ((path, fragment, label, level) of each TOC entry, in order; the nav document's path or None)."""
-    nav = next((i["path"] for i in manifest.values() if "nav" in i["props"].split()), None)
-    if nav and nav in book.names:
-        entries = [(*link[:3], link[4]) for link in nav_links(book, nav, "toc")]
-        if entries:
-            return entries, nav
-    ncx_id = spine.get("toc") or next((k for k, i in manifest.items() if i["type"] == "application/x-dtbncx+xml"), "")
-    if ncx_id in manifest and manifest[ncx_id]["path"] in book.names:
-        ncx_path = manifest[ncx_id]["path"]
-        root = book.xml(ncx_path)
-        return ncx_entries(next(root.iter(f"{{{NS['ncx']}}}navMap"), root), ncx_path), nav
-    return [], nav
-
-
-def ncx_entries(parent: ElementTree.Element, ncx_path: str, level: int = 1) -> list[tuple[str, str, str, int]]:
-    """(path, fragment, label, level) of each navPoint under parent, in order, a nested one a level deeper."""
-    entries = []
-    for point in parent.findall("ncx:navPoint", NS):
-        content = point.find("ncx:content", NS)
-        label = point.find("ncx:navLabel", NS)
-        if content is not None:
-            text = " ".join("".join(label.itertext()).split()) if label is not None else ""
-            entries.append((*resolve(ncx_path, content.get("src", "")), text, level))
-        entries += ncx_entries(point, ncx_path, level + 1)
-    return entries
 
 
 def chapter_headings(paragraphs: list[str], toc: list[tuple[str, str, str, int]], starts: dict[str, int],
