@@ -262,9 +262,10 @@ def test_a_notify_socket_nobody_reads_blocks_nothing_and_sigterm_stops_the_daemo
     daemon = subprocess.Popen([sys.executable, "-m", "kokoro_narrator.cli", "run", "--config", str(config)],
                               env=env, stderr=open(log, "w"))
     try:
-        wait_for(lambda: (dirs["outbox"] / "book.wav").exists(), 180, "the book to be published")
+        wait_for(lambda: (job_named(dirs["jobs"], "book.txt") or {}).get("status") == "done", 180,
+                 "the book to be published")  # the WAV is renamed into the outbox before job.json says done
         job = job_named(dirs["jobs"], "book.txt")
-        assert job["status"] == "done" and len(job["chunks"]) >= 4
+        assert job["status"] == "done" and len(job["chunks"]) >= 4 and (dirs["outbox"] / "book.wav").exists()
         status = subprocess.run([sys.executable, "-m", "kokoro_narrator.cli", "status", "--config", str(config)],
                                 capture_output=True, text=True, timeout=60).stdout
         assert "daemon running" in status and "done (1):" in status and "book.txt -> " in status
