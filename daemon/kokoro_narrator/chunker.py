@@ -64,11 +64,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .chapters import MIN_CHAPTER_BODY, TOC_RUN, chapter_starts  # noqa: F401 (re-exported)
+from .chapters import chapter_starts
 from .headings import SMALL_WORDS, find_headings, looks_like_title  # noqa: F401 (capitals.py imports SMALL_WORDS from here)
-from .markers import (  # noqa: F401 (re-exported: roman.py, normalize.py, benches import them from here)
-    BARE_MARKER, MARKER, MAX_HEADING_CHARS, NUMBER_WORD, ROMAN, ROMAN_LINE, SMALL_ROMAN, SPECIAL, heading_kind,
-    heading_title, is_heading, is_heading_line, roman_heading, split_glued_heading)
+from .markers import BARE_MARKER, heading_title, is_heading, split_glued_heading
 from .sentences import split_sentences, split_words  # noqa: F401  (g2p.py imports them from here)
 
 log = logging.getLogger(__name__)

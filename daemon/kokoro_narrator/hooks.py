@@ -158,7 +158,7 @@ def start_hook(command: str, job: Job) -> threading.Thread:
     return thread
 
 
-def run_hook(argv: list[str], name: str, job_id: str, timeout: float | None = None) -> int | None:
+def run_hook(argv: list[str], name: str, job_id: str, timeout: float = HOOK_TIMEOUT) -> int | None:
     """Run one hook command (no shell); log how it went; return its exit code (None: it did not run).
 
     Its output goes to a file, not a pipe, so a child it leaves in the background (`rsync &`,
@@ -166,7 +166,6 @@ def run_hook(argv: list[str], name: str, job_id: str, timeout: float | None = No
     timeout its whole process group is killed. systemd's notify and watchdog variables are
     not passed on: they are this daemon's.
     """
-    timeout = HOOK_TIMEOUT if timeout is None else timeout
     env = {key: value for key, value in os.environ.items() if key not in SYSTEMD_ONLY}
     env.update(KOKORO_TTS_BOOK=name, KOKORO_TTS_JOB=job_id)
     with tempfile.TemporaryFile() as errors:

@@ -253,8 +253,9 @@ def clean_markdown(text: str) -> Markdown:
             paragraph = " ".join(paragraph.split())
             if block_level <= level:
                 following = blocks[position + 1][0] if position + 1 < len(blocks) else 0
-                numbered = following > level and NUMBERED_PART.match(" ".join(blocks[position + 1][1].split()))
-                inner = following if following > level and (parts or numbered) else 0  # "# A Story" then "## I"
+                deeper = following > level
+                numbered = deeper and NUMBERED_PART.match(" ".join(blocks[position + 1][1].split()))
+                inner = following if deeper and (parts or numbered) else 0  # "# A Story" then "## I"
             if block_level <= level or block_level == inner:
                 book.headings.append(paragraph)
                 book.levels.append(block_level)

@@ -201,11 +201,10 @@ def clean_plain(text: str, spaced: list[int] | None = None) -> str:
     to spaced: positions, not words, since a title's words may also be a line of the text)."""
     text = ILLUSTRATION.sub("", strip_gutenberg(text))
     apart: list[bool] = []
-    paragraphs = [UNDERSCORE_EMPHASIS.sub(r"\1", p) for p in paragraphs_of(text, apart)]
-    kept = [(p, flag) for p, flag in zip(paragraphs, apart) if is_spoken(p)]
+    paragraphs = [UNDERSCORE_EMPHASIS.sub(r"\1", p) for p in paragraphs_of(text, apart)]  # letters all kept
     if spaced is not None:
-        spaced += [index for index, (_, flag) in enumerate(kept) if flag]
-    return "\n\n".join(p for p, _ in kept)
+        spaced += [index for index, flag in enumerate(apart) if flag]
+    return "\n\n".join(paragraphs)
 
 
 def read_markdown(text: str) -> tuple[str, list[str], dict[str, Any], list[str], list[int]]:
