@@ -43,7 +43,7 @@ def make_chunks(folder: Path, count: int, seconds: float) -> list[Path]:
     """Write one chunk WAV of `seconds` through the real writer, then copies of it: count files."""
     import numpy as np
 
-    from kokoro_narrator.audio import SAMPLE_RATE, write_chunk_wav
+    from kokoro_narrator.audio.wav import SAMPLE_RATE, write_chunk_wav
 
     t = np.arange(round(seconds * SAMPLE_RATE), dtype=np.float32) / SAMPLE_RATE
     speechy = 0.3 * np.sin(2 * np.pi * 180 * t) * (0.6 + 0.4 * np.sin(2 * np.pi * 3 * t))
@@ -58,7 +58,7 @@ def make_chunks(folder: Path, count: int, seconds: float) -> list[Path]:
 
 def child(mode: str, chunks: list[str], out: str) -> None:
     """Run in a fresh process: join chunks into out (or only import); print a JSON report."""
-    from kokoro_narrator.audio import Piece, concat_wavs
+    from kokoro_narrator.audio.wav import Piece, concat_wavs
 
     started = time.perf_counter()
     frames = 0
@@ -78,7 +78,7 @@ def naive_join(chunks: list[str], out: Path) -> int:
     import numpy as np
     import soundfile as sf
 
-    from kokoro_narrator.audio import SAMPLE_RATE, silence
+    from kokoro_narrator.audio.wav import SAMPLE_RATE, silence
 
     parts = []
     for n, path in enumerate(chunks):
@@ -139,7 +139,7 @@ def main() -> int:
         naive = [(n, run_child("naive", chunks[:n], out)) for n in (args.short, args.long)] if args.naive else []
 
     print(f"chunks: {args.long} x {args.seconds:g} s made in {made:.1f} s; pause {PAUSE} s; "
-          f"floor (python + numpy + soundfile + kokoro_narrator.audio imported): {floor / MIB:.1f} MiB; "
+          f"floor (python + numpy + soundfile + kokoro_narrator.audio.wav imported): {floor / MIB:.1f} MiB; "
           f"this parent: {peak_rss_bytes() / MIB:.1f} MiB")
     print(f"{'join':<10} {'chunks':>6} {'hours':>8} {'out MiB':>9} {'peak MiB':>9} {'over floor':>10} "
           f"{'wall s':>7} {'MiB/s':>8}")

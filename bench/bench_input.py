@@ -30,8 +30,8 @@ sys.path[:0] = [str(ROOT / "daemon"), str(ROOT / "tests")]
 
 from commonmark import differences, examples  # noqa: E402
 
-from kokoro_narrator.chunker import plan_book  # noqa: E402
-from kokoro_narrator.text import read_book  # noqa: E402
+from kokoro_narrator.chapters.chunker import plan_book  # noqa: E402
+from kokoro_narrator.books.reader import read_book  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "corpus"
 

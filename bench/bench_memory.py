@@ -28,7 +28,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-from kokoro_narrator.allocator import jemalloc_environment  # noqa: E402 (light: no torch)
+from kokoro_narrator.synthesis.allocator import jemalloc_environment  # noqa: E402 (light: no torch)
 BOOK = REPO.parent / "shared" / "corpus" / "pg1342.txt"
 # 40 samples a frame instead of 600, and one residual kernel instead of three: the same code, faster.
 SHORT_AUDIO_DECODER = dict(upsample_rates=[2, 2], upsample_kernel_sizes=[4, 4], resblock_kernel_sizes=[3],
@@ -36,10 +36,10 @@ SHORT_AUDIO_DECODER = dict(upsample_rates=[2, 2], upsample_kernel_sizes=[4, 4], 
 
 
 def run_one(provider: str, chars: int | None, opening_only: bool, model_dir: str | None, repeat: int = 1) -> dict:
-    from kokoro_narrator.allocator import allocator_name
-    from kokoro_narrator.config import Config, JobsConfig, PathsConfig, TtsConfig
-    from kokoro_narrator.jobs import JobStore
-    from kokoro_narrator.runner import JobRunner
+    from kokoro_narrator.synthesis.allocator import allocator_name
+    from kokoro_narrator.core.config import Config, JobsConfig, PathsConfig, TtsConfig
+    from kokoro_narrator.jobs.store import JobStore
+    from kokoro_narrator.jobs.runner import JobRunner
 
     data = BOOK.read_bytes()
     if opening_only:
@@ -53,8 +53,8 @@ def run_one(provider: str, chars: int | None, opening_only: bool, model_dir: str
         engine, tts = ToneProvider(seconds_per_char=0.06), TtsConfig()
     else:
         from conftest import VOICE
-        from kokoro_narrator.config import KokoroConfig
-        from kokoro_narrator.engine import KokoroEngine
+        from kokoro_narrator.core.config import KokoroConfig
+        from kokoro_narrator.synthesis.engine import KokoroEngine
 
         m = Path(model_dir)
         real = provider == "real"
@@ -62,7 +62,7 @@ def run_one(provider: str, chars: int | None, opening_only: bool, model_dir: str
                                 model_config=m / "config.json",
                                 model_weights=m / ("kokoro-v1_0-dequant.pth" if real else "tiny.pth"),
                                 voices_dir=m / "voices")
-        from kokoro_narrator.allocator import keep_freed_memory
+        from kokoro_narrator.synthesis.allocator import keep_freed_memory
 
         keep_freed_memory()  # as the daemon's process does (allocator.prepare_process)
         engine, tts = KokoroEngine.load(settings), TtsConfig(kokoro=settings)

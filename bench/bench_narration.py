@@ -27,11 +27,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "daemon"))
 
-from kokoro_narrator.capitals import is_acronym  # noqa: E402
-from kokoro_narrator.chunker import is_heading, plan_chunks  # noqa: E402
-from kokoro_narrator.normalize import looks_like_heading, normalize  # noqa: E402
-from kokoro_narrator.roman import LABELS, NOT_NUMERALS, NUMERAL, roman_value  # noqa: E402
-from kokoro_narrator.text import read_book  # noqa: E402
+from kokoro_narrator.narration.capitals import is_acronym  # noqa: E402
+from kokoro_narrator.chapters.chunker import is_heading, plan_chunks  # noqa: E402
+from kokoro_narrator.narration.normalize import looks_like_heading, normalize  # noqa: E402
+from kokoro_narrator.narration.roman import LABELS, NOT_NUMERALS, NUMERAL, roman_value  # noqa: E402
+from kokoro_narrator.books.reader import read_book  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "corpus"
 CAPS = re.compile(r"\b[A-Z][A-Z']+\b")
@@ -135,10 +135,10 @@ def quality(weights: Path, voice: str, chars: int, books: list[str]) -> None:
     import bench_quality as bq
     import torch
 
-    from kokoro_narrator import jobs
-    from kokoro_narrator.config import KokoroConfig
-    from kokoro_narrator.engine import KokoroEngine
-    from kokoro_narrator.normalize import Speakable, speakable_job
+    from kokoro_narrator.jobs import store as jobs
+    from kokoro_narrator.core.config import KokoroConfig
+    from kokoro_narrator.synthesis.engine import KokoroEngine
+    from kokoro_narrator.narration.normalize import Speakable, speakable_job
 
     torch.set_num_threads(2)
     engine = KokoroEngine.load(KokoroConfig(voice=voice, threads=2, model_config=weights / "config.json",

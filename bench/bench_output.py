@@ -41,7 +41,7 @@ def make_chunks(folder: Path, count: int) -> None:
     """One chunk of speech-like audio through the real writer, then copies of it."""
     import numpy as np
 
-    from kokoro_narrator.audio import SAMPLE_RATE, write_chunk_wav
+    from kokoro_narrator.audio.wav import SAMPLE_RATE, write_chunk_wav
 
     rng = np.random.default_rng(0)
     t = np.arange(round(CHUNK_SECONDS * SAMPLE_RATE), dtype=np.float32) / SAMPLE_RATE
@@ -56,9 +56,9 @@ def make_chunks(folder: Path, count: int) -> None:
 
 def child(step: str, folder: Path, count: int) -> dict:
     """Run one step on the first `count` chunks in folder; return its report."""
-    from kokoro_narrator.audio import SAMPLE_RATE, Piece, concat_wavs, measure_wav
-    from kokoro_narrator.encode import Chapter, Tags, encode_book
-    from kokoro_narrator.loudness import Meter, book_gain, combine
+    from kokoro_narrator.audio.wav import SAMPLE_RATE, Piece, concat_wavs, measure_wav
+    from kokoro_narrator.audio.encode import Chapter, Tags, encode_book
+    from kokoro_narrator.audio.loudness import Meter, book_gain, combine
 
     started = time.perf_counter()
     chunks = [folder / f"chunk_{n:04d}.wav" for n in range(1, count + 1)]
@@ -73,7 +73,7 @@ def child(step: str, folder: Path, count: int) -> dict:
         gain = json.loads((folder / f"gain-{count}.json").read_text())
         pieces = [Piece(chunk, 2.0 if n + 1 < count else 1.0) for n, chunk in enumerate(chunks)]
         result = concat_wavs(pieces, book, lead=0.5, gain=10 ** (gain["gain_db"] / 20), meter=Meter(SAMPLE_RATE))
-        from kokoro_narrator.loudness import integrated
+        from kokoro_narrator.audio.loudness import integrated
 
         report.update(seconds=result.seconds, before=gain["before_lufs"], gain=gain["gain_db"],
                       after=round(integrated(result.measurement), 2), true_peak=round(result.measurement.true_peak, 2))
@@ -129,10 +129,10 @@ def real_book(args: argparse.Namespace) -> int:
     import pyloudnorm
     import soundfile as sf
 
-    from kokoro_narrator.config import JobsConfig, OutputConfig, PathsConfig, load_config
-    from kokoro_narrator.engine import KokoroEngine
-    from kokoro_narrator.jobs import JobStore
-    from kokoro_narrator.runner import JobRunner
+    from kokoro_narrator.core.config import JobsConfig, OutputConfig, PathsConfig, load_config
+    from kokoro_narrator.synthesis.engine import KokoroEngine
+    from kokoro_narrator.jobs.store import JobStore
+    from kokoro_narrator.jobs.runner import JobRunner
 
     data = args.book.read_bytes()
     if args.chars:
@@ -155,7 +155,7 @@ def real_book(args: argparse.Namespace) -> int:
         print(json.dumps({"chars": len(data), "chunks": meta["chunks"], "chapters": len(meta["chapters"]),
                           "audio_seconds": meta["audio_seconds"], "synth_seconds": job.synth_seconds,
                           "loudness": meta["loudness"]}, indent=2))
-        from kokoro_narrator.loudness import Meter
+        from kokoro_narrator.audio.loudness import Meter
 
         print(f"{'format':<6} {'bytes':>10} {'kB/min':>8} {'encode s':>9} {'JSON LUFS':>10} {'pyloudnorm LUFS':>16} "
               f"{'decoded dBTP':>13}")

@@ -46,8 +46,8 @@ def words(text: str) -> list[str]:
 
 def reference(text: str) -> tuple[list[str], list[int]]:
     """Source words and, for each, the index of its sentence."""
-    from kokoro_narrator.chunker import split_sentences
-    from kokoro_narrator.text import read_book
+    from kokoro_narrator.chapters.chunker import split_sentences
+    from kokoro_narrator.books.reader import read_book
 
     ref, sentence_of = [], []
     number = 0
@@ -168,9 +168,9 @@ def load_d(weights: Path, tmp: Path):
 
 
 def speak_c(engine, text: str, root: Path) -> tuple[Path, list[str], dict]:
-    from kokoro_narrator.config import Config, PathsConfig, TtsConfig
-    from kokoro_narrator.jobs import JobStore
-    from kokoro_narrator.runner import JobRunner
+    from kokoro_narrator.core.config import Config, PathsConfig, TtsConfig
+    from kokoro_narrator.jobs.store import JobStore
+    from kokoro_narrator.jobs.runner import JobRunner
 
     utterances: list[str] = []
 
@@ -208,9 +208,9 @@ def main() -> None:
     import torch
     from kokoro import KPipeline
 
-    from kokoro_narrator.cli import setup_logging
-    from kokoro_narrator.config import KokoroConfig
-    from kokoro_narrator.engine import KokoroEngine
+    from kokoro_narrator.cli.commands import setup_logging
+    from kokoro_narrator.core.config import KokoroConfig
+    from kokoro_narrator.synthesis.engine import KokoroEngine
 
     setup_logging()
     torch.set_num_threads(args.threads)
@@ -218,7 +218,7 @@ def main() -> None:
     settings = dict(voice=args.voice, threads=args.threads, model_config=w / "config.json",
                     model_weights=w / "kokoro-v1_0-dequant.pth", voices_dir=w / "voices",
                     onnx_model=w / "kokoro-v1.0.int8.onnx")
-    from kokoro_narrator.allocator import keep_freed_memory
+    from kokoro_narrator.synthesis.allocator import keep_freed_memory
 
     keep_freed_memory()  # as the daemon's process does (allocator.prepare_process)
     full_precision = KokoroEngine.load(KokoroConfig(**settings, precision="fp32"))  # (b) needs kokoro's own model

@@ -48,7 +48,7 @@ def peak_rss_mb() -> float:
 
 
 def settings(args, backend: str = "torch", precision: str = "auto"):
-    from kokoro_narrator.config import KokoroConfig
+    from kokoro_narrator.core.config import KokoroConfig
 
     w = Path(args.weights)
     if args.tiny:
@@ -92,14 +92,14 @@ def mode_c(args, text: str, backend: str = "torch", overlap: bool = True, precis
     """This project's engine and job runner, from the book's bytes to the outbox WAV."""
     import dataclasses
 
-    from kokoro_narrator.allocator import allocator_name
-    from kokoro_narrator.config import Config, JobsConfig, PathsConfig, TtsConfig
-    from kokoro_narrator.engine import KokoroEngine
-    from kokoro_narrator.jobs import JobStore
-    from kokoro_narrator.runner import JobRunner
+    from kokoro_narrator.synthesis.allocator import allocator_name
+    from kokoro_narrator.core.config import Config, JobsConfig, PathsConfig, TtsConfig
+    from kokoro_narrator.synthesis.engine import KokoroEngine
+    from kokoro_narrator.jobs.store import JobStore
+    from kokoro_narrator.jobs.runner import JobRunner
 
     started = time.perf_counter()
-    from kokoro_narrator.allocator import keep_freed_memory
+    from kokoro_narrator.synthesis.allocator import keep_freed_memory
 
     keep_freed_memory()  # as the daemon's process does (allocator.prepare_process)
     engine = KokoroEngine.load(settings(args, backend, precision), warm_up=True)
@@ -122,8 +122,8 @@ def mode_c(args, text: str, backend: str = "torch", overlap: bool = True, precis
 
 def mode_a(args, text: str) -> dict:
     """One cold worker process per chunk, as the plan first drew it."""
-    from kokoro_narrator.chunker import plan_chunks
-    from kokoro_narrator.text import read_book
+    from kokoro_narrator.chapters.chunker import plan_chunks
+    from kokoro_narrator.books.reader import read_book
 
     plan = plan_chunks(read_book(text.encode(), "book.txt").text, MAX_CHUNK_CHARS)
     started = time.perf_counter()
@@ -167,8 +167,8 @@ def mode_synth(args, text: str) -> dict:
     """`kokoro-narrator synth` as a user runs it: one process from the text file to the WAV (no warm-up)."""
     import soundfile as sf
 
-    from kokoro_narrator.allocator import keep_freed_memory
-    from kokoro_narrator.cli import main as cli
+    from kokoro_narrator.synthesis.allocator import keep_freed_memory
+    from kokoro_narrator.cli.commands import main as cli
 
     s = settings(args)
     out = Path(args.out) / f"synth-{os.getpid()}"
@@ -203,7 +203,7 @@ def run_mode(args, mode: str) -> dict:
     command = [sys.executable, __file__, "--mode", mode, "--weights", args.weights, "--voice", args.voice,
                "--threads", str(args.threads), "--chars", str(args.chars), "--device", args.device, "--out", args.out]
     command += ["--tiny"] if args.tiny else []
-    from kokoro_narrator.allocator import jemalloc_environment
+    from kokoro_narrator.synthesis.allocator import jemalloc_environment
 
     # (c) runs as the daemon does: `kokoro-narrator run` preloads jemalloc where it is installed.
     if mode == "c-glibc":
@@ -235,7 +235,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.worker or args.mode:
-        from kokoro_narrator.cli import setup_logging
+        from kokoro_narrator.cli.commands import setup_logging
 
         setup_logging()
         text = book_text(args.chars)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-from kokoro_narrator.text import TextError, normalize, read_book
+from kokoro_narrator.books.reader import TextError, normalize, read_book
 
 SPEC = Path(__file__).parent / "data" / "commonmark-spec.txt"
 FENCE = "`" * 32

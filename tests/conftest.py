@@ -34,7 +34,7 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def tiny_settings(tiny_model_dir: Path):
-    from kokoro_narrator.config import KokoroConfig
+    from kokoro_narrator.core.config import KokoroConfig
 
     return KokoroConfig(
         voice=VOICE,
@@ -47,7 +47,7 @@ def tiny_settings(tiny_model_dir: Path):
 
 @pytest.fixture(scope="session")
 def tiny_engine(tiny_settings):
-    from kokoro_narrator.engine import KokoroEngine
+    from kokoro_narrator.synthesis.engine import KokoroEngine
 
     return KokoroEngine.load(tiny_settings)
 
@@ -60,7 +60,7 @@ def corpus() -> Path:
 @pytest.fixture
 def config(tmp_path):
     """A daemon's Config in tmp_path: inbox, outbox and jobs folders made, a short settle time."""
-    from kokoro_narrator.config import Config, JobsConfig, PathsConfig, WatchConfig
+    from kokoro_narrator.core.config import Config, JobsConfig, PathsConfig, WatchConfig
 
     paths = PathsConfig(inbox=tmp_path / "inbox", outbox=tmp_path / "outbox", jobs=tmp_path / "jobs")
     for path in (paths.inbox, paths.outbox, paths.jobs):

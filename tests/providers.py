@@ -12,9 +12,9 @@ from typing import Iterator
 
 import numpy as np
 
-from kokoro_narrator.audio import SAMPLE_RATE
-from kokoro_narrator.engine import Segment
-from kokoro_narrator.g2p import Coverage, letters, split_utterances
+from kokoro_narrator.audio.wav import SAMPLE_RATE
+from kokoro_narrator.synthesis.engine import Segment
+from kokoro_narrator.synthesis.g2p import Coverage, letters, split_utterances
 
 
 

@@ -11,8 +11,8 @@ import sys
 import threading
 from pathlib import Path
 
-from kokoro_narrator import checkpoint
-from kokoro_narrator.cli import main
+from kokoro_narrator.jobs import checkpoint
+from kokoro_narrator.cli.commands import main
 
 marker, allowed = Path(sys.argv[1]), int(sys.argv[2])
 write_piece = checkpoint.PartialAudio.append

@@ -5,11 +5,11 @@ import dataclasses
 import numpy as np
 import pytest
 
-from kokoro_narrator.acoustic import cpu_has_native_bf16, resolve_precision
-from kokoro_narrator.config import Config, KokoroConfig, TtsConfig
-from kokoro_narrator.engine import KokoroEngine
-from kokoro_narrator.bf16path import BF16_PATH
-from kokoro_narrator.jobs import audio_settings, job_id
+from kokoro_narrator.synthesis.acoustic import cpu_has_native_bf16, resolve_precision
+from kokoro_narrator.core.config import Config, KokoroConfig, TtsConfig
+from kokoro_narrator.synthesis.engine import KokoroEngine
+from kokoro_narrator.synthesis.bf16path import BF16_PATH
+from kokoro_narrator.jobs.store import audio_settings, job_id
 
 TEXT = "The decoder takes the time."
 
@@ -74,7 +74,7 @@ def test_native_bf16_is_read_from_the_cpu_flags(tmp_path, flags, expected):
 
 
 def test_auto_means_bf16_only_on_a_cpu_with_native_bf16(monkeypatch):
-    from kokoro_narrator import acoustic
+    from kokoro_narrator.synthesis import acoustic
 
     cpu = KokoroConfig(device="cpu", precision="auto")
     monkeypatch.setattr(acoustic, "cpu_has_native_bf16", lambda: True)
@@ -101,7 +101,7 @@ def test_the_onnx_backend_feeds_tokens_padded_with_zeros_the_style_row_and_the_s
     """The ONNX export's inputs, as kokoro-onnx feeds them (the session records what it gets)."""
     import torch
 
-    from kokoro_narrator.acoustic import OnnxAcoustic
+    from kokoro_narrator.synthesis.acoustic import OnnxAcoustic
 
     class Session:
         def run(self, outputs, feeds):
@@ -122,7 +122,7 @@ def test_the_onnx_backend_feeds_tokens_padded_with_zeros_the_style_row_and_the_s
 def test_the_onnx_backend_without_onnxruntime_is_a_clear_error(monkeypatch, tmp_path):
     import builtins
 
-    from kokoro_narrator.acoustic import EngineError, OnnxAcoustic
+    from kokoro_narrator.synthesis.acoustic import EngineError, OnnxAcoustic
 
     real_import = builtins.__import__
 
@@ -138,7 +138,7 @@ def test_the_onnx_backend_without_onnxruntime_is_a_clear_error(monkeypatch, tmp_
 
 def test_the_default_is_bf16_only_where_the_cpu_computes_it_natively(monkeypatch):
     """The generator in bf16 matched fp32's word error rate in the quality bench (bench/README.md)."""
-    from kokoro_narrator import acoustic
+    from kokoro_narrator.synthesis import acoustic
 
     default = KokoroConfig(device="cpu")
     monkeypatch.setattr(acoustic, "cpu_has_native_bf16", lambda: True)
@@ -173,10 +173,10 @@ def test_bf16_runs_the_generator_channels_last_so_no_convolution_changes_the_lay
 def test_a_generator_that_computes_otherwise_keeps_the_plain_bf16_path(tiny_settings, monkeypatch, caplog):
     import logging
 
-    from kokoro_narrator import bf16path
+    from kokoro_narrator.synthesis import bf16path
 
     monkeypatch.setattr(bf16path, "_adain", lambda layer, x, style: x)  # as if kokoro's AdaIN had changed
-    with caplog.at_level(logging.WARNING, logger="kokoro_narrator.bf16path"):
+    with caplog.at_level(logging.WARNING, logger="kokoro_narrator.synthesis.bf16path"):
         engine = KokoroEngine.load(dataclasses.replace(tiny_settings, precision="bf16"))
     assert "without the channels-last layout" in caplog.text
     block = engine.acoustic.model.decoder.generator.resblocks[0]

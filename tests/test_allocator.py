@@ -6,15 +6,15 @@ import sys
 
 import pytest
 
-from kokoro_narrator import allocator
-from kokoro_narrator.allocator import jemalloc_environment
+from kokoro_narrator.synthesis import allocator
+from kokoro_narrator.synthesis.allocator import jemalloc_environment
 
 BLOCK = 96 << 20  # bytes: above glibc's largest mmap threshold (32 MB)
 
 
 CHILD = """
 import os, resource, sys, torch
-from kokoro_narrator.allocator import keep_freed_memory, release_freed_memory
+from kokoro_narrator.synthesis.allocator import keep_freed_memory, release_freed_memory
 BLOCK = %d
 def resident():
     with open("/proc/self/statm") as statm:
@@ -46,7 +46,7 @@ def test_a_freed_large_block_is_reused_without_page_faults_then_given_back():
 
 
 def test_the_heap_ceiling_learns_from_the_call_after_a_trim_and_trims_past_it(monkeypatch):
-    from kokoro_narrator import allocator
+    from kokoro_narrator.synthesis import allocator
 
     resident = iter([1000, 1050, 1100, 1200, 900, 1500, 1600, 1700])
     trims = []

@@ -6,8 +6,8 @@ import os
 
 import pytest
 
-from kokoro_narrator import atomic
-from kokoro_narrator.atomic import (NAME_MAX, TEMP_MARKER, atomic_write, atomic_write_json, disk_free_bytes,
+from kokoro_narrator.core import atomic
+from kokoro_narrator.core.atomic import (NAME_MAX, TEMP_MARKER, atomic_write, atomic_write_json, disk_free_bytes,
                                remove_stale_temps)
 
 

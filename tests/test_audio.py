@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from kokoro_narrator import audio
-from kokoro_narrator.audio import (AudioError, Piece, check_compatible, concat_wavs, fade_edges, max_seam_jump,
+from kokoro_narrator.audio import wav as audio
+from kokoro_narrator.audio.wav import (AudioError, Piece, check_compatible, concat_wavs, fade_edges, max_seam_jump,
                               silence, wav_info, write_chunk_wav)
 
 RATE = 24000
@@ -205,7 +205,7 @@ def test_the_join_uses_a_pieces_frame_range_and_puts_lead_silence_first(tmp_path
 
 
 def test_the_join_scales_every_sample_by_the_books_gain_and_measures_what_it_writes(tmp_path):
-    from kokoro_narrator.loudness import Meter, integrated
+    from kokoro_narrator.audio.loudness import Meter, integrated
 
     paths = [chunk(tmp_path / f"{n}.wav", tone(1.0, level=0.2, freq=200.0 + 100 * n)) for n in range(2)]
     pieces = [Piece(paths[0], 0.5), Piece(paths[1], 0.0)]
@@ -232,7 +232,7 @@ def test_measure_wav_streams_a_chunk_through_the_meter(tmp_path):
     import pyloudnorm
 
     path = chunk(tmp_path / "c.wav", tone(3.0, level=0.1), silence(1.0), tone(2.0, level=0.3, freq=440.0))
-    from kokoro_narrator.loudness import integrated
+    from kokoro_narrator.audio.loudness import integrated
 
     samples, _ = sf.read(path, dtype="float64")
     assert integrated(audio.measure_wav(path)) == pytest.approx(pyloudnorm.Meter(RATE).integrated_loudness(samples),
@@ -244,7 +244,7 @@ def test_measure_wav_streams_a_chunk_through_the_meter(tmp_path):
 def test_the_join_with_a_limiter_keeps_the_true_peak_under_the_limit(tmp_path):
     from scipy.signal import resample_poly
 
-    from kokoro_narrator.loudness import Limiter
+    from kokoro_narrator.audio.loudness import Limiter
 
     loud = tone(1.0, level=0.9, freq=3000.0)
     path = chunk(tmp_path / "c.wav", loud)

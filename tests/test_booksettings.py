@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from kokoro_narrator.booksettings import (BookSettingsError, book_lang_code, front_matter, language_warning,
+from kokoro_narrator.inbox.settings import (BookSettingsError, book_lang_code, front_matter, language_warning,
                                          read_book_settings)
-from kokoro_narrator.config import Config, JobsConfig, KokoroConfig, PathsConfig, TtsConfig
-from kokoro_narrator.service import Daemon
-from kokoro_narrator.text import decode, read_book
+from kokoro_narrator.core.config import Config, JobsConfig, KokoroConfig, PathsConfig, TtsConfig
+from kokoro_narrator.service.daemon import Daemon
+from kokoro_narrator.books.reader import decode, read_book
 
 from providers import ToneProvider
 
@@ -180,7 +180,7 @@ def test_a_sidecar_sets_the_jobs_voice_and_speed_and_moves_with_its_book(config)
     assert plain.settings["voice"] == "af_heart" and plain.id != job.id
     daemon._supersede_changed_jobs()  # per-book settings are not "changed settings"
     assert daemon.store.find(job.id).status == "queued"
-    from kokoro_narrator.hooks import book_ended
+    from kokoro_narrator.inbox.afterwards import book_ended
 
     job = daemon.runner.run(job)
     book_ended(config, daemon.store, job)
@@ -261,7 +261,7 @@ def _drop(config, relative: str) -> Path:
 
 
 def test_lang_code_auto_takes_the_language_from_the_voice():
-    from kokoro_narrator.config import ConfigError, parse_config
+    from kokoro_narrator.core.config import ConfigError, parse_config
 
     assert parse_config({"tts": {"kokoro": {"voice": "bf_emma", "lang_code": "auto"}}}).tts.kokoro.lang_code == "b"
     assert parse_config({"tts": {"kokoro": {"lang_code": "auto"}}}).tts.kokoro.lang_code == "a"  # af_heart

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kokoro_narrator.chunker import CHUNKER_VERSION, is_heading, plan_book, plan_chunks, split_sentences, split_words
-from kokoro_narrator.text import read_book
+from kokoro_narrator.chapters.chunker import CHUNKER_VERSION, is_heading, plan_book, plan_chunks, split_sentences, split_words
+from kokoro_narrator.books.reader import read_book
 
 
 def squash(text: str) -> str:
@@ -372,7 +372,7 @@ def test_the_chunker_version_changed_with_the_chapter_tree():
 
 
 def test_chunk_reports_the_contents_list_it_found(tmp_path, capsys, monkeypatch):
-    from kokoro_narrator import cli
+    from kokoro_narrator.cli import commands as cli
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     stories = ["THE SISTERS", "AN ENCOUNTER", "ARABY"]
@@ -387,7 +387,7 @@ def test_chunk_reports_the_contents_list_it_found(tmp_path, capsys, monkeypatch)
 
 
 def test_chunk_lists_a_chapter_inside_a_part_under_it_and_its_json_gives_the_tree(tmp_path, capsys, monkeypatch):
-    from kokoro_narrator import cli
+    from kokoro_narrator.cli import commands as cli
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     path = tmp_path / "parts.txt"
@@ -404,7 +404,7 @@ def test_the_word_before_a_full_stop_is_found_without_splitting_the_sentence_so_
     """sentences.last_word replaced text[start:end].split()[-1], which made a run of initials quadratic."""
     import random
 
-    from kokoro_narrator.sentences import last_word
+    from kokoro_narrator.chapters.sentences import last_word
 
     random.seed(7)
     for _ in range(3000):

@@ -122,7 +122,7 @@ def test_chunk_of_a_book_that_cannot_be_read_says_why_in_one_line(tmp_path, name
 
 def many_jobs(tmp_path, count: int) -> Path:
     """A config whose job store holds count failed jobs, one with a newline in its name."""
-    from kokoro_narrator.jobs import Job, JobStore
+    from kokoro_narrator.jobs.store import Job, JobStore
 
     store = JobStore(tmp_path / "jobs")
     for number in range(count):
@@ -173,7 +173,7 @@ def test_every_log_line_escapes_the_names_it_carries(tmp_path):
     import io
     import logging
 
-    from kokoro_narrator.cliout import EscapedArgs
+    from kokoro_narrator.cli.output import EscapedArgs
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

@@ -28,7 +28,7 @@ def test_config_and_verbose_work_before_and_after_the_subcommand(tmp_path):
 
 
 def test_every_option_has_help_text():
-    from kokoro_narrator.cli import build_parser
+    from kokoro_narrator.cli.commands import build_parser
 
     parser = build_parser()
     pending = [parser]

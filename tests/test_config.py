@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from kokoro_narrator.config import ConfigError, default_config_text, load_config, parse_config, xdg_expand
+from kokoro_narrator.core.config import ConfigError, default_config_text, load_config, parse_config, xdg_expand
 
 REPO = Path(__file__).resolve().parents[1]
 

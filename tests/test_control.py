@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from kokoro_narrator import control
-from kokoro_narrator.config import Config, JobsConfig, PathsConfig, WatchConfig
-from kokoro_narrator.control import REQUESTS, ControlError
-from kokoro_narrator.jobs import JobStore
-from kokoro_narrator.lock import StoreLock, holder
-from kokoro_narrator.service import Daemon
+from kokoro_narrator.jobs import steering as control
+from kokoro_narrator.core.config import Config, JobsConfig, PathsConfig, WatchConfig
+from kokoro_narrator.jobs.steering import REQUESTS, ControlError
+from kokoro_narrator.jobs.store import JobStore
+from kokoro_narrator.jobs.lock import StoreLock, holder
+from kokoro_narrator.service.daemon import Daemon
 
 from providers import ToneProvider
 

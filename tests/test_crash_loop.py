@@ -18,9 +18,9 @@ import time
 import pytest
 import soundfile as sf
 
-from kokoro_narrator.config import Config, JobsConfig, PathsConfig, TtsConfig
-from kokoro_narrator.jobs import JobStore
-from kokoro_narrator.runner import JobRunner
+from kokoro_narrator.core.config import Config, JobsConfig, PathsConfig, TtsConfig
+from kokoro_narrator.jobs.store import JobStore
+from kokoro_narrator.jobs.runner import JobRunner
 from test_daemon import NotifySocket, wait_for
 from tiny_model import tiny_config_toml
 

@@ -185,9 +185,9 @@ def test_the_daemon_turns_books_dropped_in_the_inbox_into_audio(daemon_env, corp
 @pytest.mark.slow  # two daemon starts; tests/test_runner.py checks the same in-process in the default suite
 def test_a_kill_inside_a_long_chunk_resumes_at_its_last_checkpoint_and_stays_byte_identical(
         tmp_path, tiny_model_dir, tiny_engine, corpus):
-    from kokoro_narrator.config import Config, JobsConfig, PathsConfig, TtsConfig
-    from kokoro_narrator.jobs import JobStore
-    from kokoro_narrator.runner import JobRunner
+    from kokoro_narrator.core.config import Config, JobsConfig, PathsConfig, TtsConfig
+    from kokoro_narrator.jobs.store import JobStore
+    from kokoro_narrator.jobs.runner import JobRunner
 
     data = excerpt(corpus, "pg11.txt", 900).encode()
     jobs_config = JobsConfig(max_chunk_chars=20000, checkpoint_seconds=0)  # the book is one chunk
@@ -285,9 +285,9 @@ def test_a_notify_socket_nobody_reads_blocks_nothing_and_sigterm_stops_the_daemo
 
 def test_a_worker_stuck_in_a_write_stops_the_watchdog_sigterm_still_wins_and_the_job_resumes_byte_identical(
         tmp_path, tiny_model_dir, tiny_engine):
-    from kokoro_narrator.config import Config, JobsConfig, PathsConfig, TtsConfig
-    from kokoro_narrator.jobs import JobStore
-    from kokoro_narrator.runner import JobRunner
+    from kokoro_narrator.core.config import Config, JobsConfig, PathsConfig, TtsConfig
+    from kokoro_narrator.jobs.store import JobStore
+    from kokoro_narrator.jobs.runner import JobRunner
 
     data = book_text(12)
     jobs_config = JobsConfig(max_chunk_chars=20000, checkpoint_seconds=0)  # the book is one chunk

@@ -18,8 +18,8 @@ from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
 from mutagen.oggopus import OggOpus
 
-from kokoro_narrator import encode
-from kokoro_narrator.encode import Chapter, EncodeError, EncoderMissing, Tags, encode_book, probe_seconds
+from kokoro_narrator.audio import encode
+from kokoro_narrator.audio.encode import Chapter, EncodeError, EncoderMissing, Tags, encode_book, probe_seconds
 
 RATE = 24000
 CODEC_FRAME = {"m4b": 1024 / RATE, "opus": 0.02, "mp3": 1152 / RATE}

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from kokoro_narrator import acoustic as acoustic_module
-from kokoro_narrator.engine import EngineError, KokoroEngine, resolve_device
-from kokoro_narrator.g2p import G2P, Utterance, split_utterances
+from kokoro_narrator.synthesis import acoustic as acoustic_module
+from kokoro_narrator.synthesis.engine import EngineError, KokoroEngine, resolve_device
+from kokoro_narrator.synthesis.g2p import G2P, Utterance, split_utterances
 
 
 def test_auto_picks_the_cpu_when_cuda_is_absent(monkeypatch):
@@ -38,7 +38,7 @@ def test_cuda_asked_for_and_absent_is_a_clear_error(monkeypatch):
 
 def test_loading_logs_the_device_label(tiny_settings, monkeypatch, caplog):
     monkeypatch.setattr(acoustic_module, "resolve_device", lambda requested: ("cpu", "rocm"))
-    with caplog.at_level(logging.INFO, logger="kokoro_narrator.engine"):
+    with caplog.at_level(logging.INFO, logger="kokoro_narrator.synthesis.engine"):
         KokoroEngine.load(tiny_settings)
     assert "device=rocm" in caplog.text
 
@@ -143,6 +143,6 @@ def test_english_without_spacys_model_fails_at_load_with_a_one_line_fix(tiny_set
 
 
 def test_other_languages_do_not_need_spacys_english_model():
-    from kokoro_narrator.g2p import check_english_model
+    from kokoro_narrator.synthesis.g2p import check_english_model
 
     assert check_english_model("j") is None and check_english_model("a") is None  # installed here

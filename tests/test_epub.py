@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from kokoro_narrator import epubzip
-from kokoro_narrator.chunker import plan_book
-from kokoro_narrator.epub import holds_a_chapter
-from kokoro_narrator.service import Daemon
-from kokoro_narrator.text import TextError, read_book, source_metadata
-from kokoro_narrator.xhtml import read_xhtml
+from kokoro_narrator.books import epubzip
+from kokoro_narrator.chapters.chunker import plan_book
+from kokoro_narrator.books.epub import holds_a_chapter
+from kokoro_narrator.service.daemon import Daemon
+from kokoro_narrator.books.reader import TextError, read_book, source_metadata
+from kokoro_narrator.books.xhtml import read_xhtml
 
 from epubs import CONTAINER, PNG, PROSE, build, epub2, epub3, opf, xhtml
 from providers import ToneProvider

@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from kokoro.istftnet import AdaINResBlock1
 
-from kokoro_narrator import fastpath
+from kokoro_narrator.synthesis import fastpath
 
 
 def _kmodel(tiny_settings):
@@ -62,6 +62,6 @@ def test_the_new_parametrized_weight_norm_is_folded_with_the_same_output():
 
 
 def test_a_model_the_fast_path_cannot_fold_is_logged_at_info(caplog):
-    caplog.set_level("INFO", logger="kokoro_narrator.fastpath")
+    caplog.set_level("INFO", logger="kokoro_narrator.synthesis.fastpath")
     fastpath.speed_up(torch.nn.Sequential(torch.nn.Conv1d(2, 2, 1)))
     assert any(r.levelname == "INFO" and "slower" in r.getMessage() for r in caplog.records)

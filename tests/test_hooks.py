@@ -8,9 +8,9 @@ import textwrap
 
 import pytest
 
-from kokoro_narrator.config import Config, HooksConfig, JobsConfig, PathsConfig
-from kokoro_narrator.hooks import book_ended, run_hook
-from kokoro_narrator.service import Daemon
+from kokoro_narrator.core.config import Config, HooksConfig, JobsConfig, PathsConfig
+from kokoro_narrator.inbox.afterwards import book_ended, run_hook
+from kokoro_narrator.service.daemon import Daemon
 
 from providers import ToneProvider
 
@@ -63,7 +63,7 @@ def test_the_hook_runs_with_the_output_paths_as_arguments_without_a_shell(tmp_pa
 
 def test_a_failing_hook_is_logged_and_the_book_stays_done(tmp_path, recorder, caplog):
     config = make_config(tmp_path, f"'{sys.executable}' '{recorder}' '{tmp_path / 'x.json'}' 3")
-    with caplog.at_level(logging.WARNING, logger="kokoro_narrator.hooks"):
+    with caplog.at_level(logging.WARNING, logger="kokoro_narrator.inbox.afterwards"):
         job, _ = publish(config)
     assert job.status == "done"
     assert "failed with exit code 3: hook says no" in caplog.text
@@ -72,7 +72,7 @@ def test_a_failing_hook_is_logged_and_the_book_stays_done(tmp_path, recorder, ca
 
 def test_a_hook_that_cannot_start_is_logged_and_the_book_stays_done(tmp_path, caplog):
     config = make_config(tmp_path, str(tmp_path / "no-such-command"))
-    with caplog.at_level(logging.WARNING, logger="kokoro_narrator.hooks"):
+    with caplog.at_level(logging.WARNING, logger="kokoro_narrator.inbox.afterwards"):
         job, _ = publish(config)
     assert job.status == "done" and "could not start" in caplog.text
 
@@ -134,7 +134,7 @@ def test_a_hook_does_not_get_systemds_notify_socket(tmp_path, monkeypatch):
 
 
 def test_an_on_done_that_is_not_a_command_line_is_a_config_error():
-    from kokoro_narrator.config import ConfigError, parse_config
+    from kokoro_narrator.core.config import ConfigError, parse_config
 
     with pytest.raises(ConfigError, match="hooks.on_done: is not a command line"):
         parse_config({"hooks": {"on_done": "notify-send 'unclosed"}})

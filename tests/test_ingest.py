@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from kokoro_narrator import ingest
-from kokoro_narrator.config import Config, InboxConfig, JobsConfig, PathsConfig
-from kokoro_narrator.hooks import book_ended
-from kokoro_narrator.ingest import take_in, wait_for_space
-from kokoro_narrator.service import Daemon
+from kokoro_narrator.inbox import ingest
+from kokoro_narrator.core.config import Config, InboxConfig, JobsConfig, PathsConfig
+from kokoro_narrator.inbox.afterwards import book_ended
+from kokoro_narrator.inbox.ingest import take_in, wait_for_space
+from kokoro_narrator.service.daemon import Daemon
 
 from providers import ToneProvider
 
@@ -76,7 +76,7 @@ def test_noise_inside_a_book_is_recorded_per_chunk_and_warned_about_and_never_sp
     daemon = make_daemon(config, provider)
     noise = "qwertyuiopasdfghjklzxcvbnm" * 5
     text = BOOK + "* * * * *\n\nAfter the break: " + noise + " and then the end.\n"
-    with caplog.at_level(logging.WARNING, logger="kokoro_narrator.ingest"):
+    with caplog.at_level(logging.WARNING, logger="kokoro_narrator.inbox.ingest"):
         job = process(daemon, drop(config, "mixed.txt", text))
     assert job.status == "done"
     records = [item for chunk in job.chunks for item in (chunk.not_speech or [])]
@@ -131,7 +131,7 @@ def test_with_keep_books_stay_and_the_same_file_is_not_taken_again(config, caplo
     path = drop(config, "book.txt", BOOK)
     job = process(daemon, path)
     assert job.status == "failed" and path.exists()
-    with caplog.at_level(logging.INFO, logger="kokoro_narrator.ingest"):
+    with caplog.at_level(logging.INFO, logger="kokoro_narrator.inbox.ingest"):
         again = take_in(path, daemon.store, config, threading.Event())
     assert again.status == "failed", "a kept, unchanged failed book was retried"
     assert "not taken again" in caplog.text
@@ -146,7 +146,7 @@ def test_a_read_only_inbox_leaves_the_book_where_it_is_and_does_not_take_it_agai
     monkeypatch.setattr(os, "rename", refuse)  # what a read-only inbox does (root would not see chmod)
     daemon = make_daemon(config, ToneProvider(fail_times={1: 99}))
     path = drop(config, "book.txt", BOOK)
-    with caplog.at_level(logging.WARNING, logger="kokoro_narrator.hooks"):
+    with caplog.at_level(logging.WARNING, logger="kokoro_narrator.inbox.afterwards"):
         job = process(daemon, path)
     assert job.status == "failed" and path.read_text() == BOOK
     assert "stays there and is not taken again" in caplog.text

@@ -7,9 +7,9 @@ import threading
 import pytest
 import soundfile as sf
 
-from kokoro_narrator.config import Config, JobsConfig, PathsConfig, TtsConfig
-from kokoro_narrator.jobs import JOB_FILE, Job, JobStore
-from kokoro_narrator.runner import JobRunner
+from kokoro_narrator.core.config import Config, JobsConfig, PathsConfig, TtsConfig
+from kokoro_narrator.jobs.store import JOB_FILE, Job, JobStore
+from kokoro_narrator.jobs.runner import JobRunner
 
 from providers import ToneProvider
 

@@ -8,15 +8,15 @@ import zipfile
 
 import pytest
 
-from kokoro_narrator.config import Config, JobsConfig, PathsConfig, TtsConfig
-from kokoro_narrator.g2p import G2P, Utterance, letters
-from kokoro_narrator.jobs import JobStore
-from kokoro_narrator.lexicon import (Lexicon, LexiconError, book_lexicon, parse_toml_lexicon,
+from kokoro_narrator.core.config import Config, JobsConfig, PathsConfig, TtsConfig
+from kokoro_narrator.synthesis.g2p import G2P, Utterance, letters
+from kokoro_narrator.jobs.store import JobStore
+from kokoro_narrator.narration.lexicon import (Lexicon, LexiconError, book_lexicon, parse_toml_lexicon,
                                      sidecar_path, sidecar_settings, with_default_lexicon)
-from kokoro_narrator.normalize import speakable_texts
-from kokoro_narrator.pls import ipa_to_misaki, parse_pls
-from kokoro_narrator.runner import JobRunner
-from kokoro_narrator.text import read_book
+from kokoro_narrator.narration.normalize import speakable_texts
+from kokoro_narrator.narration.pls import ipa_to_misaki, parse_pls
+from kokoro_narrator.jobs.runner import JobRunner
+from kokoro_narrator.books.reader import read_book
 from providers import ToneProvider
 
 BOOK = ("CHAPTER I.\n\nHermione met Mr Darcy in the garden.\n\n"

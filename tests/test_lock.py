@@ -9,14 +9,14 @@ import time
 
 import pytest
 
-from kokoro_narrator.config import Config, JobsConfig, PathsConfig, WatchConfig
-from kokoro_narrator.lock import LockedError, StoreLock, holder
-from kokoro_narrator.service import Daemon
+from kokoro_narrator.core.config import Config, JobsConfig, PathsConfig, WatchConfig
+from kokoro_narrator.jobs.lock import LockedError, StoreLock, holder
+from kokoro_narrator.service.daemon import Daemon
 
 from providers import ToneProvider
 from tiny_model import tiny_config_toml
 
-HOLD = "import sys, time; from pathlib import Path; from kokoro_narrator.lock import StoreLock; " \
+HOLD = "import sys, time; from pathlib import Path; from kokoro_narrator.jobs.lock import StoreLock; " \
        "StoreLock.acquire(Path(sys.argv[1])); print('held', flush=True); time.sleep(600)"
 
 

@@ -14,7 +14,7 @@ def run_logging(environment: dict[str, str]) -> str:
         if os.environ.get("FAKE_JOURNAL"):  # systemd sets JOURNAL_STREAM to stderr's device:inode
             st = os.fstat(2)
             os.environ["JOURNAL_STREAM"] = f"{st.st_dev}:{st.st_ino}"
-        from kokoro_narrator.logs import setup_logging
+        from kokoro_narrator.core.logs import setup_logging
         setup_logging(verbose=True)
         log = logging.getLogger("kokoro_narrator.test")
         log.debug("a debug line")
@@ -52,7 +52,7 @@ def test_in_a_terminal_lines_carry_a_timestamp():
 
 
 def test_setting_up_twice_keeps_one_handler():
-    from kokoro_narrator.logs import setup_logging
+    from kokoro_narrator.core.logs import setup_logging
 
     before = list(logging.getLogger().handlers)
     try:
@@ -72,7 +72,7 @@ def test_a_config_error_at_start_reaches_the_journal_as_an_error(tmp_path):
         import os, sys
         st = os.fstat(2)
         os.environ["JOURNAL_STREAM"] = f"{{st.st_dev}}:{{st.st_ino}}"
-        from kokoro_narrator.cli import main
+        from kokoro_narrator.cli.commands import main
         sys.exit(main(["run", "--config", {str(config)!r}]))
     """)
     environ = {k: v for k, v in os.environ.items() if k != "JOURNAL_STREAM"}

@@ -4,7 +4,7 @@ import numpy as np
 import pyloudnorm
 import pytest
 
-from kokoro_narrator.loudness import Measurement, Meter, book_gain, combine, integrated
+from kokoro_narrator.audio.loudness import Measurement, Meter, book_gain, combine, integrated
 
 RATE = 24000
 
@@ -115,7 +115,7 @@ def test_within_the_limiter_allowance_the_gain_reaches_the_target_and_says_how_m
 
 
 def test_the_soft_limiter_leaves_quiet_samples_alone_and_keeps_loud_ones_under_its_ceiling():
-    from kokoro_narrator.loudness import Limiter
+    from kokoro_narrator.audio.loudness import Limiter
 
     limiter = Limiter.for_peak(-1.0)
     x = np.linspace(-2.0, 2.0, 4001, dtype=np.float32)

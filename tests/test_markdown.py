@@ -2,7 +2,7 @@
 
 import pytest
 
-from kokoro_narrator.text import TextError, read_book
+from kokoro_narrator.books.reader import TextError, read_book
 
 from commonmark import differences, examples
 
@@ -97,7 +97,7 @@ def test_a_folded_title_in_front_matter_is_the_books_title():
 
 
 def test_parts_under_a_title_only_heading_are_chapters_titled_by_it_and_read_as_parts():
-    from kokoro_narrator.chunker import plan_book
+    from kokoro_narrator.chapters.chunker import plan_book
 
     story = "The lamps were lit one by one along the quay, and nobody spoke of the ship that had not come. " * 3
     book = read(f"# The Lamplighter\n\n## I\n\n{story}\n\n## II\n\n{story}\n\n# Mr. Brown's Errand\n\n{story}\n\n"
@@ -115,8 +115,8 @@ def test_parts_under_a_title_only_heading_are_chapters_titled_by_it_and_read_as_
 def test_a_single_story_in_numbered_parts_names_every_part_by_the_story():
     """Review: `# A Story` over `## I`, `## II`, `## III` gave 'A Story — I', then 'II' and 'III', read
     'Two' and 'Three' (the one top heading is no parent in the tree, yet it names its parts)."""
-    from kokoro_narrator.chunker import plan_book
-    from kokoro_narrator.text import read_book
+    from kokoro_narrator.chapters.chunker import plan_book
+    from kokoro_narrator.books.reader import read_book
 
     prose = "The lamp was lit at dusk, and the road went on into the hills. " * 6
     text = "# A Story\n\n" + "".join(f"## {n}\n\n{prose}\n\n" for n in ("I", "II", "III"))
@@ -128,8 +128,8 @@ def test_a_single_story_in_numbered_parts_names_every_part_by_the_story():
 def test_sections_right_under_a_chapter_heading_stay_sections_when_the_book_uses_them_so():
     """Review: `# Chapter One` straight into `## Background`, `## Details` made each `##` a chapter
     (three bare 'Details'), while the same `##` after a paragraph stayed inside its chapter."""
-    from kokoro_narrator.chunker import plan_book
-    from kokoro_narrator.text import read_book
+    from kokoro_narrator.chapters.chunker import plan_book
+    from kokoro_narrator.books.reader import read_book
 
     prose = "The lamp was lit at dusk, and the road went on into the hills. " * 6
     text = (f"# Chapter One\n\n## Background\n\n{prose}\n\n## Details\n\n{prose}\n\n"

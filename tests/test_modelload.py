@@ -5,7 +5,7 @@ import logging
 import pytest
 import torch
 
-from kokoro_narrator.modelload import build_kmodel, unset_tensors
+from kokoro_narrator.synthesis.modelload import build_kmodel, unset_tensors
 
 
 def kmodel(settings, weights=None):
@@ -38,7 +38,7 @@ def test_a_checkpoint_that_lacks_a_layer_is_built_again_the_ordinary_way(tiny_se
     del checkpoint["decoder"]["generator.conv_post.bias"]
     partial = tmp_path / "partial.pth"
     torch.save(checkpoint, partial)
-    with caplog.at_level(logging.WARNING, logger="kokoro_narrator.modelload"):
+    with caplog.at_level(logging.WARNING, logger="kokoro_narrator.synthesis.modelload"):
         model = build_kmodel(lambda: kmodel(tiny_settings, partial))
     assert unset_tensors(model) == []
     assert "building the model again the ordinary way" in caplog.text
@@ -58,9 +58,9 @@ def test_the_engine_speaks_the_same_samples_as_before(tiny_settings, precision):
 
     import numpy as np
 
-    from kokoro_narrator.engine import KokoroEngine, seed_for
-    from kokoro_narrator.bf16path import generator_in_bf16
-    from kokoro_narrator.fastpath import speed_up
+    from kokoro_narrator.synthesis.engine import KokoroEngine, seed_for
+    from kokoro_narrator.synthesis.bf16path import generator_in_bf16
+    from kokoro_narrator.synthesis.fastpath import speed_up
 
     settings = dataclasses.replace(tiny_settings, precision=precision)
     engine = KokoroEngine.load(settings)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from kokoro_narrator.nonspeech import MAX_REPEAT, MAX_WORD_LETTERS, strip_nonspeech, summarize
+from kokoro_narrator.narration.nonspeech import MAX_REPEAT, MAX_WORD_LETTERS, strip_nonspeech, summarize
 
 
 def kinds(dropped):

@@ -8,12 +8,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from kokoro_narrator.capitals import capitals, is_acronym
-from kokoro_narrator.chunker import plan_chunks
-from kokoro_narrator.g2p import G2P, Utterance
-from kokoro_narrator.normalize import normalize
-from kokoro_narrator.roman import roman_value
-from kokoro_narrator.text import read_book
+from kokoro_narrator.narration.capitals import capitals, is_acronym
+from kokoro_narrator.chapters.chunker import plan_chunks
+from kokoro_narrator.synthesis.g2p import G2P, Utterance
+from kokoro_narrator.narration.normalize import normalize
+from kokoro_narrator.narration.roman import roman_value
+from kokoro_narrator.books.reader import read_book
 
 
 def said(text: str, lang_code: str = "a") -> str:
@@ -280,8 +280,8 @@ def test_no_corpus_heading_reaches_g2p_with_a_roman_numeral_or_capitals_name(cor
 
 
 def test_a_job_records_the_paragraphs_it_does_not_read(tmp_path):
-    from kokoro_narrator.config import Config, PathsConfig
-    from kokoro_narrator.jobs import JobStore
+    from kokoro_narrator.core.config import Config, PathsConfig
+    from kokoro_narrator.jobs.store import JobStore
 
     config = Config(paths=PathsConfig(inbox=tmp_path / "in", outbox=tmp_path / "out", jobs=tmp_path / "jobs"))
     store = JobStore(config.paths.jobs)

@@ -3,7 +3,7 @@
 import os
 import socket
 
-from kokoro_narrator.notify import Notifier, watchdog_interval
+from kokoro_narrator.service.notify import Notifier, watchdog_interval
 
 
 def receiver(address):
@@ -85,7 +85,7 @@ def test_a_socket_nobody_reads_never_blocks_and_the_newest_status_is_sent_once_i
 def test_ready_and_stopping_wait_a_bounded_time_for_a_full_socket(tmp_path, monkeypatch):
     import time
 
-    from kokoro_narrator import notify
+    from kokoro_narrator.service import notify
 
     monkeypatch.setattr(notify, "RETRY_SECONDS", 0.5)
     monkeypatch.setattr(notify, "STOPPING_RETRY_SECONDS", 0.5)

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from kokoro_narrator.prefetch import prefetch
+from kokoro_narrator.synthesis.prefetch import prefetch
 
 
 def test_items_come_in_order_and_all_of_them():

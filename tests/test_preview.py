@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from kokoro_narrator.cli import main
+from kokoro_narrator.cli.commands import main
 
 BOOK = ("The opening line.\n\nCHAPTER IV.\n\nJONATHAN HARKER'S JOURNAL--continued. Mr Darcy came at 8:35.\n\n"
         "CHAPTER V.\n\nHenry VIII, I think, met Darcy.\n")
@@ -121,7 +121,7 @@ def test_chunk_text_reads_every_line_of_a_heading_block_as_a_heading(tmp_path, c
 def test_a_three_line_heading_block_is_read_as_a_heading_in_a_book_with_only_one(tmp_path, capsys):
     """Review: `CHAPTER V.` / `ADVENTURE VII.` / `THE RED-HEADED LEAGUE` was no heading (two lines at most),
     so VII was read as letters and the title lowercased."""
-    from kokoro_narrator.markers import is_heading
+    from kokoro_narrator.chapters.lines import is_heading
 
     story = "It was a cold morning in the second week of the year, and the fog lay thick on Baker Street. " * 3
     text = f"CHAPTER V.\nADVENTURE VII.\nTHE RED-HEADED LEAGUE\n\n{story}\n"

@@ -17,14 +17,15 @@ import soundfile as sf
 from mutagen.mp4 import MP4
 from mutagen.oggopus import OggOpus
 
-from kokoro_narrator import atomic, encode
-from kokoro_narrator.cli import main
-from kokoro_narrator.config import Config, JobsConfig, OutputConfig, PathsConfig, TtsConfig
-from kokoro_narrator.encode import Codec
-from kokoro_narrator.engine import Segment
-from kokoro_narrator.jobs import JobStore
-from kokoro_narrator.publish import EDGE_THRESHOLD, KEEP_AFTER, KEEP_BEFORE, free_output_name
-from kokoro_narrator.runner import JobRunner
+from kokoro_narrator.core import atomic
+from kokoro_narrator.audio import encode
+from kokoro_narrator.cli.commands import main
+from kokoro_narrator.core.config import Config, JobsConfig, OutputConfig, PathsConfig, TtsConfig
+from kokoro_narrator.audio.encode import Codec
+from kokoro_narrator.synthesis.engine import Segment
+from kokoro_narrator.jobs.store import JobStore
+from kokoro_narrator.jobs.publish import EDGE_THRESHOLD, KEEP_AFTER, KEEP_BEFORE, free_output_name
+from kokoro_narrator.jobs.runner import JobRunner
 
 from providers import ToneProvider
 from test_encode import png
@@ -142,7 +143,7 @@ class EdgeSilenceProvider(ToneProvider):
 
 
 def no_coverage():
-    from kokoro_narrator.g2p import Coverage
+    from kokoro_narrator.synthesis.g2p import Coverage
 
     return Coverage(0, 0)
 
@@ -222,7 +223,7 @@ def test_without_book_metadata_the_title_is_the_file_name_and_the_language_the_v
 
 
 def test_each_chunks_loudness_is_measured_as_it_is_made_not_at_publish_time(tmp_path, monkeypatch):
-    from kokoro_narrator import publish
+    from kokoro_narrator.jobs import publish
 
     events = []
     measure = publish.measure_wav

@@ -36,8 +36,8 @@ def test_two_sentences_are_understood_with_a_word_error_rate_below_25_percent():
         pytest.skip(f"no real weights in {weights} (make offline-weights)")
     pocketsphinx = pytest.importorskip("pocketsphinx")
     soxr = pytest.importorskip("soxr")
-    from kokoro_narrator.config import KokoroConfig
-    from kokoro_narrator.engine import KokoroEngine
+    from kokoro_narrator.core.config import KokoroConfig
+    from kokoro_narrator.synthesis.engine import KokoroEngine
 
     engine = KokoroEngine.load(KokoroConfig(voice="jf_gongitsune", model_config=weights / "config.json",
                                             model_weights=weights / "kokoro-v1_0-dequant.pth",

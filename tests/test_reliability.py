@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from kokoro_narrator import atomic
-from kokoro_narrator.config import Config, JobsConfig, PathsConfig, WatchConfig
-from kokoro_narrator.jobs import JobStore
-from kokoro_narrator.runner import JobRunner, requeue
-from kokoro_narrator.service import Daemon
+from kokoro_narrator.core import atomic
+from kokoro_narrator.core.config import Config, JobsConfig, PathsConfig, WatchConfig
+from kokoro_narrator.jobs.store import JobStore
+from kokoro_narrator.jobs.runner import JobRunner, requeue
+from kokoro_narrator.service.daemon import Daemon
 
 from providers import ToneProvider
 

@@ -8,11 +8,11 @@ import threading
 
 import pytest
 
-from kokoro_narrator import atomic
-from kokoro_narrator.checkpoint import partial_path
-from kokoro_narrator.config import Config, JobsConfig, PathsConfig, TtsConfig
-from kokoro_narrator.jobs import JobStatus, JobStore, requeue
-from kokoro_narrator.runner import JobRunner
+from kokoro_narrator.core import atomic
+from kokoro_narrator.jobs.checkpoint import partial_path
+from kokoro_narrator.core.config import Config, JobsConfig, PathsConfig, TtsConfig
+from kokoro_narrator.jobs.store import JobStatus, JobStore, requeue
+from kokoro_narrator.jobs.runner import JobRunner
 
 from providers import ToneProvider
 
@@ -229,7 +229,7 @@ def test_job_json_records_each_move_of_the_state_machine(tmp_path):
 
 
 def test_the_state_machine_refuses_moves_it_does_not_allow(tmp_path):
-    from kokoro_narrator.jobs import TRANSITIONS, Job, JobStateError
+    from kokoro_narrator.jobs.store import TRANSITIONS, Job, JobStateError
 
     job = Job("book-1", "queued", {"name": "book.txt"}, {}, [], [])
     with pytest.raises(JobStateError, match="cannot go from queued to done"):

@@ -7,11 +7,12 @@ import os
 import threading
 import time
 
-from kokoro_narrator import atomic, service
-from kokoro_narrator.jobs import JobStore
-from kokoro_narrator.notify import Notifier
-from kokoro_narrator.runner import Progress
-from kokoro_narrator.service import Daemon, describe_progress
+from kokoro_narrator.core import atomic
+from kokoro_narrator.service import daemon as service
+from kokoro_narrator.jobs.store import JobStore
+from kokoro_narrator.service.notify import Notifier
+from kokoro_narrator.jobs.runner import Progress
+from kokoro_narrator.service.daemon import Daemon, describe_progress
 
 from providers import ToneProvider
 
@@ -76,7 +77,7 @@ def test_status_lines_and_the_log_move_inside_one_chunk(config, monkeypatch, cap
     daemon = make_daemon(config, SlowTone(), notifier)
     job, _ = daemon.store.create("book.txt", "x", ONE_CHUNK, config)
     assert len(job.chunks) == 1
-    with caplog.at_level(logging.INFO, logger="kokoro_narrator.service"):
+    with caplog.at_level(logging.INFO, logger="kokoro_narrator.service.daemon"):
         assert daemon.runner.run(job).status == "done"
     percents = [int(s.split(": ")[1].split("%")[0]) for s in notifier.sent if s.startswith("STATUS=Synthesizing")]
     inside = sorted(set(p for p in percents if 0 < p < 100))
@@ -200,7 +201,7 @@ def test_the_idle_daemon_reads_the_store_only_when_a_job_changed_and_warns_once_
         return sum(line.startswith("STATUS=Idle; ") for line in notifier.sent)
 
     thread = threading.Thread(target=daemon.run)
-    with caplog.at_level(logging.WARNING, logger="kokoro_narrator.jobs"):
+    with caplog.at_level(logging.WARNING, logger="kokoro_narrator.jobs.store"):
         thread.start()
         try:
             wait_for(lambda: idle_lines() >= 2, "the daemon to be idle")

@@ -5,10 +5,10 @@ import sys
 
 import pytest
 
-from kokoro_narrator.config import Config, JobsConfig, PathsConfig
-from kokoro_narrator.jobs import JobStatus, JobStore
-from kokoro_narrator.lock import StoreLock
-from kokoro_narrator.status import collect, main, render
+from kokoro_narrator.core.config import Config, JobsConfig, PathsConfig
+from kokoro_narrator.jobs.store import JobStatus, JobStore
+from kokoro_narrator.jobs.lock import StoreLock
+from kokoro_narrator.jobs.progress import collect, main, render
 
 BOOK = "\n\n".join(f"Paragraph {n}, a plain sentence to be spoken." for n in range(1, 13)) + "\n"
 
@@ -116,7 +116,7 @@ def test_a_closed_pipe_ends_status_quietly(config, monkeypatch):
 
 
 def test_an_empty_store_names_every_kind_of_book_the_watcher_takes(config):
-    from kokoro_narrator.watcher import BOOK_SUFFIXES
+    from kokoro_narrator.inbox.watcher import BOOK_SUFFIXES
 
     text = render(collect(JobStore(config.paths.jobs)))
     assert "no books yet: copy a .txt, .md or .epub file into the inbox" in text

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from kokoro_narrator.text import TextError, decode, read_book
+from kokoro_narrator.books.reader import TextError, decode, read_book
 
 PROSE = ("It was the best of times, it was the worst of times, it was the age of\n"
          "wisdom, it was the age of foolishness, it was the epoch of belief, it\n"
@@ -287,7 +287,7 @@ def test_a_gutenberg_header_gives_the_title_author_and_language():
 
 
 def test_plain_text_without_a_gutenberg_header_has_empty_metadata_and_no_cover():
-    from kokoro_narrator.text import source_metadata
+    from kokoro_narrator.books.reader import source_metadata
 
     book = read_book(b"Title: not a header\n\nJust text.", "a.txt")
     assert book.metadata == {"title": None, "authors": [], "language": None}

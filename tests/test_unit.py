@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kokoro_narrator.unit import DEFAULT_EXEC_START, default_exec_start, install_unit, render_unit
+from kokoro_narrator.service.unit import DEFAULT_EXEC_START, default_exec_start, install_unit, render_unit
 
 REPO = Path(__file__).resolve().parents[1]
 HARDENING = ("NoNewPrivileges", "UMask", "RestrictRealtime", "LockPersonality", "RestrictSUIDSGID",
@@ -107,7 +107,7 @@ def test_install_service_writes_the_unit_with_an_absolute_exec_start(tmp_path, m
 
 
 def test_install_service_refuses_a_config_path_systemd_cannot_take(tmp_path, monkeypatch, capsys):
-    from kokoro_narrator.cli import main
+    from kokoro_narrator.cli.commands import main
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
     config = tmp_path / "two\nlines.toml"
@@ -118,7 +118,7 @@ def test_install_service_refuses_a_config_path_systemd_cannot_take(tmp_path, mon
 
 
 def test_a_config_error_stops_the_service_instead_of_restarting_it():
-    from kokoro_narrator.cli import EX_CONFIG
+    from kokoro_narrator.cli.commands import EX_CONFIG
 
     settings = render_unit("/x/kokoro-narrator run").splitlines()
     assert f"RestartPreventExitStatus={EX_CONFIG}" in settings and "Restart=on-failure" in settings
@@ -127,6 +127,6 @@ def test_a_config_error_stops_the_service_instead_of_restarting_it():
 def test_documentation_points_at_this_project():
     line = next(line for line in render_unit("/x/kokoro-narrator run").splitlines() if line.startswith("Documentation="))
     assert line.split("=", 1)[1].startswith(("https://pypi.org/project/", "file:///"))
-    from kokoro_narrator.unit import local_documentation
+    from kokoro_narrator.service.unit import local_documentation
 
     assert local_documentation() == (REPO / "README.md").as_uri()  # this checkout's README

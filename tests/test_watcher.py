@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kokoro_narrator.watcher import InboxWatcher, RefusedFile, is_candidate_name, read_regular_file, shown
+from kokoro_narrator.inbox.watcher import InboxWatcher, RefusedFile, is_candidate_name, read_regular_file, shown
 
 SETTLE = 0.4
 
@@ -85,7 +85,7 @@ def test_ignored_and_refused_files_never_reach_the_queue(inbox, watch, tmp_path,
     watcher, reported = watch
     outside = tmp_path / "outside.txt"
     outside.write_text("Not in the inbox.")
-    with caplog.at_level(logging.WARNING, logger="kokoro_narrator.watcher"):
+    with caplog.at_level(logging.WARNING, logger="kokoro_narrator.inbox.watcher"):
         watcher.start()
         for name in (".hidden.txt", "notes.txt~", "x.txt.swp", "y.txt.part", "z.txt.crdownload", "book.pdf"):
             (inbox / name).write_text("ignored")
@@ -132,7 +132,7 @@ def test_a_failing_consumer_does_not_stop_the_watching(inbox, watch, caplog):
 
     watcher.on_ready = flaky
     watcher.start()
-    with caplog.at_level(logging.ERROR, logger="kokoro_narrator.watcher"):
+    with caplog.at_level(logging.ERROR, logger="kokoro_narrator.inbox.watcher"):
         (inbox / "first.txt").write_text("Its first hand-over fails.")
         assert failed.wait(SETTLE * 4)
         time.sleep(0.1)  # the checker logs after the callback raised

@@ -1,0 +1,117 @@
+"""`kokoro-narrator chunk --text` and `--phonemes`: what will be read, before hours of synthesis.
+
+`preview(config, path, out)` prints, chunk by chunk and with chapter titles marked, exactly
+the text that goes to G2P: the book read and cleaned (text.py), cut (chunker.py), with what is
+not speech taken out (nonspeech.py), the lexicons applied and the text normalized
+(normalize.py), the same steps and the same code as the daemon's (`normalize.speakable_job`
+in `JobStore.chunk_texts`). With phonemes, each utterance is followed by misaki's phonemes and
+by the words that would not be spoken, so a name can be checked before the daemon makes the
+book. The book's own lexicon, `<stem>.lexicon.toml`, is taken from next to the book, and so is
+its own lang_code (`<stem>.toml` or front matter, booksettings.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TextIO
+
+from ..inbox.settings import BookSettingsError, book_lang_code, read_book_settings
+from ..inbox.settings import sidecar_path as book_sidecar
+from ..chapters.chunker import plan_book
+from ..narration.lexicon import lexicon_settings, sidecar_path
+from ..narration.nonspeech import strip_nonspeech
+from ..narration.normalize import NORMALIZE_VERSION, speakable_texts
+from ..books.reader import SourceText, TextError, decode
+
+log = logging.getLogger(__name__)
+
+
+def preview(config, path: Path, book: SourceText, out: TextIO, phonemes: bool = False,
+            chapter: int | None = None, max_chunk_chars: int | None = None) -> int:
+    """Given the Config, a book's path and its read text, print what will be read to out; return an exit code.
+
+    phonemes: print misaki's phonemes under each utterance too; chapter: only that chapter
+    (its number as `kokoro-narrator chunk` lists it). Raise lexicon.LexiconError for a bad lexicon,
+    engine.EngineError when the book's language has no G2P here.
+    """
+    k = config.tts.kokoro
+    lang_code = book_language(config, path)
+    plan, speakable = speakable_book(config, path, book, max_chunk_chars, lang_code)
+    if chapter is not None and chapter not in {c.index for c in plan.chapters}:
+        print(f"kokoro-narrator chunk: there is no chapter {chapter}; the book has chapters "
+              f"0 to {len(plan.chapters) - 1} (see `kokoro-narrator chunk {path.name}`)", file=out)
+        return 2
+    titles = {c.index: c.title for c in plan.chapters}
+    g2p = _g2p(config, lang_code) if phonemes else None
+    if lang_code != k.lang_code:
+        print(f"lang_code: {lang_code} (the book's own settings)", file=out)
+    for entry, say in speakable.lexicon_used.items():
+        print(f"lexicon: {entry} = {say}", file=out)
+    for paragraph in speakable.skipped:
+        print(f"not read (an image file name): {paragraph}", file=out)
+    shown = None
+    for chunk, text in zip(plan.chunks, speakable.texts):
+        if chapter is not None and chunk.chapter != chapter:
+            continue
+        if chunk.chapter != shown:
+            print(f"\n=== chapter {chunk.chapter}: {titles[chunk.chapter]}", file=out)
+            shown = chunk.chapter
+        print(f"--- chunk {chunk.index + 1} ({len(text)} chars)", file=out)
+        if g2p is None:
+            print(text, file=out)
+        else:
+            _print_phonemes(g2p, text, k.split_pattern, out)
+    return 0
+
+
+def book_language(config, path: Path) -> str:
+    """The lang_code the daemon reads a book in: its own (sidecar `<stem>.toml`, front matter), else the config's."""
+    k = config.tts.kokoro
+    sidecar = book_sidecar(path)
+    try:
+        text = decode(path.read_bytes())[0] if path.suffix.lower() == ".md" else None
+        data = sidecar.read_bytes() if sidecar.is_file() else None
+        own = read_book_settings(path.absolute(), config.paths.inbox, text, k, data)  # inbox/<voice>/ counts too
+    except (OSError, TextError, BookSettingsError) as exc:
+        log.warning("%s: %s; shown in lang_code %s (the daemon would fail the book)", path.name, exc, k.lang_code)
+        return k.lang_code
+    return book_lang_code(k, own)
+
+
+def speakable_book(config, path: Path, book: SourceText, max_chunk_chars: int | None = None,
+                   lang_code: str | None = None):
+    """Given the Config, a book's path and its read text, return (its ChunkPlan, the speakable texts),
+    as the daemon makes them: not-speech out, lexicons applied, normalized (in lang_code, default the config's).
+
+    Raise lexicon.LexiconError for a bad lexicon.
+    """
+    k = config.tts.kokoro
+    settings = {"lang_code": lang_code or k.lang_code, "normalizer_version": NORMALIZE_VERSION,
+                **lexicon_settings(config)}
+    plan = plan_book(book, max_chunk_chars or config.jobs.max_chunk_chars)
+    sidecar_file = sidecar_path(path)
+    sidecar = (sidecar_file.name, sidecar_file.read_bytes()) if sidecar_file.is_file() else None
+    texts = [strip_nonspeech(chunk.text)[0] for chunk in plan.chunks]
+    headings = (*book.headings, *plan.headings)  # every line of a chapter's heading block is read as a heading
+    return plan, speakable_texts(texts, settings, headings, sidecar, tuple(getattr(book, "lexicons", ()) or ()))
+
+
+def _g2p(config, lang_code: str):
+    """A model-less kokoro pipeline for the book's language, wrapped in the engine's G2P."""
+    from ..synthesis.engine import load_g2p
+    from ..synthesis.g2p import G2P
+
+    return G2P(load_g2p(config.tts.kokoro, lang_code))
+
+
+def _print_phonemes(g2p, text: str, split_pattern: str, out: TextIO) -> None:
+    from ..synthesis.g2p import split_utterances
+
+    for utterance in split_utterances(text, split_pattern):
+        print(f"  {utterance.text}", file=out)
+        calls = g2p(utterance)
+        print(f"    /{' '.join(call.phonemes for call in calls)}/", file=out)
+        dropped = [word for call in calls for word in call.coverage.dropped]
+        if dropped:
+            print(f"    not spoken: {', '.join(dropped)}", file=out)

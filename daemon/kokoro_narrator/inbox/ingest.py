@@ -1,0 +1,231 @@
+"""Ingest: from a complete-looking inbox file to its job, in one step.
+
+`take_in(path, ...)` is what the daemon's ingest thread does with each file the watcher
+reports:
+1. read it (regular files only, never following a link, never blocking on a FIFO) and its
+   sidecar `<stem>.toml`, if any; a refused file gets one log line and no job;
+2. work out its per-book settings (booksettings.py) and its sidecar lexicon
+   `<stem>.lexicon.toml` (lexicon.py); the job's settings are the daemon's audio settings with
+   the book's own on top, and they are part of the job's identity;
+3. decide: a new book becomes a job (waiting first, outside any job, while the disk is too
+   full to hold its copy); a book seen before is
+   - **left alone** when the same file was left in the inbox after its job ended (`after =
+     "keep"`, or an inbox the daemon could not move it out of): it is not taken again;
+   - **tried again** when its job failed before;
+   - **made again** when its job is done but the output is gone;
+   - otherwise left as it is ("already queued", "already done").
+
+`create_job` is the decode-and-chunk half: the book is decoded and cleaned (text.py), cut
+into chunks (chunker.py), and each chunk's text that is not speech is found (nonspeech.py),
+recorded per chunk and summed up in a job warning. A book that cannot become speech (binary,
+empty, nothing but noise, a bad per-book setting) still gets a job, `failed` with the
+reason, so that `status` and `inbox/failed/` show it. `JobStore` only stores what this
+module decides.
+
+`wait_for_space` is the one wait for disk space, used here and by the job runner.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from ..core.atomic import disk_free_bytes
+from .settings import (AUDIO_KEYS, BOOK_KEYS, BookSettingsError, book_lang_code, language_warning,
+                           read_book_settings, sidecar_path)
+from ..chapters.chunker import plan_book
+from ..core.config import Config
+from ..jobs.store import ChunkState, Job, JobStatus, JobStore, audio_settings, job_id, requeue
+from ..narration.lexicon import sidecar_settings as lexicon_sidecar_settings
+from ..narration.nonspeech import strip_nonspeech, summarize
+from ..narration.pls import parse_pls
+from ..books.reader import TextError, decode, read_book, source_metadata, source_suffix
+from .watcher import RefusedFile, read_regular_file, shown
+
+log = logging.getLogger(__name__)
+
+MAX_BOOK_BYTES = 256 * 1024 * 1024
+MAX_SIDECAR_BYTES = 64 * 1024
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+IDENTITY_KEYS = AUDIO_KEYS + ("book_lexicon", "book_lexicon_error")
+"""A book's own settings that change its audio: voice, speed, lang_code, and its sidecar lexicon (lexicon.py)."""
+LEFT_IN_INBOX = ("kept", "left")
+"""`source.inbox_after.action` values that mean the file stayed where it was dropped."""
+
+
+def wait_for_space(where: Path, needed: int, margin: int, wait: Callable[[str], bool | None]) -> bool:
+    """Block until `where` has needed + margin bytes free; return False when wait gave up.
+
+    wait(reason) is called between checks: it sleeps (and may mark a job waiting) and returns
+    True to give up (the daemon is stopping); it may also raise to the same end.
+    """
+    while disk_free_bytes(where) < needed + margin:
+        if wait(f"not enough free space in {where}: need {(needed + margin) // 2**20} MiB"):
+            return False
+    return True
+
+
+def job_settings(config: Config, book: dict[str, Any] | None) -> dict[str, Any]:
+    """Given the config and a book's own settings, return the settings its job is made with.
+
+    Only the book's keys that change the audio count (IDENTITY_KEYS): title and author label it.
+    """
+    settings = {**audio_settings(config), **{key: value for key, value in (book or {}).items() if key in IDENTITY_KEYS}}
+    return {**settings, "lang_code": book_lang_code(config.tts.kokoro, book)}
+
+
+def take_in(path: Path, store: JobStore, config: Config, stop: threading.Event,
+            space_wait_seconds: float = 30.0, space_margin: int = 0) -> Job | None:
+    """Given a complete-looking inbox file, return its job (new or found), or None when refused.
+
+    Waits (outside any job) while the jobs folder is too full to take the book in; returns
+    None when stop is set meanwhile.
+    """
+    try:
+        data, info = read_regular_file(path, MAX_BOOK_BYTES)
+    except RefusedFile as exc:
+        log.warning("refused %s: %s", shown(path.name), exc.reason)
+        return None
+    except FileNotFoundError:
+        log.info("%s went away before it was read", shown(path.name))
+        return None
+    book, problem = _book_settings(path, data, config)
+    signature = [info.st_size, info.st_mtime_ns]
+    while True:  # a full disk waits here, before the job exists
+        if not wait_for_space(config.paths.jobs, 2 * len(data), space_margin,
+                              lambda reason: _wait(reason, path, stop, space_wait_seconds)):
+            return None
+        try:
+            job, created = create_job(store, path.name, str(path), data, config, book, problem, signature)
+            break
+        except OSError as exc:
+            if exc.errno not in DISK_FULL:
+                raise
+            if _wait(f"disk full ({exc.strerror})", path, stop, space_wait_seconds):
+                return None
+    if created:
+        return job
+    return _seen_before(store, job, path, signature)
+
+
+def _wait(reason: str, path: Path, stop: threading.Event, seconds: float) -> bool:
+    log.warning("%s; %s is taken in once there is space", reason, shown(path.name))
+    return stop.wait(seconds)
+
+
+def _book_settings(path: Path, data: bytes, config: Config) -> tuple[dict[str, Any], str | None]:
+    """Return (the book's own settings, or what is wrong with them)."""
+    sidecar = None
+    try:
+        sidecar = read_regular_file(sidecar_path(path), MAX_SIDECAR_BYTES)[0]
+    except FileNotFoundError:
+        pass
+    except RefusedFile as exc:
+        return {}, f"{sidecar_path(path).name}: {exc.reason}"
+    text = None  # front matter is markdown's: only a .md book is decoded here
+    if path.suffix.lower() == ".md":
+        try:
+            text = decode(data)[0]
+        except TextError:
+            pass  # create_job fails the book with the reason
+    try:
+        book = read_book_settings(path, config.paths.inbox, text, config.tts.kokoro, sidecar)
+    except BookSettingsError as exc:
+        return {}, str(exc)
+    return {**book, **lexicon_sidecar_settings(path, book_lang_code(config.tts.kokoro, book))}, None
+
+
+def _seen_before(store: JobStore, job: Job, path: Path, signature: list[int]) -> Job:
+    """Apply the decisions for a book that already has a job; return the job."""
+    name = shown(path.name)
+    after = job.source.get("inbox_after") or {}
+    if after.get("action") in LEFT_IN_INBOX and job.source.get("inbox_signature") == signature:
+        log.info("%s stayed in the inbox after its job was %s; it is not taken again (change or re-copy it to redo it)",
+                 name, job.status)
+        return job
+    job.source.update(inbox_path=str(path), inbox_signature=signature, inbox_after=None)
+    if job.status == "failed" and job.chunks:
+        log.info("%s failed before (%s); trying again", name, job.error)
+        requeue(store, job)
+    elif job.status == "done" and not Path((job.output or {}).get("wav", "")).exists():
+        log.info("%s was done but its output is gone; making it again", name)
+        requeue(store, job)
+    else:  # never saved here: the worker may be writing this job's job.json right now
+        log.info("%s is already %s (job %s)", name, job.status, job.id)
+    return job
+
+
+def create_job(store: JobStore, name: str, inbox_path: str, data: bytes, config: Config,
+               book: dict[str, Any] | None = None, problem: str | None = None,
+               signature: list[int] | None = None) -> tuple[Job, bool]:
+    """Given a book's name, bytes and own settings, return (its job, created?).
+
+    An existing job with the same identity is returned as it is. A book that cannot become
+    speech, or whose settings (problem) are wrong, gets a `failed` job with the reason.
+    """
+    sha = hashlib.sha256(data).hexdigest()
+    settings = job_settings(config, book)
+    if problem:
+        settings["book_settings_error"] = problem  # a fixed sidecar is another job
+    identity = job_id(name, sha, settings)
+    existing = store.find(identity)
+    if existing is not None:
+        return existing, False
+    suffix = source_suffix(name)  # .epub, .md or .txt
+    source = {"name": name, "inbox_path": inbox_path, "size": len(data), "sha256": sha, "encoding": None,
+              "warnings": [], "copy": f"source{suffix}", "book_settings": dict(book or {}),
+              "inbox_signature": signature, "inbox_after": None}
+    job = Job(identity, "queued", source, settings, [], [])
+    try:
+        if problem:
+            raise BookSettingsError(problem)
+        _plan(job, data, config)
+    except (TextError, BookSettingsError, ValueError) as exc:
+        job.move(JobStatus.FAILED, f"bad input: {exc}")
+        log.error("book %s refused: %s", shown(name), exc)
+    store.add(job, data)
+    if job.status != "failed":  # a refused book was logged as an error above
+        log.info("queued %s as job %s (%d chunks)", shown(name), job.id, len(job.chunks))
+    return job, True
+
+
+def _plan(job: Job, data: bytes, config: Config) -> None:
+    """Decode, clean and chunk the book into job; raise TextError when nothing can be spoken."""
+    text = read_book(data, job.name)
+    plan = plan_book(text, job.settings["max_chunk_chars"])
+    job.source["metadata"], language = source_metadata(text, job.settings["lang_code"])  # title, authors, cover
+    warnings = list(text.warnings) + language
+    for name, xml_text in text.lexicons:  # an EPUB's PLS: entries it cannot use are left out, and said
+        if left_out := parse_pls(xml_text, name, job.settings["lang_code"] == "b")[1]:
+            more = f" (and {len(left_out) - 3} more)" if len(left_out) > 3 else ""
+            warnings.append(f"{name}: {len(left_out)} left out: " + "; ".join(left_out[:3]) + more)
+    titles = {chapter.index: chapter.title for chapter in plan.chapters}
+    chunks, not_speech, speakable = [], [], False
+    for c in plan.chunks:
+        kept, dropped = strip_nonspeech(c.text)
+        speakable = speakable or any(ch.isalnum() for ch in kept)
+        not_speech += dropped
+        chunks.append(ChunkState(c.index + 1, c.chapter, titles[c.chapter], len(c.text), c.sha256,
+                                 not_speech=dropped or None))
+    if not_speech:
+        if not speakable:
+            first = not_speech[0]
+            raise TextError(f"nothing in it is speech, only {summarize(not_speech)}, such as {first['text']!r} "
+                            f"({first['reason']}); put the book's text in it")
+        warnings.append(f"not read as speech: {summarize(not_speech)} (listed in each chunk's not_speech in job.json)")
+    job.chapters = [{"index": c.index, "title": c.title, "level": c.level, "parent": c.parent} for c in plan.chapters]
+    job.chunks = chunks
+    if mismatch := language_warning(job.settings["voice"], job.settings["lang_code"]):
+        warnings.append(mismatch)
+    job.source.update(encoding=text.encoding, warnings=warnings)
+    for warning in warnings:
+        log.warning("book %s: %s", shown(job.name), warning)
+    if book := {key: value for key, value in job.source["book_settings"].items() if key in BOOK_KEYS}:
+        log.info("book %s: its own settings: %s", shown(job.name), book)
+        labels = {"title": book.get("title"), "authors": [book["author"]] if book.get("author") else None}
+        if any(labels.values()):  # the book's own title and author win over what its file says (publish.book_tags)
+            job.source["metadata"] = {**(job.source.get("metadata") or {}), **{k: v for k, v in labels.items() if v}}

@@ -1,0 +1,346 @@
+"""Run one job to its end: resume, synthesize chunk by chunk, retry, join, publish.
+
+Order of durable steps, so that a crash or kill at any point loses little:
+1. leftover temp files are removed; finished chunks are verified, damaged ones reset;
+2. each pending chunk is synthesized into `chunk_NNNN.wav` (atomic) and then recorded in
+   `job.json`. Inside a chunk, the audio made so far is kept in `chunk_NNNN.partial` and
+   checkpointed every `jobs.checkpoint_seconds` (checkpoint.py): a stop, pause, cancel or
+   kill loses at most that much work, and the resumed chunk is byte-identical to an
+   uninterrupted one (the audio is seeded from its content and its model call's number);
+3. publish.py joins the chunks into the outbox and records the job `done`.
+
+A full disk is not a failure: the job is `waiting` until space comes back. Any other error
+in a chunk, or while publishing, is retried `retries` times, then the job is `failed` with
+the reason; its finished chunks stay, so queueing it again publishes without synthesizing.
+The job's status only moves through `Job.move` (the state machine in jobs.py).
+"""
+
+from __future__ import annotations
+
+import inspect
+import itertools
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from ..core.atomic import remove_stale_temps
+from ..audio.wav import SAMPLE_RATE, silence, write_chunk_wav
+from .checkpoint import PartialAudio, discard, reset_damaged_chunks
+from ..core.config import Config
+from ..inbox.ingest import DISK_FULL, wait_for_space
+from ..synthesis.engine import Segment, TtsProvider
+from ..core.heartbeat import beat
+from .store import UNFINISHED, ChunkState, Job, JobStatus, JobStore, now, requeue
+from .publish import measure_chunk, publish
+from .progress import Progress, history_speed, measure, seconds_left, total_chars
+
+__all__ = ["DISK_FULL", "Interrupted", "JobRunner", "Progress", "leave_interrupted", "requeue"]
+
+log = logging.getLogger(__name__)
+
+# Headroom kept free on top of what a write needs, so the rest of the system keeps working.
+SPACE_MARGIN = 64 * 1024 * 1024
+# Disk needed per character of a chunk: its 16-bit WAV and its float32 .partial (~1,600 samples a character).
+BYTES_PER_CHAR = 12_000
+
+STOP, PAUSE, CANCEL = "stop", "pause", "cancel"
+AFTER = {STOP: JobStatus.INTERRUPTED, PAUSE: JobStatus.QUEUED, CANCEL: JobStatus.CANCELLED}
+"""Where a job goes when the worker leaves it for each reason."""
+
+
+class Interrupted(Exception):
+    """The worker leaves the job at an utterance boundary: `reason` is stop, pause or cancel."""
+
+    def __init__(self, reason: str = STOP):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class JobRunner:
+    """Runs jobs with one warm provider; the only writer of job state while it runs.
+
+    `control(job)` is asked between utterances whether to leave the job: it returns None,
+    "pause" or "cancel" (control.py); the `stop` event means the daemon is stopping.
+    """
+
+    def __init__(
+        self,
+        store: JobStore,
+        config: Config,
+        provider: TtsProvider,
+        stop: threading.Event | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        space_wait_seconds: float = 30.0,
+        space_margin: int = SPACE_MARGIN,
+        control: Callable[[Job], str | None] | None = None,
+        retry_wait_seconds: float = 5.0,
+    ):
+        self.store = store
+        self.config = config
+        self.provider = provider
+        self.stop = stop or threading.Event()
+        self.on_progress = on_progress or (lambda progress: None)
+        self.control = control or (lambda job: None)
+        self.space_wait_seconds = space_wait_seconds
+        self.retry_wait_seconds = retry_wait_seconds
+        self.space_margin = space_margin
+        self.fallback_speed: float | None = None
+        """Characters per second of the last books, for the ETA until this book's own speed is known."""
+
+    # ------------------------------------------------------------------ the job
+
+    def run(self, job: Job) -> Job:
+        """Given an unfinished job, take it as far as it can go (done, failed, or left) and return it."""
+        if job.status not in UNFINISHED:
+            return job
+        folder = self.store.folder(job)
+        for stale in remove_stale_temps(folder):
+            log.info("job %s: removed leftover temp file %s", job.id, stale.name)
+        try:
+            texts = self.store.chunk_texts(job)
+        except (OSError, ValueError) as exc:
+            return self._fail(job, f"cannot read the job's source copy: {exc}")
+        job.move(JobStatus.RUNNING)
+        job.started_at = job.started_at or now()
+        self._durably(job, lambda: self.store.save(job))
+        if reset_damaged_chunks(job, folder):
+            self._durably(job, lambda: self.store.save(job))
+        self.fallback_speed = history_speed(self.store.all())
+        log.info("job start: %s (%d chunks, %d to do)", job.name, len(job.chunks),
+                 sum(chunk.status != "done" for chunk in job.chunks))
+        try:
+            for chunk in job.chunks:
+                if chunk.status == "done":
+                    continue
+                self._check_interrupt(job)
+                self._report(job, chunk.index)
+                if not self._chunk_with_retries(job, chunk, texts[chunk.index - 1], folder):
+                    return self._fail(job, f"chunk {chunk.index} failed after {chunk.attempts} attempts: {chunk.error}")
+            self._report(job, len(job.chunks))
+            self._check_interrupt(job)
+            return self._publish_with_retries(job, folder)
+        except Interrupted as stop:
+            job.move(AFTER[stop.reason], "cancelled by the user" if stop.reason == CANCEL else None)
+            log.info("job %s left (%s): %s", job.name, stop.reason, {
+                STOP: "it resumes at the next start", PAUSE: "the daemon is paused",
+                CANCEL: "it is not made unless retried"}[stop.reason])
+            self._save_if_possible(job)
+        return job
+
+    def _fail(self, job: Job, reason: str) -> Job:
+        job.status = JobStatus.RUNNING if job.status == JobStatus.DONE else job.status  # done only once saved
+        job.move(JobStatus.FAILED, reason)
+        log.error("job failed: %s: %s", job.name, reason)
+        self._save_if_possible(job)
+        return job
+
+    def _save_if_possible(self, job: Job) -> None:
+        """Record job state when the disk lets us; else job.json keeps its last good state."""
+        try:
+            self.store.save(job)
+        except OSError as exc:
+            log.error("could not update job.json of %s: %s", job.name, exc)
+
+    def _check_interrupt(self, job: Job) -> None:
+        if self.stop.is_set():
+            raise Interrupted(STOP)
+        reason = self.control(job)
+        if reason:
+            raise Interrupted(reason)
+
+    # ------------------------------------------------------------------ chunks
+
+    def _chunk_with_retries(self, job: Job, chunk: ChunkState, text: str, folder: Path) -> bool:
+        """Synthesize one chunk, retrying; return False when it failed for good."""
+        allowed = 1 + self.config.jobs.retries
+        while True:
+            try:
+                self._durably(job, lambda: self._synthesize(job, chunk, text, folder))
+                return True
+            except Interrupted:
+                raise
+            except Exception as exc:  # any failure of one chunk is retried, then recorded
+                chunk.attempts += 1
+                chunk.status, chunk.error = "failed", f"{type(exc).__name__}: {exc}"
+                discard(folder, chunk)  # a failed attempt's kept audio is not trusted
+                log.warning("chunk %d/%d of %s failed (attempt %d of %d): %s",
+                            chunk.index, len(job.chunks), job.name, chunk.attempts, allowed, chunk.error)
+                self._save_if_possible(job)
+                if chunk.attempts >= allowed:
+                    return False
+                chunk.status = "pending"
+
+    def _synthesize(self, job: Job, chunk: ChunkState, text: str, folder: Path) -> None:
+        self._wait_for_space(job, folder, len(text) * BYTES_PER_CHAR)
+        partial = PartialAudio.open(folder, chunk)
+        kept = partial.checkpoint
+        if partial.resumed_from:
+            log.info("chunk %d/%d of %s resumes at model call %d (%d of %d characters kept)", chunk.index,
+                     len(job.chunks), job.name, kept.calls, kept.chars, chunk.chars)
+        started, earlier = time.perf_counter(), kept.seconds
+        try:
+            info = write_chunk_wav(folder / chunk.wav_name, self._chunk_audio(job, chunk, text, partial, started))
+        finally:
+            partial.close()
+        elapsed = earlier + time.perf_counter() - started
+        chunk.status, chunk.error, chunk.checkpoint = "done", None, None
+        chunk.attempts += 1
+        chunk.frames, chunk.audio_seconds = info.frames, round(info.frames / SAMPLE_RATE, 3)
+        chunk.synth_seconds = round(elapsed, 3)
+        chunk.coverage = coverage = kept.coverage
+        measure_chunk(chunk, folder)  # loudness, as the chunk is made (publish.py sums these)
+        job.synth_seconds = round(job.synth_seconds + elapsed, 3)
+        self._durably(job, lambda: self.store.save(job))  # a full disk here waits: never make the chunk again
+        partial.path.unlink(missing_ok=True)
+        if coverage["spoken"] < coverage["sent"]:
+            log.warning("chunk %d/%d of %s: %d of %d letters were not spoken: %s", chunk.index, len(job.chunks),
+                        job.name, coverage["sent"] - coverage["spoken"], coverage["sent"], coverage["dropped"][:10])
+        log.info("chunk done: %s %d/%d, %.1f s audio in %.1f s (%.2fx real time)", job.name, chunk.index,
+                 len(job.chunks), info.seconds, elapsed, info.seconds / elapsed if elapsed else 0.0)
+
+    def _chunk_audio(self, job: Job, chunk: ChunkState, text: str, partial: PartialAudio,
+                     started: float) -> Iterator[np.ndarray]:
+        """Yield the chunk's audio: the kept pieces, then new segments with a pause between paragraphs.
+
+        Between segments it asks whether to leave the job (stop, pause, cancel: the work so
+        far is checkpointed first), reports progress, and checkpoints every checkpoint_seconds.
+        """
+        kept = partial.checkpoint
+        earlier = kept.seconds
+        yield from partial.replay()
+        segments = self._segments(job, text, kept.calls)
+        last_commit = time.monotonic()
+        while True:
+            kept.seconds = earlier + time.perf_counter() - started
+            try:
+                self._check_interrupt(job)
+            except Interrupted:
+                self._commit(job, chunk, partial)
+                raise
+            segment = next(segments, None)
+            if segment is None:
+                return
+            beat()
+            pieces = self._pieces(segment, kept)
+            for piece in pieces:
+                partial.append(piece)
+            kept.calls += 1
+            kept.chars = min(chunk.chars, kept.chars + len(segment.text))
+            kept.coverage["sent"] += segment.coverage.sent
+            kept.coverage["spoken"] += segment.coverage.spoken
+            kept.coverage["dropped"] += list(segment.coverage.dropped)
+            yield from pieces
+            kept.seconds = earlier + time.perf_counter() - started
+            if time.monotonic() - last_commit >= self.config.jobs.checkpoint_seconds:
+                self._commit(job, chunk, partial)
+                last_commit = time.monotonic()
+            self._report(job, chunk.index, (chunk.index, kept.chars, kept.seconds))
+
+    def _pieces(self, segment: Segment, kept) -> list[np.ndarray]:
+        """Given a segment, return the arrays it adds to the chunk (a paragraph pause first when one is owed)."""
+        if segment.audio.size == 0:
+            kept.pending_pause = kept.pending_pause or segment.ends_paragraph
+            return []
+        pieces = [silence(self.config.jobs.paragraph_pause)] if kept.pending_pause else []
+        kept.pending_pause = segment.ends_paragraph
+        return pieces + [segment.audio]
+
+    def _segments(self, job: Job, text: str, start: int) -> Iterator[Segment]:
+        """The provider's segments from model call `start` on (skipped here when it cannot skip them itself).
+
+        The job's lang_code goes to a provider that takes one (KokoroEngine: a book may have its own).
+        """
+        voice, speed = job.settings["voice"], job.settings["speed"]
+        takes = inspect.signature(self.provider.synthesize_chunk).parameters
+        options = {"lang_code": job.settings["lang_code"]} if "lang_code" in takes else {}
+        if start and "start" in takes:
+            return iter(self.provider.synthesize_chunk(text, voice, speed, start=start, **options))
+        segments = iter(self.provider.synthesize_chunk(text, voice, speed, **options))
+        return itertools.islice(segments, start, None) if start else segments
+
+    def _commit(self, job: Job, chunk: ChunkState, partial: PartialAudio) -> None:
+        """Make the chunk's audio so far durable, then record the checkpoint in job.json."""
+        chunk.checkpoint = partial.commit()
+        self.store.save(job)
+        log.debug("checkpoint: %s chunk %d at model call %d", job.name, chunk.index, partial.checkpoint.calls)
+
+    def _publish_with_retries(self, job: Job, folder: Path) -> Job:
+        """Publish; a full disk waits, any other error is retried, then fails the job with the reason."""
+        allowed = 1 + self.config.jobs.retries
+        for attempt in range(1, allowed + 1):
+            try:
+                self._publish(job, folder)
+                return job
+            except Interrupted:
+                raise
+            except Exception as exc:  # the chunks stay: a later attempt publishes without synthesizing
+                reason = f"{type(exc).__name__}: {exc}"
+                log.warning("publishing %s failed (attempt %d of %d): %s", job.name, attempt, allowed, reason)
+                job.status = JobStatus.RUNNING  # the worker still has it, whatever publish got to
+                beat()
+                if attempt < allowed and self.stop.wait(self.retry_wait_seconds):
+                    raise Interrupted(STOP) from None
+        return self._fail(job, f"could not publish: {reason}; its audio is kept: fix the cause, then drop the "
+                               f"book in the inbox again or run `kokoro-narrator retry`")
+
+    # ------------------------------------------------------------------ output
+
+    def _publish(self, job: Job, folder: Path) -> None:
+        publish(self, job, folder)
+
+    # ------------------------------------------------------------------ disk and progress
+
+    def _durably(self, job: Job, action: Callable):
+        """Run action; while the disk is full, mark the job waiting and try again later."""
+        while True:
+            try:
+                return action()
+            except OSError as exc:
+                if exc.errno not in DISK_FULL:
+                    raise
+                self._wait(job, f"disk full ({exc.strerror or exc})")
+
+    def _wait_for_space(self, job: Job, where: Path, needed: int) -> None:
+        wait_for_space(where, needed, self.space_margin, lambda reason: self._wait(job, reason))  # raises Interrupted on stop
+
+    def _wait(self, job: Job, reason: str) -> None:
+        recording_done = job.status == JobStatus.DONE  # publish's last save: done is not on disk yet
+        if not recording_done:
+            job.move(JobStatus.WAITING, reason)
+        log.warning("job %s waiting: %s; trying again in %.0f s", job.name, reason, self.space_wait_seconds)
+        try:
+            self.store.save(job)
+        except OSError:
+            pass  # the disk is full: job.json keeps its last good state
+        beat()  # waiting for space is the worker working: not stuck
+        if self.stop.wait(self.space_wait_seconds):
+            raise Interrupted(STOP)
+        beat()
+        if not recording_done:
+            job.move(JobStatus.RUNNING)
+
+    def _report(self, job: Job, chunk: int, live: tuple[int, int, float] | None = None) -> None:
+        """Tell on_progress where the job stands: characters done, and the ETA once the speed is known."""
+        done, _, _ = measure(job, live)
+        self.on_progress(Progress(job, done, total_chars(job), chunk, seconds_left(job, self.fallback_speed, live)))
+
+
+def leave_interrupted(store: JobStore, job: Job, reason: str) -> None:
+    """Given a job its worker left by an unexpected error, record it interrupted (never `running`) if the disk lets us."""
+    if job.status not in UNFINISHED and job.status != JobStatus.DONE:
+        return
+    try:
+        if store.load(store.folder(job)).status == JobStatus.DONE:
+            return  # published and recorded: the error came after
+    except ValueError:
+        pass
+    job.status = JobStatus.RUNNING  # whatever the worker got to, including a `done` that was never saved
+    job.move(JobStatus.INTERRUPTED, reason)
+    try:
+        store.save(job)
+    except OSError as exc:
+        log.error("could not update job.json of %s: %s", job.name, exc)
