@@ -50,7 +50,8 @@ from num2words import num2words
 
 from .capitals import capitals
 from ..chapters.lines import is_heading
-from .lexicon import MARKUP, SIDECAR_COPY, book_lexicon, read_kept_sidecar
+from .entries import MARKUP
+from .lexicon import SIDECAR_COPY, book_lexicon, read_kept_sidecar
 from .roman import roman_numerals
 from ..books.reader import SourceText
 

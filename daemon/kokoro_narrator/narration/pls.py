@@ -1,10 +1,10 @@
-"""EPUB 3 pronunciation lexicons (W3C PLS): parsed into a `lexicon.Lexicon`, IPA into misaki's alphabet."""
+"""EPUB 3 pronunciation lexicons (W3C PLS): parsed into a `entries.Lexicon`, IPA into misaki's alphabet."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from .lexicon import Entry, Lexicon, LexiconError, check_entry
+from .entries import Entry, Lexicon, LexiconError, check_entry
 
 PLS_NAMESPACE = "{http://www.w3.org/2005/01/pronunciation-lexicon}"
 IPA_TO_MISAKI = (
