@@ -58,7 +58,7 @@ def make_chunks(folder: Path, count: int, seconds: float) -> list[Path]:
 
 def child(mode: str, chunks: list[str], out: str) -> None:
     """Run in a fresh process: join chunks into out (or only import); print a JSON report."""
-    from kokoro_narrator.audio.wav import Piece, concat_wavs
+    from kokoro_narrator.audio.join import Piece, concat_wavs
 
     started = time.perf_counter()
     frames = 0

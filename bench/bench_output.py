@@ -56,7 +56,8 @@ def make_chunks(folder: Path, count: int) -> None:
 
 def child(step: str, folder: Path, count: int) -> dict:
     """Run one step on the first `count` chunks in folder; return its report."""
-    from kokoro_narrator.audio.wav import SAMPLE_RATE, Piece, concat_wavs, measure_wav
+    from kokoro_narrator.audio.join import Piece, concat_wavs
+    from kokoro_narrator.audio.wav import SAMPLE_RATE, measure_wav
     from kokoro_narrator.audio.encode import Chapter, Tags, encode_book
     from kokoro_narrator.audio.loudness import Meter, book_gain, combine
 

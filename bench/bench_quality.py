@@ -46,7 +46,7 @@ def words(text: str) -> list[str]:
 
 def reference(text: str) -> tuple[list[str], list[int]]:
     """Source words and, for each, the index of its sentence."""
-    from kokoro_narrator.chapters.chunker import split_sentences
+    from kokoro_narrator.chapters import split_sentences
     from kokoro_narrator.books.reader import read_book
 
     ref, sentence_of = [], []

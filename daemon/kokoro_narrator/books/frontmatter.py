@@ -15,13 +15,9 @@ always front matter (TOML; read line by line when it is not valid TOML).
 from __future__ import annotations
 
 import re
-import sys
 from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10: the same parser, from PyPI
-    import tomli as tomllib
+from ..core.toml import tomllib
 
 BLOCK = re.compile(r"\A\ufeff?(?:(---)[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)|\+\+\+[ \t]*\r?\n(.*?\r?\n)?\+\+\+)"
                    r"[ \t]*(?:\r?\n|\Z)", re.S)

@@ -65,9 +65,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .tree import chapter_starts
-from .headings import SMALL_WORDS, find_headings, looks_like_title  # noqa: F401 (capitals.py imports SMALL_WORDS from here)
-from .lines import BARE_MARKER, heading_title, is_heading, split_glued_heading
-from .sentences import split_sentences, split_words  # noqa: F401  (g2p.py imports them from here)
+from .headings import find_headings
+from .lines import BARE_MARKER, heading_title, is_heading, looks_like_title, split_glued_heading
+from .sentences import split_sentences, split_words
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def heading_marks(paragraphs: list[str], headings: Sequence[str],
 # ----------------------------------------------------------------------------- chunks
 
 
-def pieces_of(paragraph: str, limit: int) -> list[str]:
+def paragraph_pieces(paragraph: str, limit: int) -> list[str]:
     """A paragraph as pieces of at most limit characters: itself, else its sentences, else words."""
     if len(paragraph) <= limit:
         return [paragraph]
@@ -189,7 +189,7 @@ def pack(paragraphs: list[str], limit: int) -> list[str]:
     current = ""
     for paragraph in paragraphs:
         joiner = "\n\n"
-        for piece in pieces_of(paragraph, limit):
+        for piece in paragraph_pieces(paragraph, limit):
             candidate = f"{current}{joiner}{piece}" if current else piece
             if len(candidate) <= limit:
                 current = candidate

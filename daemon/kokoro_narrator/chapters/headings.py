@@ -44,30 +44,21 @@ import re
 from dataclasses import dataclass, field
 from statistics import median
 
-MAX_HEADING_CHARS = 100
+from .lines import MAX_HEADING_CHARS, is_heading, looks_like_title
+from .numbers import CARDINALS, number_value
+
 MIN_SEQUENCE = 3
 """This many members make a sequence, a contents list or a set of isolated headings."""
 MIN_GAP = 1500
 """Isolated capital lines are headings only when this many characters lie between them (median)."""
 SPACED_BODY = 200
 """A title set apart is a heading only with this many characters of text before the next one."""
-MAX_TITLE_CHARS = 60
-"""A paragraph longer than this never looks like a title."""
-SMALL_WORDS = frozenset(
-    "a an the and or but nor of in on at to by for from with into onto upon as vs de la le du von van".split()
-)
 MAX_ENTRY_CHARS = 120
 COLUMN_HEADS = frozenset({"page", "pages", "chapter", "chap", "contents", "part"})
 """Words set over a contents list's columns, not entries."""
 FUZZY = 0.9
 """Entries this similar (difflib's ratio) match: misprints between the contents and the text."""
 
-CARDINALS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-             "sixteen seventeen eighteen nineteen").split()
-ORDINALS = ("zeroth first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth "
-            "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth").split()
-TENS = {"twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90}
-TENTHS = {"twentieth": 20, "thirtieth": 30, "fortieth": 40, "fiftieth": 50, "sixtieth": 60}
 NUMBER = (r"(?:\d{1,4}|[IVXLC]{1,8}|[ivxlc]{1,8}|(?:the\s+)?(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|"
           r"ninety)(?:[-\s][a-z]+)?|[a-z]+(?:teen|teenth|th|st|nd|rd)|one|two|three|five|six|seven|eight|nine|ten|"
           r"eleven|twelve|twentieth|thirtieth|fortieth|fiftieth|sixtieth))")
@@ -90,43 +81,6 @@ class Found:
     contents: list[str] = field(default_factory=list)
     contents_span: range = range(0)
     """The paragraphs of the contents list itself: never chapter headings."""
-
-
-def looks_like_title(paragraph: str) -> bool:
-    """Whether a paragraph reads like a title: one short line, its longer words capitalized.
-
-    "Down the Rabbit-Hole." and "THE POOL OF TEARS" do; "It was night." does not.
-    """
-    if "\n" in paragraph or not 0 < len(paragraph) <= MAX_TITLE_CHARS or paragraph.rstrip("\u2014\u2013- ").endswith((",", ";", ":")):
-        return False
-    words = [word.strip("\"'([-") for word in paragraph.split()]
-    if not words[0][:1].isupper() and not words[0][:1].isdigit():
-        return False
-    return all(not word[:1].islower() or word.lower().strip(".,!?;:)\"'") in SMALL_WORDS for word in words)
-
-
-def number_value(word: str) -> int | None:
-    """Given a number as digits, a Roman numeral or English words ("twenty-one", "the third"), return its value."""
-    word = " ".join(word.lower().replace("-", " ").split())
-    word = word[4:] if word.startswith("the ") else word
-    if word.isdigit():
-        return int(word)
-    for table in (CARDINALS, ORDINALS):
-        if word in table:
-            return table.index(word)
-    parts = word.split()
-    if parts and parts[0] in TENS:
-        if len(parts) == 1:
-            return TENS[parts[0]]
-        unit = number_value(parts[1]) if len(parts) == 2 else None
-        return TENS[parts[0]] + unit if unit is not None and 0 < unit < 10 else None
-    if word in TENTHS:
-        return TENTHS[word]
-    if re.fullmatch(r"[ivxlc]+", word):
-        from ..narration.roman import roman_value
-
-        return roman_value(word.upper())
-    return None
 
 
 def key(text: str, page: bool = False) -> str:
@@ -279,12 +233,6 @@ def spaced_titles(paragraphs: list[str], spaced: list[int]) -> set[int]:
     gaps = [offsets[b] - offsets[a] for a, b in zip(kept, kept[1:])]
     spread = offsets[kept[-1]] - offsets[kept[0]] >= offsets[-1] / 2
     return set(kept) if median(gaps) >= MIN_GAP and spread else set()
-
-
-def is_heading(paragraph: str) -> bool:
-    from .lines import is_heading as marker_heading  # markers imports this module
-
-    return marker_heading(paragraph)
 
 
 def find_headings(paragraphs: list[str], spaced: list[int] | None = None) -> Found:

@@ -1,8 +1,9 @@
-"""The words of a chapter heading: markers (`CHAPTER IV.`, `PART II`, `Prologue`), Roman numerals, numbers.
+"""One line or paragraph at a time: is it a chapter heading (`CHAPTER IV.`, `PART II`, `Prologue`), what kind, a title?
 
 chunker.py's module docstring says what counts as a heading; this module holds the patterns
-and the one-paragraph questions (is it a heading? what kind? a number alone?), for chunker.py,
-chapters.py, headings.py, normalize.py and roman.py.
+and the one-paragraph questions (is it a heading? what kind? a number alone? does it read like
+a title?), for chunker.py, tree.py, headings.py and narration. The number words and Roman
+numerals the patterns use live in numbers.py.
 """
 
 from __future__ import annotations
@@ -10,19 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
-from .headings import looks_like_title
+from .numbers import NUMBER_WORD, ROMAN, SMALL_ROMAN
 
 MAX_HEADING_CHARS = 100
-
-NUMBER_WORD = (
-    r"(?:the\s+)?(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[-\s](?:one|two|three|four|"
-    r"five|six|seven|eight|nine|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth))?|one|two|three|"
-    r"four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|"
-    r"nineteen|hundred|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|"
-    r"(?:thir|four|fif|six|seven|eigh|nine)teenth|twentieth|thirtieth|fortieth|fiftieth|last|final)"
+MAX_TITLE_CHARS = 60
+"""A paragraph longer than this never looks like a title."""
+SMALL_WORDS = frozenset(
+    "a an the and or but nor of in on at to by for from with into onto upon as vs de la le du von van".split()
 )
-ROMAN = r"(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
-SMALL_ROMAN = r"(?=[CLXVI])C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"  # up to 399
+
 MARKER = re.compile(
     rf"^(chapter|book|part|volume|section|canto|act|scene|stave|letter)\s+(\d{{1,4}}|{ROMAN}|{NUMBER_WORD})"
     r"(?:$|[.:;,)\]\u2013\u2014-]|\s+(?!(?-i:[a-z])))",
@@ -84,3 +81,16 @@ def heading_kind(title: str) -> str:
     if marker:
         return marker.group(1).lower()
     return "roman" if ROMAN_LINE.match(title) else title.split()[0].lower().strip(".:")
+
+
+def looks_like_title(paragraph: str) -> bool:
+    """Whether a paragraph reads like a title: one short line, its longer words capitalized.
+
+    "Down the Rabbit-Hole." and "THE POOL OF TEARS" do; "It was night." does not.
+    """
+    if "\n" in paragraph or not 0 < len(paragraph) <= MAX_TITLE_CHARS or paragraph.rstrip("\u2014\u2013- ").endswith((",", ";", ":")):
+        return False
+    words = [word.strip("\"'([-") for word in paragraph.split()]
+    if not words[0][:1].isupper() and not words[0][:1].isdigit():
+        return False
+    return all(not word[:1].islower() or word.lower().strip(".,!?;:)\"'") in SMALL_WORDS for word in words)

@@ -22,9 +22,9 @@ from ..inbox.settings import warn_about_language
 from ..core.config import (DEFAULT_CONFIG_PATH, Config, ConfigError, KokoroConfig, default_config_text, load_config,
                      resolve_lang_code, xdg_expand)
 from ..narration.lexicon import with_default_lexicon
-from .output import escape_logged_names, one_line_error
+from .output import one_line_error
 from ..core.logs import setup_logging
-from ..inbox.watcher import shown
+from ..core.logs import escape_logged_names, shown
 
 log = logging.getLogger("kokoro_narrator")
 
@@ -146,7 +146,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_status(config: Config, args: argparse.Namespace) -> int:
     from ..jobs.store import JobStore
-    from ..jobs.progress import main as show_status
+    from .status import main as show_status
 
     return show_status(JobStore(config.paths.jobs), args.json)
 
@@ -165,7 +165,7 @@ def cmd_install_service(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_config_init(config_path: Path, args: argparse.Namespace) -> int:
+def cmd_config_init(args: argparse.Namespace) -> int:
     path = xdg_expand(args.config or DEFAULT_CONFIG_PATH)
     if path.exists() and not args.force:
         print(f"kokoro-narrator config init: {path} exists; use --force to overwrite", file=sys.stderr)
@@ -194,9 +194,18 @@ def cmd_export(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_queue(config: Config, args: argparse.Namespace) -> int:
-    from ..jobs.steering import main as steer
+    """`cancel|retry|next BOOK` and `pause|resume`: print what was done."""
+    from ..jobs.steering import ControlError, command, set_paused
 
-    return steer(config.paths.jobs, args.command, getattr(args, "book", None))
+    ref = getattr(args, "book", None)
+    try:
+        message = set_paused(config.paths.jobs, args.command == "pause") if ref is None else \
+            command(config.paths.jobs, args.command, ref)
+    except ControlError as exc:
+        print(f"kokoro-narrator {args.command}: {exc}", file=sys.stderr)
+        return 1
+    print(message)
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -283,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(getattr(args, "verbose", False))
     escape_logged_names()  # a book name with a newline stays on one log line
     if args.command == "config":
-        return cmd_config_init(args.config, args)
+        return cmd_config_init(args)
     try:
         config = load_config(args.config)
     except ConfigError as exc:  # logged, so that the journal gives it error priority

@@ -1,9 +1,5 @@
 """What the command line says: one line per message, and one line when a command cannot finish.
 
-`escape_logged_names()` makes every log line one line: string and path arguments of log
-calls (book and file names: `log.info("queued %s", name)`) have their control characters
-escaped by `watcher.shown`, wherever in the package they are logged.
-
 `kokoro-narrator status | head` closes the pipe after ten lines; Ctrl-C stops a `synth`; a bug
 raises something unexpected. Each ends the command with one line naming the command and
 what happened, and an exit code a shell can test: 141 for a closed pipe (as if killed by
@@ -17,7 +13,6 @@ import logging
 import os
 import sys
 
-from ..inbox.watcher import shown
 
 log = logging.getLogger(__name__)
 
@@ -45,23 +40,6 @@ def one_line_error(command: str, exc: BaseException, verbose: bool = False) -> i
     _say(f"kokoro-narrator {command}: {type(exc).__name__}{': ' + detail if detail else ''}"
          f"{'' if verbose else ' (run with -v for the details)'}")
     return 1
-
-
-class EscapedArgs(logging.Filter):
-    """Escapes control characters in a record's str and path arguments, so that one event is one line."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and record.args:
-            record.args = tuple(shown(os.fspath(arg)) if isinstance(arg, (str, os.PathLike)) else arg
-                                for arg in record.args)
-        return True
-
-
-def escape_logged_names() -> None:
-    """Given logging set up (logs.setup_logging), escape names in every line its handlers write."""
-    for handler in logging.getLogger().handlers:
-        if not any(isinstance(f, EscapedArgs) for f in handler.filters):
-            handler.addFilter(EscapedArgs())
 
 
 def _stdout_to_devnull() -> None:

@@ -13,6 +13,7 @@ write raises. The reliability tests set it (with monkeypatch) to a function that
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -127,6 +128,9 @@ def remove_stale_temps(directory: Path) -> list[Path]:
         log.info("removed a temp file left by an interrupted write: %s", path)
     return stale
 
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+"""The errnos of a full disk (or quota): wait for space, never fail the book."""
+
 
 def disk_free_bytes(path: Path) -> int:
     """Return the free bytes on the file system holding path, or its nearest existing parent."""
@@ -134,3 +138,15 @@ def disk_free_bytes(path: Path) -> int:
     while not path.exists() and path != path.parent:
         path = path.parent
     return shutil.disk_usage(path).free
+
+
+def wait_for_space(where: Path, needed: int, margin: int, wait: Callable[[str], bool | None]) -> bool:
+    """Block until `where` has needed + margin bytes free; return False when wait gave up.
+
+    wait(reason) is called between checks: it sleeps (and may mark a job waiting) and returns
+    True to give up (the daemon is stopping); it may also raise to the same end.
+    """
+    while disk_free_bytes(where) < needed + margin:
+        if wait(f"not enough free space in {where}: need {(needed + margin) // 2**20} MiB"):
+            return False
+    return True

@@ -11,17 +11,13 @@ import dataclasses
 import os
 import re
 import shlex
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import tomli_w
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10: the same parser, from PyPI
-    import tomli as tomllib
+from .toml import tomllib
 
 DEFAULT_CONFIG_PATH = Path("~/.config/kokoro-tts/config.toml")
 """Where the config is read from; `~/.config` stands for $XDG_CONFIG_HOME when that is set."""

@@ -4,6 +4,10 @@ Under systemd (JOURNAL_STREAM set: stderr goes to the journal) each line starts 
 syslog priority prefix (`<3>` error, `<4>` warning, `<6>` info, `<7>` debug), which
 journald reads and strips, so `journalctl -p warning` shows warnings and errors. The
 journal stamps each line itself. In a terminal, lines carry a timestamp instead.
+
+`shown(name)` escapes control characters in a file name, for one log or status line;
+`escape_logged_names()` applies it to every str and path argument of every log call
+(`log.info("queued %s", name)`), so that one event is one line wherever it is logged.
 """
 
 from __future__ import annotations
@@ -56,3 +60,31 @@ def setup_logging(verbose: bool = False) -> None:
         loguru_logger.add(sys.stderr, level="DEBUG" if verbose else "WARNING")
     except ImportError:
         pass
+
+
+def shown(name: str) -> str:
+    """Given a file name, return it fit for one log or status line: control characters escaped.
+
+    `a\\nb.txt` (with a real newline) becomes `a\\\\nb.txt`; bytes that are not UTF-8
+    (kept by Python as surrogates) are shown as `\\udcff`. Printable names come back as they are.
+    """
+    if name.isprintable():
+        return name
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)
+
+
+class EscapedArgs(logging.Filter):
+    """Escapes control characters in a record's str and path arguments, so that one event is one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args:
+            record.args = tuple(shown(os.fspath(arg)) if isinstance(arg, (str, os.PathLike)) else arg
+                                for arg in record.args)
+        return True
+
+
+def escape_logged_names() -> None:
+    """Given logging set up (logs.setup_logging), escape names in every line its handlers write."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, EscapedArgs) for f in handler.filters):
+            handler.addFilter(EscapedArgs())

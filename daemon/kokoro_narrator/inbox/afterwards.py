@@ -39,8 +39,8 @@ from .settings import sidecar_path
 from ..core.config import Config
 from ..jobs.store import Job, JobStore
 from ..narration.lexicon import sidecar_path as lexicon_sidecar
-from .ingest import MAX_BOOK_BYTES
-from .watcher import OUTCOME_FOLDERS, RefusedFile, read_regular_file, shown
+from ..core.logs import shown
+from .watcher import MAX_BOOK_BYTES, OUTCOME_FOLDERS, RefusedFile, read_regular_file
 
 log = logging.getLogger(__name__)
 

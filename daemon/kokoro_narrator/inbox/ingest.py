@@ -22,19 +22,18 @@ empty, nothing but noise, a bad per-book setting) still gets a job, `failed` wit
 reason, so that `status` and `inbox/failed/` show it. `JobStore` only stores what this
 module decides.
 
-`wait_for_space` is the one wait for disk space, used here and by the job runner.
+`core.atomic.wait_for_space` is the one wait for disk space, used here and by the job runner.
 """
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import logging
 import threading
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from ..core.atomic import disk_free_bytes
+from ..core.atomic import DISK_FULL, wait_for_space
 from .settings import (AUDIO_KEYS, BOOK_KEYS, BookSettingsError, book_lang_code, language_warning,
                            read_book_settings, sidecar_path)
 from ..chapters.chunker import plan_book
@@ -44,29 +43,16 @@ from ..narration.lexicon import sidecar_settings as lexicon_sidecar_settings
 from ..narration.nonspeech import strip_nonspeech, summarize
 from ..narration.pls import parse_pls
 from ..books.reader import TextError, decode, read_book, source_metadata, source_suffix
-from .watcher import RefusedFile, read_regular_file, shown
+from ..core.logs import shown
+from .watcher import MAX_BOOK_BYTES, RefusedFile, read_regular_file
 
 log = logging.getLogger(__name__)
 
-MAX_BOOK_BYTES = 256 * 1024 * 1024
 MAX_SIDECAR_BYTES = 64 * 1024
-DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 IDENTITY_KEYS = AUDIO_KEYS + ("book_lexicon", "book_lexicon_error")
 """A book's own settings that change its audio: voice, speed, lang_code, and its sidecar lexicon (lexicon.py)."""
 LEFT_IN_INBOX = ("kept", "left")
 """`source.inbox_after.action` values that mean the file stayed where it was dropped."""
-
-
-def wait_for_space(where: Path, needed: int, margin: int, wait: Callable[[str], bool | None]) -> bool:
-    """Block until `where` has needed + margin bytes free; return False when wait gave up.
-
-    wait(reason) is called between checks: it sleeps (and may mark a job waiting) and returns
-    True to give up (the daemon is stopping); it may also raise to the same end.
-    """
-    while disk_free_bytes(where) < needed + margin:
-        if wait(f"not enough free space in {where}: need {(needed + margin) // 2**20} MiB"):
-            return False
-    return True
 
 
 def job_settings(config: Config, book: dict[str, Any] | None) -> dict[str, Any]:

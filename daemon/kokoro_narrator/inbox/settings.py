@@ -26,17 +26,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
 from ..core.config import LANG_CODES, LANGUAGE_NAMES, KokoroConfig, resolve_lang_code
 from ..books.frontmatter import split_front_matter
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10: the same parser, from PyPI
-    import tomli as tomllib
+from ..core.toml import tomllib
 
 log = logging.getLogger(__name__)
 

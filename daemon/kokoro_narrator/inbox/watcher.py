@@ -12,7 +12,7 @@ folder named after a voice, see booksettings.py), never in `inbox/done/`, `inbox
 (where books go once their jobs end) or hidden folders. Only regular files with a book
 suffix are reported. Hidden files, editors' and browsers' temp files, symlinks, FIFOs and
 directories are ignored or refused, with a logged reason. Names are logged through
-`shown()`, which escapes what would break a log line (a newline in a file name).
+`core.logs.shown()`, which escapes what would break a log line (a newline in a file name).
 """
 
 from __future__ import annotations
@@ -29,24 +29,17 @@ from typing import Callable
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from ..core.logs import shown
+
 log = logging.getLogger(__name__)
 
 BOOK_SUFFIXES = (".txt", ".md", ".epub")
+MAX_BOOK_BYTES = 256 * 1024 * 1024
+"""A larger file is refused before it is read (ingest) and never hashed or moved (afterwards)."""
 SIDECAR_SUFFIXES = (".lexicon.toml", ".toml")
 """A book's settings (`<stem>.toml`, booksettings.py) and lexicon (`<stem>.lexicon.toml`, lexicon.py)."""
 OUTCOME_FOLDERS = ("done", "failed")
 """Subfolders of the inbox that hold finished books; never watched."""
-
-
-def shown(name: str) -> str:
-    """Given a file name, return it fit for one log or status line: control characters escaped.
-
-    `a\\nb.txt` (with a real newline) becomes `a\\\\nb.txt`; bytes that are not UTF-8
-    (kept by Python as surrogates) are shown as `\\udcff`. Printable names come back as they are.
-    """
-    if name.isprintable():
-        return name
-    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)
 
 
 class RefusedFile(Exception):

@@ -29,7 +29,8 @@ from typing import Any, Callable, Protocol
 
 from .. import __version__
 from ..core.atomic import NAME_MAX, atomic_write_json, numbered_names, shorten_to_bytes
-from ..audio.wav import SAMPLE_RATE, ConcatResult, Piece, concat_wavs, measure_wav, sound_bounds, wav_info
+from ..audio.join import ConcatResult, Piece, concat_wavs
+from ..audio.wav import SAMPLE_RATE, measure_wav, sound_bounds, wav_info
 from ..core.config import Config
 from ..audio.encode import CODECS, Chapter, EncodeError, Tags, encode_book, probe_seconds
 from .store import ChunkState, Job, JobStatus, JobStore, now
@@ -80,7 +81,7 @@ def chunk_measurements(job: Job, folder: Path) -> list[Measurement]:
     return measurements
 
 
-def pieces_of(job: Job, folder: Path) -> list[Piece]:
+def chunk_pieces(job: Job, folder: Path) -> list[Piece]:
     """Given a job whose chunks are done, return its chunk WAVs with the pause after each."""
     pieces = []
     for position, chunk in enumerate(job.chunks):
@@ -177,7 +178,7 @@ def publish(host: Host, job: Job, folder: Path) -> None:
     output = host.config.output
     outbox = host.config.paths.outbox
     outbox.mkdir(parents=True, exist_ok=True)
-    pieces = trim_edges(pieces_of(job, folder), output.tail_silence)
+    pieces = trim_edges(chunk_pieces(job, folder), output.tail_silence)
     needed = sum(piece.path.stat().st_size for piece in pieces)
     if job.output is None:
         job.output = {"wav": str(free_output_name(job, outbox))}

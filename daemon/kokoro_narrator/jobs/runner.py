@@ -17,8 +17,6 @@ The job's status only moves through `Job.move` (the state machine in jobs.py).
 
 from __future__ import annotations
 
-import inspect
-import itertools
 import logging
 import threading
 import time
@@ -27,18 +25,17 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ..core.atomic import remove_stale_temps
+from ..core.atomic import DISK_FULL, remove_stale_temps, wait_for_space
 from ..audio.wav import SAMPLE_RATE, silence, write_chunk_wav
 from .checkpoint import PartialAudio, discard, reset_damaged_chunks
 from ..core.config import Config
-from ..inbox.ingest import DISK_FULL, wait_for_space
 from ..synthesis.engine import Segment, TtsProvider
 from ..core.heartbeat import beat
-from .store import UNFINISHED, ChunkState, Job, JobStatus, JobStore, now, requeue
+from .store import UNFINISHED, ChunkState, Job, JobStatus, JobStore, now
 from .publish import measure_chunk, publish
 from .progress import Progress, history_speed, measure, seconds_left, total_chars
 
-__all__ = ["DISK_FULL", "Interrupted", "JobRunner", "Progress", "leave_interrupted", "requeue"]
+__all__ = ["Interrupted", "JobRunner", "leave_interrupted"]
 
 log = logging.getLogger(__name__)
 
@@ -250,17 +247,9 @@ class JobRunner:
         return pieces + [segment.audio]
 
     def _segments(self, job: Job, text: str, start: int) -> Iterator[Segment]:
-        """The provider's segments from model call `start` on (skipped here when it cannot skip them itself).
-
-        The job's lang_code goes to a provider that takes one (KokoroEngine: a book may have its own).
-        """
-        voice, speed = job.settings["voice"], job.settings["speed"]
-        takes = inspect.signature(self.provider.synthesize_chunk).parameters
-        options = {"lang_code": job.settings["lang_code"]} if "lang_code" in takes else {}
-        if start and "start" in takes:
-            return iter(self.provider.synthesize_chunk(text, voice, speed, start=start, **options))
-        segments = iter(self.provider.synthesize_chunk(text, voice, speed, **options))
-        return itertools.islice(segments, start, None) if start else segments
+        """The provider's segments from model call `start` on, in the job's own lang_code (TtsProvider)."""
+        return iter(self.provider.synthesize_chunk(text, job.settings["voice"], job.settings["speed"], start=start,
+                                                   lang_code=job.settings["lang_code"]))
 
     def _commit(self, job: Job, chunk: ChunkState, partial: PartialAudio) -> None:
         """Make the chunk's audio so far durable, then record the checkpoint in job.json."""

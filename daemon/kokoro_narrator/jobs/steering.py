@@ -21,14 +21,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
 import time
 from pathlib import Path
 
 from ..core.atomic import atomic_write, atomic_write_json, is_temp
 from .store import UNFINISHED, Job, JobStatus, JobStore, requeue
 from .lock import LockedError, StoreLock, holder
-from ..inbox.watcher import shown
+from ..core.logs import shown
 
 log = logging.getLogger(__name__)
 
@@ -151,17 +150,6 @@ def set_paused(jobs_dir: Path, paused: bool) -> str:
 
 def is_paused(jobs_dir: Path) -> bool:
     return (jobs_dir / PAUSE_FILE).exists()
-
-
-def main(jobs_dir: Path, action: str, ref: str | None = None) -> int:
-    """`kokoro-narrator cancel|retry|next BOOK` and `pause|resume`: print what was done; return the exit code."""
-    try:
-        message = set_paused(jobs_dir, action == "pause") if ref is None else command(jobs_dir, action, ref)
-    except ControlError as exc:
-        print(f"kokoro-narrator {action}: {exc}", file=sys.stderr)
-        return 1
-    print(message)
-    return 0
 
 
 # ---------------------------------------------------------------------------- the daemon's side

@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 JOB_FILE = "job.json"
-CHUNK_STATUSES = ("pending", "done", "failed")
 
 
 class JobStatus(str, Enum):

@@ -27,17 +27,12 @@ from __future__ import annotations
 import errno
 import logging
 import re
-import sys
 from pathlib import Path
 from typing import Any
 
+from ..core.toml import tomllib
 from .entries import Entry, Lexicon, LexiconError, check_entry
 from .pls import parse_pls
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # Python 3.10: the same parser, from PyPI
-    import tomli as tomllib
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,9 @@ import re
 
 from num2words import num2words
 
-from ..chapters.lines import ROMAN
+from ..chapters.numbers import roman_value
 
 NUMERAL = re.compile(r"(?<![\w-])([IVXLCDM]+|[ivxlcdm]+)(?!\w|['\u2019]\w|-\w)")
-VALID = re.compile(rf"^{ROMAN}$")
 PREVIOUS_WORD = re.compile(r"([A-Za-z\u00c0-\u024f][\w'\u2019]*)\.?\s+$")
 WORD_BEFORE = re.compile(r"([A-Za-z][\w'\u2019]*)\s+[A-Za-z][\w'\u2019]*\.?\s+$")
 ENDS_CLAUSE = re.compile(r"^(?:\s*$|[.:;,!?)\]\u2014\u2013-]|\s+(?:and|or|to|&)\s+[IVXLCDM]+\b)")
@@ -63,20 +62,6 @@ NOT_NUMERALS = frozenset({"MIX", "DIV", "MI", "DI", "LI", "CV", "CD", "DC", "MD"
                           "civ", "mil", "vi", "dim"})
 """Valid numerals that are more often words or abbreviations; read as numerals only after a label."""
 MAX_REGNAL = 39
-ROMAN_VALUES = {"M": 1000, "D": 500, "C": 100, "L": 50, "X": 10, "V": 5, "I": 1}
-
-
-def roman_value(numeral: str) -> int | None:
-    """Given a string, return its value when it is a valid (canonical) Roman numeral, else None."""
-    upper = numeral.upper()
-    if not upper or not VALID.match(upper):
-        return None
-    total = 0
-    for position, letter in enumerate(upper):
-        value = ROMAN_VALUES[letter]
-        following = ROMAN_VALUES[upper[position + 1]] if position + 1 < len(upper) else 0
-        total += -value if value < following else value
-    return total
 
 
 def roman_numerals(text: str, english: bool, heading: bool, detected: bool = False) -> str:

@@ -42,7 +42,8 @@ from ..jobs.lock import StoreLock
 from .notify import Notifier, watchdog_interval
 from ..jobs.runner import JobRunner, Progress, leave_interrupted
 from ..jobs.progress import duration
-from ..inbox.watcher import InboxWatcher, shown
+from ..core.logs import shown
+from ..inbox.watcher import InboxWatcher
 
 log = logging.getLogger(__name__)
 
