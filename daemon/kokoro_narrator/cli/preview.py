@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import TextIO
 
 from ..inbox.settings import BookSettingsError, book_lang_code, read_book_settings
-from ..inbox.settings import sidecar_path as book_sidecar
+from ..inbox.sidecars import lexicon_sidecar, settings_sidecar
 from ..chapters.chunker import plan_book
-from ..narration.lexicon import lexicon_settings, sidecar_path
+from ..narration.lexicon import lexicon_settings
 from ..narration.nonspeech import strip_nonspeech
 from ..narration.normalize import NORMALIZE_VERSION, speakable_texts
 from ..books.reader import SourceText, TextError, decode
@@ -68,7 +68,7 @@ def preview(config, path: Path, book: SourceText, out: TextIO, phonemes: bool = 
 def book_language(config, path: Path) -> str:
     """The lang_code the daemon reads a book in: its own (sidecar `<stem>.toml`, front matter), else the config's."""
     k = config.tts.kokoro
-    sidecar = book_sidecar(path)
+    sidecar = settings_sidecar(path)
     try:
         text = decode(path.read_bytes())[0] if path.suffix.lower() == ".md" else None
         data = sidecar.read_bytes() if sidecar.is_file() else None
@@ -90,7 +90,7 @@ def speakable_book(config, path: Path, book: SourceText, max_chunk_chars: int | 
     settings = {"lang_code": lang_code or k.lang_code, "normalizer_version": NORMALIZE_VERSION,
                 **lexicon_settings(config)}
     plan = plan_book(book, max_chunk_chars or config.jobs.max_chunk_chars)
-    sidecar_file = sidecar_path(path)
+    sidecar_file = lexicon_sidecar(path)
     sidecar = (sidecar_file.name, sidecar_file.read_bytes()) if sidecar_file.is_file() else None
     texts = [strip_nonspeech(chunk.text)[0] for chunk in plan.chunks]
     headings = (*book.headings, *plan.headings)  # every line of a chapter's heading block is read as a heading

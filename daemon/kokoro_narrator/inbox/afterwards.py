@@ -35,11 +35,10 @@ import time
 from pathlib import Path
 
 from ..core.atomic import NAME_MAX, atomic_write, numbered_names, shorten_to_bytes
-from .settings import sidecar_path
 from ..core.config import Config
 from ..jobs.store import Job, JobStore
-from ..narration.lexicon import sidecar_path as lexicon_sidecar
 from ..core.logs import shown
+from .sidecars import lexicon_sidecar, settings_sidecar
 from .watcher import MAX_BOOK_BYTES, OUTCOME_FOLDERS, RefusedFile, read_regular_file
 
 log = logging.getLogger(__name__)
@@ -116,7 +115,7 @@ def _free_name(folder: Path, name: str) -> Path:
 
 def _move_sidecars(book: Path, target: Path) -> None:
     """Move the book's settings (`<stem>.toml`) and lexicon (`<stem>.lexicon.toml`) beside it."""
-    for sidecar_of in (sidecar_path, lexicon_sidecar):
+    for sidecar_of in (settings_sidecar, lexicon_sidecar):
         sidecar = sidecar_of(book)
         if not os.path.lexists(sidecar):
             continue

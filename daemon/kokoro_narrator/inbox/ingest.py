@@ -35,15 +35,16 @@ from typing import Any
 
 from ..core.atomic import DISK_FULL, wait_for_space
 from .settings import (AUDIO_KEYS, BOOK_KEYS, BookSettingsError, book_lang_code, language_warning,
-                           read_book_settings, sidecar_path)
+                           read_book_settings)
 from ..chapters.chunker import plan_book
 from ..core.config import Config
 from ..jobs.store import ChunkState, Job, JobStatus, JobStore, audio_settings, job_id, requeue
-from ..narration.lexicon import sidecar_settings as lexicon_sidecar_settings
+from ..narration.lexicon import SIDECAR_COPY
 from ..narration.nonspeech import strip_nonspeech, summarize
 from ..narration.pls import parse_pls
 from ..books.reader import TextError, decode, read_book, source_metadata, source_suffix
 from ..core.logs import shown
+from .sidecars import lexicon_sidecar, lexicon_sidecar_settings, read_lexicon_sidecar, settings_sidecar
 from .watcher import MAX_BOOK_BYTES, RefusedFile, read_regular_file
 
 log = logging.getLogger(__name__)
@@ -107,11 +108,11 @@ def _book_settings(path: Path, data: bytes, config: Config) -> tuple[dict[str, A
     """Return (the book's own settings, or what is wrong with them)."""
     sidecar = None
     try:
-        sidecar = read_regular_file(sidecar_path(path), MAX_SIDECAR_BYTES)[0]
+        sidecar = read_regular_file(settings_sidecar(path), MAX_SIDECAR_BYTES)[0]
     except FileNotFoundError:
         pass
     except RefusedFile as exc:
-        return {}, f"{sidecar_path(path).name}: {exc.reason}"
+        return {}, f"{settings_sidecar(path).name}: {exc.reason}"
     text = None  # front matter is markdown's: only a .md book is decoded here
     if path.suffix.lower() == ".md":
         try:
@@ -173,7 +174,11 @@ def create_job(store: JobStore, name: str, inbox_path: str, data: bytes, config:
     except (TextError, BookSettingsError, ValueError) as exc:
         job.move(JobStatus.FAILED, f"bad input: {exc}")
         log.error("book %s refused: %s", shown(name), exc)
-    store.add(job, data)
+    keep = {}
+    if inbox_path and (sidecar := read_lexicon_sidecar(Path(inbox_path))) is not None:
+        keep[SIDECAR_COPY] = sidecar  # the job reads its own copy, from its first chunk to its last
+        source["lexicon_sidecar"] = lexicon_sidecar(Path(inbox_path)).name
+    store.add(job, data, keep)
     if job.status != "failed":  # a refused book was logged as an error above
         log.info("queued %s as job %s (%d chunks)", shown(name), job.id, len(job.chunks))
     return job, True

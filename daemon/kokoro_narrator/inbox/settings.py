@@ -32,6 +32,7 @@ from typing import Any
 from ..core.config import LANG_CODES, LANGUAGE_NAMES, KokoroConfig, resolve_lang_code
 from ..books.frontmatter import split_front_matter
 from ..core.toml import tomllib
+from .sidecars import settings_sidecar
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,6 @@ VOICE_NAME = re.compile(r"^[a-z]{2}_[a-z0-9]+$")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 FAMILIES = {"a": "English", "b": "English"}
 """Lang codes that speak one language (US and UK English); every other code is its own."""
-SIDECAR_SUFFIX = ".toml"
 
 
 class BookSettingsError(ValueError):
@@ -77,11 +77,6 @@ def warn_about_language(kokoro: KokoroConfig) -> str | None:
     if warning:
         log.warning("%s", warning)
     return warning
-
-
-def sidecar_path(book: Path) -> Path:
-    """Given a book's path, return where its sidecar settings file would be."""
-    return book.with_suffix(SIDECAR_SUFFIX)
 
 
 def front_matter(text: str) -> dict[str, Any]:
@@ -159,7 +154,7 @@ def read_book_settings(book: Path, inbox: Path, text: str | None, kokoro: Kokoro
         for key, value in front_matter(text).items():
             found[key] = (value, f"{book.name} front matter")
     if sidecar is not None:
-        where = sidecar_path(book).name
+        where = settings_sidecar(book).name
         try:
             table = tomllib.loads(sidecar.decode("utf-8"))
         except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

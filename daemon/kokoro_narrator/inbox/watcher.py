@@ -30,14 +30,13 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
 from ..core.logs import shown
+from .sidecars import SIDECAR_SUFFIXES
 
 log = logging.getLogger(__name__)
 
 BOOK_SUFFIXES = (".txt", ".md", ".epub")
 MAX_BOOK_BYTES = 256 * 1024 * 1024
 """A larger file is refused before it is read (ingest) and never hashed or moved (afterwards)."""
-SIDECAR_SUFFIXES = (".lexicon.toml", ".toml")
-"""A book's settings (`<stem>.toml`, booksettings.py) and lexicon (`<stem>.lexicon.toml`, lexicon.py)."""
 OUTCOME_FOLDERS = ("done", "failed")
 """Subfolders of the inbox that hold finished books; never watched."""
 

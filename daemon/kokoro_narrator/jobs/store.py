@@ -37,7 +37,7 @@ from ..core.atomic import atomic_write, atomic_write_json
 from ..chapters.chunker import CHUNKER_VERSION, plan_book
 from ..core.config import Config
 from ..books.epub import keep_cover
-from ..narration.lexicon import keep_sidecar, lexicon_settings
+from ..narration.lexicon import lexicon_settings
 from ..narration.nonspeech import NONSPEECH_VERSION, strip_nonspeech
 from ..narration.normalize import NORMALIZE_VERSION, speakable_job
 from ..books.reader import read_book
@@ -323,12 +323,14 @@ class JobStore:
             log.warning("job %s has an unreadable job.json (%s); making it again", identity, exc)
             return None
 
-    def add(self, job: Job, data: bytes) -> None:
-        """Given a new job and its book's bytes, store both: the source copy first, then job.json."""
+    def add(self, job: Job, data: bytes, keep: dict[str, bytes] | None = None) -> None:
+        """Given a new job, its book's bytes and other files to keep ({name: bytes}), store them all:
+        the source copy first, then the others (the sidecar lexicon ingest read), then job.json."""
         folder = self.folder(job)
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write(folder / job.source["copy"], data)
-        keep_sidecar(job.source, folder)  # the book's <stem>.lexicon.toml, kept with it (lexicon.py)
+        for name, content in (keep or {}).items():
+            atomic_write(folder / name, content)
         keep_cover(job.source, folder, data)  # an EPUB's cover image, named in source["metadata"] (epub.py)
         self.save(job)
 

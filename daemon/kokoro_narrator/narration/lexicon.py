@@ -24,7 +24,6 @@ says what to do; the caller fails that book with it and goes on with the others.
 
 from __future__ import annotations
 
-import errno
 import logging
 import re
 from pathlib import Path
@@ -37,9 +36,8 @@ from .pls import parse_pls
 log = logging.getLogger(__name__)
 
 USER_LEXICON = "lexicon.toml"
-SIDECAR_SUFFIX = ".lexicon.toml"
 SIDECAR_COPY = "book.lexicon.toml"
-"""The book's sidecar lexicon, as kept in its job folder (the inbox copy may change or go)."""
+"""The book's sidecar lexicon (inbox/sidecars.py), as kept in its job folder (the inbox copy may change or go)."""
 
 
 # --------------------------------------------------------------------------- TOML
@@ -86,11 +84,6 @@ def read_toml_lexicon(path: Path, british: bool = False) -> Lexicon:
     return parse_toml_lexicon(text, path.name, british)
 
 
-def sidecar_path(book: Path) -> Path:
-    """Given a book's path, return where its own lexicon would be: `<stem>.lexicon.toml` beside it."""
-    return book.with_name(Path(book.name).stem + SIDECAR_SUFFIX)
-
-
 def user_lexicon_path(config: Any) -> Path | None:
     """Given the Config, return the user lexicon's path: `tts.lexicon`, else None (no user lexicon)."""
     return getattr(config.tts, "lexicon", None)
@@ -115,7 +108,7 @@ def lexicon_settings(config: Any) -> dict[str, Any]:
 
 
 def book_lexicon(settings: dict[str, Any], sidecar: bytes | None, pls: tuple[tuple[str, str], ...] = (),
-                 sidecar_name: str = "book" + SIDECAR_SUFFIX) -> Lexicon:
+                 sidecar_name: str = SIDECAR_COPY) -> Lexicon:
     """Given a job's settings, its sidecar's bytes and the book's PLS files, return the book's lexicon.
 
     The user entries come from the settings (recorded when the job was made, so a resumed
@@ -129,7 +122,7 @@ def book_lexicon(settings: dict[str, Any], sidecar: bytes | None, pls: tuple[tup
         lexicon = lexicon.merged(parse_pls(xml_text, name, british)[0])
     if settings.get("book_lexicon_error"):
         raise LexiconError(settings["book_lexicon_error"])
-    if "book_lexicon" in settings:  # the sidecar's entries, recorded in the settings (sidecar_settings)
+    if "book_lexicon" in settings:  # the sidecar's entries, recorded in the settings (inbox/sidecars.py)
         return lexicon.merged(Lexicon.from_json(settings["book_lexicon"], sidecar_name))
     if sidecar is not None:
         try:
@@ -138,50 +131,6 @@ def book_lexicon(settings: dict[str, Any], sidecar: bytes | None, pls: tuple[tup
             raise LexiconError(f"{sidecar_name}: not UTF-8 text ({exc}); save it as UTF-8") from None
         lexicon = lexicon.merged(parse_toml_lexicon(text, sidecar_name, british))
     return lexicon
-
-
-def sidecar_settings(book: Path, lang_code: str = "a") -> dict[str, Any]:
-    """Given a book's path in the inbox, return its sidecar lexicon as job settings: {"book_lexicon":
-    entries}, {"book_lexicon_error": why} for a bad file, or {} when it has none.
-
-    For the ingest: with these among a job's settings, a changed sidecar makes a new job, and
-    `book_lexicon` takes the entries from the settings instead of the kept copy.
-    """
-    path = sidecar_path(book)
-    try:
-        if not path.is_file():
-            return {}
-    except OSError:  # e.g. a book name so long that no sidecar name can exist beside it
-        return {}
-    try:
-        return {"book_lexicon": read_toml_lexicon(path, lang_code == "b").to_json()}
-    except LexiconError as exc:
-        return {"book_lexicon_error": str(exc)}
-
-
-def keep_sidecar(source: dict[str, Any], folder: Path) -> None:
-    """Given a new job's source record and its folder, copy the book's sidecar lexicon into the folder.
-
-    The copy is what the job reads, from its first chunk to its last; `source["lexicon_sidecar"]`
-    names the file it came from. Nothing happens when the book has no sidecar.
-    """
-    from ..core.atomic import atomic_write
-
-    inbox_path = source.get("inbox_path")
-    if not inbox_path:
-        return
-    path = sidecar_path(Path(inbox_path))
-    try:
-        data = path.read_bytes()
-    except (FileNotFoundError, IsADirectoryError):
-        return
-    except OSError as exc:
-        if exc.errno == errno.ENAMETOOLONG:  # no sidecar can have such a name
-            return
-        log.warning("%s: cannot be read (%s); the book is read without it", path, exc)
-        return
-    atomic_write(folder / SIDECAR_COPY, data)
-    source["lexicon_sidecar"] = path.name
 
 
 def read_kept_sidecar(folder: Path) -> bytes | None:
