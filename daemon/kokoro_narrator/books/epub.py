@@ -42,7 +42,6 @@ from typing import Any
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
-from ..core.atomic import atomic_write
 from .epubnav import landmarks, table_of_contents
 from .epubzip import NS, BookZip, EpubError, manifest_of, markup_text, package_path
 from .xhtml import XhtmlText, read_xhtml
@@ -267,25 +266,3 @@ def chapter_headings(paragraphs: list[str], toc: list[tuple[str, str, str, int]]
     for index in sorted(marks):
         level = levels.setdefault(index, level)  # an unnamed document: as deep as the chapter before it
     return [(index, marks[index], levels[index]) for index in sorted(marks)]
-
-
-def keep_cover(source: dict[str, Any], folder: Path, data: bytes) -> None:
-    """Given a job's source record, its folder and an EPUB's bytes, write the cover its metadata names."""
-    name = (source.get("metadata") or {}).get("cover")
-    if not name or (folder / name).exists():
-        return
-    try:
-        cover = cover_of_bytes(data)
-    except EpubError as exc:
-        log.warning("cannot keep the cover of %s: %s", source.get("name"), exc)
-        return
-    if cover:
-        atomic_write(folder / name, cover["data"])
-
-
-def cover_of_bytes(data: bytes) -> dict[str, Any] | None:
-    """Given an EPUB's bytes, return its cover image ({"media_type", "data"}) or None."""
-    book = BookZip(data)
-    opf_path = package_path(book)
-    opf = book.xml(opf_path)
-    return cover_of(book, opf, manifest_of(opf, opf_path))

@@ -167,14 +167,14 @@ def create_job(store: JobStore, name: str, inbox_path: str, data: bytes, config:
               "warnings": [], "copy": f"source{suffix}", "book_settings": dict(book or {}),
               "inbox_signature": signature, "inbox_after": None}
     job = Job(identity, "queued", source, settings, [], [])
+    keep: dict[str, bytes] = {}  # files the job folder keeps beside the source copy
     try:
         if problem:
             raise BookSettingsError(problem)
-        _plan(job, data, config)
+        _plan(job, data, config, keep)
     except (TextError, BookSettingsError, ValueError) as exc:
         job.move(JobStatus.FAILED, f"bad input: {exc}")
         log.error("book %s refused: %s", shown(name), exc)
-    keep = {}
     if inbox_path and (sidecar := read_lexicon_sidecar(Path(inbox_path))) is not None:
         keep[SIDECAR_COPY] = sidecar  # the job reads its own copy, from its first chunk to its last
         source["lexicon_sidecar"] = lexicon_sidecar(Path(inbox_path)).name
@@ -184,11 +184,14 @@ def create_job(store: JobStore, name: str, inbox_path: str, data: bytes, config:
     return job, True
 
 
-def _plan(job: Job, data: bytes, config: Config) -> None:
-    """Decode, clean and chunk the book into job; raise TextError when nothing can be spoken."""
+def _plan(job: Job, data: bytes, config: Config, keep: dict[str, bytes]) -> None:
+    """Decode, clean and chunk the book into job, and put the files its folder keeps in keep (the
+    cover read_book found: the EPUB is not unzipped again); raise TextError when nothing can be spoken."""
     text = read_book(data, job.name)
     plan = plan_book(text, job.settings["max_chunk_chars"])
     job.source["metadata"], language = source_metadata(text, job.settings["lang_code"])  # title, authors, cover
+    if cover := job.source["metadata"]["cover"]:  # its file name in the job folder (metadata.cover_file)
+        keep[cover] = text.metadata["cover"]["data"]
     warnings = list(text.warnings) + language
     for name, xml_text in text.lexicons:  # an EPUB's PLS: entries it cannot use are left out, and said
         if left_out := parse_pls(xml_text, name, job.settings["lang_code"] == "b")[1]:

@@ -36,7 +36,6 @@ from ..synthesis.acoustic import numeric_path
 from ..core.atomic import atomic_write, atomic_write_json
 from ..chapters.chunker import CHUNKER_VERSION, plan_book
 from ..core.config import Config
-from ..books.epub import keep_cover
 from ..narration.lexicon import lexicon_settings
 from ..narration.nonspeech import NONSPEECH_VERSION, strip_nonspeech
 from ..narration.normalize import NORMALIZE_VERSION, speakable_job
@@ -325,13 +324,12 @@ class JobStore:
 
     def add(self, job: Job, data: bytes, keep: dict[str, bytes] | None = None) -> None:
         """Given a new job, its book's bytes and other files to keep ({name: bytes}), store them all:
-        the source copy first, then the others (the sidecar lexicon ingest read), then job.json."""
+        the source copy first, then the others (the sidecar lexicon, an EPUB's cover), then job.json."""
         folder = self.folder(job)
         folder.mkdir(parents=True, exist_ok=True)
         atomic_write(folder / job.source["copy"], data)
         for name, content in (keep or {}).items():
             atomic_write(folder / name, content)
-        keep_cover(job.source, folder, data)  # an EPUB's cover image, named in source["metadata"] (epub.py)
         self.save(job)
 
     def create(self, name: str, inbox_path: str, data: bytes, config: Config) -> tuple[Job, bool]:
