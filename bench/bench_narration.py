@@ -139,7 +139,8 @@ def quality(weights: Path, voice: str, chars: int, books: list[str]) -> None:
     from kokoro_narrator.jobs import store as jobs
     from kokoro_narrator.core.config import KokoroConfig
     from kokoro_narrator.synthesis.engine import KokoroEngine
-    from kokoro_narrator.narration.normalize import Speakable, speakable_job
+    from kokoro_narrator.narration.nonspeech import strip_nonspeech
+    from kokoro_narrator.narration.speakable import Speakable, speakable_job
 
     torch.set_num_threads(2)
     engine = KokoroEngine.load(KokoroConfig(voice=voice, threads=2, model_config=weights / "config.json",
@@ -155,7 +156,8 @@ def quality(weights: Path, voice: str, chars: int, books: list[str]) -> None:
             raw = heading_excerpt(book, marker, chars)
             clean = read_book(raw.encode(), "x.txt")
             narrated = "\n\n".join(normalize(p).text for p in clean.text.split("\n\n"))
-            for way, speak in (("before", lambda texts, *a: Speakable(list(texts), {})), ("after", speakable_job)):
+            before = lambda plan, *a: Speakable([strip_nonspeech(c.text)[0] for c in plan.chunks], {})  # noqa: E731
+            for way, speak in (("before", before), ("after", speakable_job)):
                 jobs.speakable_job = speak  # the one switch: chunk texts with or without lexicon and rules
                 wav, utterances, _ = bq.speak_c(engine, raw, Path(tmp) / f"{book}-{way}")
                 source, spoken = bq.measure(wav, raw, transcribe, utterances), bq.measure(wav, narrated, transcribe, utterances)

@@ -1,11 +1,10 @@
 """`kokoro-narrator chunk --text` and `--phonemes`: what will be read, before hours of synthesis.
 
 `preview(config, path, out)` prints, chunk by chunk and with chapter titles marked, exactly
-the text that goes to G2P: the book read and cleaned (text.py), cut (chunker.py), with what is
-not speech taken out (nonspeech.py), the lexicons applied and the text normalized
-(normalize.py), the same steps and the same code as the daemon's (`normalize.speakable_job`
-in `JobStore.chunk_texts`). With phonemes, each utterance is followed by misaki's phonemes and
-by the words that would not be spoken, so a name can be checked before the daemon makes the
+the text that goes to G2P: the book read and cleaned (books/reader.py), cut (chunker.py),
+with what is not speech taken out, the lexicons applied and the text normalized: the same
+steps and the same code as the daemon's (narration/speakable.py, which `JobStore.chunk_texts`
+uses too). With phonemes, each utterance is followed by misaki's phonemes and by the words that would not be spoken, so a name can be checked before the daemon makes the
 book. The book's own lexicon, `<stem>.lexicon.toml`, is taken from next to the book, and so is
 its own lang_code (`<stem>.toml` or front matter, booksettings.py).
 """
@@ -20,8 +19,9 @@ from ..inbox.settings import BookSettingsError, book_lang_code, read_book_settin
 from ..inbox.sidecars import lexicon_sidecar, settings_sidecar
 from ..chapters.chunker import plan_book
 from ..narration.lexicon import lexicon_settings
-from ..narration.nonspeech import strip_nonspeech
-from ..narration.normalize import NORMALIZE_VERSION, speakable_texts
+from ..narration.normalize import NORMALIZE_VERSION
+from ..narration.pls import parse_book_pls
+from ..narration.speakable import speakable_chunks
 from ..books.reader import SourceText, TextError, decode
 
 log = logging.getLogger(__name__)
@@ -92,9 +92,8 @@ def speakable_book(config, path: Path, book: SourceText, max_chunk_chars: int | 
     plan = plan_book(book, max_chunk_chars or config.jobs.max_chunk_chars)
     sidecar_file = lexicon_sidecar(path)
     sidecar = (sidecar_file.name, sidecar_file.read_bytes()) if sidecar_file.is_file() else None
-    texts = [strip_nonspeech(chunk.text)[0] for chunk in plan.chunks]
-    headings = (*book.headings, *plan.headings)  # every line of a chapter's heading block is read as a heading
-    return plan, speakable_texts(texts, settings, headings, sidecar, tuple(getattr(book, "lexicons", ()) or ()))
+    pls = parse_book_pls(getattr(book, "lexicons", ()) or (), settings["lang_code"] == "b")[0]
+    return plan, speakable_chunks(plan, book, settings, sidecar, pls)
 
 
 def _g2p(config, lang_code: str):

@@ -41,7 +41,7 @@ from ..core.config import Config
 from ..jobs.store import ChunkState, Job, JobStatus, JobStore, audio_settings, job_id, requeue
 from ..narration.lexicon import SIDECAR_COPY
 from ..narration.nonspeech import strip_nonspeech, summarize
-from ..narration.pls import parse_pls
+from ..narration.pls import PLS_COPY, parse_book_pls, pls_bytes
 from ..books.reader import TextError, decode, read_book, source_metadata, source_suffix
 from ..core.logs import shown
 from .sidecars import lexicon_sidecar, lexicon_sidecar_settings, read_lexicon_sidecar, settings_sidecar
@@ -193,8 +193,11 @@ def _plan(job: Job, data: bytes, config: Config, keep: dict[str, bytes]) -> None
     if cover := job.source["metadata"]["cover"]:  # its file name in the job folder (metadata.cover_file)
         keep[cover] = text.metadata["cover"]["data"]
     warnings = list(text.warnings) + language
-    for name, xml_text in text.lexicons:  # an EPUB's PLS: entries it cannot use are left out, and said
-        if left_out := parse_pls(xml_text, name, job.settings["lang_code"] == "b")[1]:
+    pls, left_outs = parse_book_pls(text.lexicons, job.settings["lang_code"] == "b")  # an EPUB's PLS
+    if text.lexicons:  # parsed once: the run reads the entries kept here (speakable.speakable_job)
+        keep[PLS_COPY] = pls_bytes(pls)
+    for name, left_out in left_outs:  # entries it cannot use are left out, and said
+        if left_out:
             more = f" (and {len(left_out) - 3} more)" if len(left_out) > 3 else ""
             warnings.append(f"{name}: {len(left_out)} left out: " + "; ".join(left_out[:3]) + more)
     titles = {chapter.index: chapter.title for chapter in plan.chapters}

@@ -37,8 +37,9 @@ from ..core.atomic import atomic_write, atomic_write_json
 from ..chapters.chunker import CHUNKER_VERSION, plan_book
 from ..core.config import Config
 from ..narration.lexicon import lexicon_settings
-from ..narration.nonspeech import NONSPEECH_VERSION, strip_nonspeech
-from ..narration.normalize import NORMALIZE_VERSION, speakable_job
+from ..narration.nonspeech import NONSPEECH_VERSION
+from ..narration.normalize import NORMALIZE_VERSION
+from ..narration.speakable import speakable_job
 from ..books.reader import read_book
 
 log = logging.getLogger(__name__)
@@ -343,11 +344,9 @@ class JobStore:
         folder = self.folder(job)
         book = read_book((folder / job.source["copy"]).read_bytes(), job.name)
         plan = plan_book(book, job.settings["max_chunk_chars"])
-        texts = [chunk.text for chunk in plan.chunks]
         hashes = [chunk.sha256 for chunk in plan.chunks]
         if hashes != [chunk.sha256 for chunk in job.chunks]:
             raise ValueError("the chunker gives different chunks than when the job was made")
-        texts = [strip_nonspeech(text)[0] for text in texts]  # recorded per chunk at ingest (not_speech)
-        speakable = speakable_job(texts, job.settings, job.source, folder, book, plan.headings)  # lexicon, then normalize.py
+        speakable = speakable_job(plan, book, job.settings, job.source, folder)  # nonspeech, lexicons, normalize
         job.source.update(speakable.record())  # lexicon_used, not_read
         return speakable.texts

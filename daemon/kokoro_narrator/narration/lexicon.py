@@ -31,7 +31,6 @@ from typing import Any
 
 from ..core.toml import tomllib
 from .entries import Entry, Lexicon, LexiconError, check_entry
-from .pls import parse_pls
 
 log = logging.getLogger(__name__)
 
@@ -107,9 +106,10 @@ def lexicon_settings(config: Any) -> dict[str, Any]:
         return {"lexicon": {}, "lexicon_error": str(exc)}
 
 
-def book_lexicon(settings: dict[str, Any], sidecar: bytes | None, pls: tuple[tuple[str, str], ...] = (),
+def book_lexicon(settings: dict[str, Any], sidecar: bytes | None, pls: Lexicon = Lexicon(),
                  sidecar_name: str = SIDECAR_COPY) -> Lexicon:
-    """Given a job's settings, its sidecar's bytes and the book's PLS files, return the book's lexicon.
+    """Given a job's settings, its sidecar's bytes and the book's PLS entries (pls.parse_book_pls), return
+    the book's lexicon.
 
     The user entries come from the settings (recorded when the job was made, so a resumed
     job reads as it began). Raise LexiconError for a bad file, or the user lexicon's error.
@@ -118,8 +118,7 @@ def book_lexicon(settings: dict[str, Any], sidecar: bytes | None, pls: tuple[tup
         raise LexiconError(settings["lexicon_error"])
     british = settings.get("lang_code") == "b"
     lexicon = Lexicon.from_json(settings.get("lexicon"), "lexicon.toml")
-    for name, xml_text in pls:  # what a PLS leaves out was said when the book was taken in (ingest.py)
-        lexicon = lexicon.merged(parse_pls(xml_text, name, british)[0])
+    lexicon = lexicon.merged(pls)  # what a PLS leaves out was said when the book was taken in (ingest.py)
     if settings.get("book_lexicon_error"):
         raise LexiconError(settings["book_lexicon_error"])
     if "book_lexicon" in settings:  # the sidecar's entries, recorded in the settings (inbox/sidecars.py)

@@ -40,22 +40,16 @@ settings, so a changed rule makes a new job instead of mixing audio.
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
-from pathlib import Path
 
 from num2words import num2words
 
 from .capitals import capitals
 from ..chapters.lines import is_heading
 from .entries import MARKUP
-from .lexicon import SIDECAR_COPY, book_lexicon, read_kept_sidecar
 from .roman import roman_numerals
-from ..books.reader import SourceText
-
-log = logging.getLogger(__name__)
 
 NORMALIZE_VERSION = 2
 """2: every line of a heading block, and every heading the chunker found, is read as a heading."""
@@ -245,59 +239,3 @@ def _year_range(match: re.Match[str]) -> str:
     first, second = match.group(1), match.group(2)
     end = int(first[:2] + second) if len(second) == 2 else int(second)
     return f"{first} to {second}" if end > int(first) else match.group(0)
-
-
-
-# --------------------------------------------------------------------------- a job's chunks
-
-
-@dataclass(frozen=True)
-class Speakable:
-    """A book's chunk texts as they go to G2P, and what the lexicon and the rules did."""
-
-    texts: list[str]
-    lexicon_used: dict[str, str]
-    """The lexicon entries that matched, {word: how it is said}."""
-    skipped: tuple[str, ...] = ()
-    """Paragraphs not read (image file names)."""
-
-    def record(self) -> dict:
-        """What job.json's `source` keeps of it: the lexicon entries used, the paragraphs not read."""
-        return {"lexicon_used": self.lexicon_used, "not_read": list(self.skipped)}
-
-
-def speakable_texts(texts: list[str], settings: dict, headings: Collection[str] = (),
-                    sidecar: tuple[str, bytes] | None = None, pls: tuple[tuple[str, str], ...] = ()) -> Speakable:
-    """Given chunk texts (after the non-speech filter), a job's settings, the book's headings, its
-    sidecar lexicon (file name, bytes) and its PLS files, return the texts as they go to G2P:
-    lexicon first, then the rules.
-
-    Settings made before normalization existed (no `normalizer_version`) keep their texts as they
-    were, so an old job resumes as it began. Raise lexicon.LexiconError for a bad lexicon.
-    """
-    if "normalizer_version" not in settings:
-        return Speakable(list(texts), {})
-    lang_code = settings.get("lang_code", "a")
-    lexicon = book_lexicon(settings, sidecar[1] if sidecar else None, pls, *(sidecar[:1] if sidecar else ()))
-    out, used, skipped = [], {}, []
-    for text in texts:
-        text, more = lexicon.apply(text, lang_code in ENGLISH)
-        used.update(more)
-        normalized = normalize(text, lang_code, headings)
-        out.append(normalized.text)
-        skipped += normalized.skipped
-    return Speakable(out, dict(sorted(used.items())), tuple(skipped))
-
-
-def speakable_job(texts: list[str], settings: dict, source: dict, folder: Path, book: SourceText,
-                  headings: Collection[str] = ()) -> Speakable:
-    """Given a job's chunk texts, settings, source record, folder, read book and its plan's heading
-    paragraphs (`ChunkPlan.headings`), return `speakable_texts` with the job's kept sidecar lexicon
-    (lexicon.keep_sidecar) and the book's PLS files."""
-    data = read_kept_sidecar(folder)
-    sidecar = (source.get("lexicon_sidecar") or SIDECAR_COPY, data) if data is not None else None
-    result = speakable_texts(texts, settings, (*book.headings, *headings), sidecar,
-                             tuple(getattr(book, "lexicons", ()) or ()))
-    for paragraph in result.skipped:
-        log.info("%s: not read, an image file name: %.80s", source.get("name", "book"), paragraph)
-    return result

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from pathlib import Path
 
 from .entries import Entry, Lexicon, LexiconError, check_entry
 
@@ -15,6 +18,35 @@ IPA_TO_MISAKI = (
 """Standard IPA (as in PLS files) to misaki's US alphabet, longest first where it matters."""
 BRITISH_KEEPS = {"əʊ": "Q", "ɒ": "ɒ", "ː": "ː", "ɜː": "ɜː"}
 """Where misaki's British alphabet differs: its own əʊ, and ɒ and ː kept."""
+PLS_COPY = "book.pls.json"
+"""A job's PLS entries as ingest parsed them, kept in its folder: `[[word, said], ...]`, in merge order."""
+
+
+def parse_book_pls(lexicons: Iterable[tuple[str, str]], british: bool = False) -> tuple[Lexicon, list[tuple[str, list[str]]]]:
+    """Given a book's PLS files ((name, XML text), `SourceText.lexicons`), return (their entries merged in
+    order, a later file winning word by word; [(file name, what was left out and why)])."""
+    merged, left_out = Lexicon(), []
+    for name, xml_text in lexicons:
+        lexicon, dropped = parse_pls(xml_text, name, british)
+        merged = merged.merged(lexicon)
+        left_out.append((name, dropped))
+    return merged, left_out
+
+
+def pls_bytes(lexicon: Lexicon) -> bytes:
+    """Given a book's merged PLS entries, return what PLS_COPY keeps of them (their order too: it decides
+    between two spellings of one word)."""
+    return json.dumps([[entry.word, entry.say] for entry in lexicon.entries], ensure_ascii=False).encode("utf-8")
+
+
+def read_kept_pls(folder: Path) -> Lexicon | None:
+    """Given a job folder, return the PLS entries ingest kept in it, or None when it kept none
+    (a book without PLS, or a job made before they were kept: parse the book's files then)."""
+    try:
+        pairs = json.loads((folder / PLS_COPY).read_bytes())
+    except FileNotFoundError:
+        return None
+    return Lexicon(tuple(Entry(word, say, PLS_COPY) for word, say in pairs))
 
 
 def parse_pls(xml_text: str, source: str, british: bool = False) -> tuple[Lexicon, list[str]]:
