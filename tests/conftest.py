@@ -1,16 +1,20 @@
-"""Shared fixtures: the tiny real Kokoro model (built once per session) and its engine."""
+"""Shared fixtures: the tiny real Kokoro model (built once per session) and its engine, a daemon's Config.
+
+Tests mirror the package: tests/<subpackage>/test_<module>.py tests kokoro_narrator.<subpackage>.<module>;
+tests/e2e/ runs the whole daemon (a process, or every stage in one); helpers are in tests/support/.
+"""
 
 from __future__ import annotations
 
 import logging
-import sys
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
+from kokoro_narrator.core.config import Config
 
-from tiny_model import VOICE, build_tiny_model  # noqa: E402
+from support.config import build_config
+from support.tiny_model import VOICE, build_tiny_model
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).parent / "data" / "corpus"
@@ -57,12 +61,41 @@ def corpus() -> Path:
     return CORPUS
 
 
-@pytest.fixture
-def config(tmp_path):
-    """A daemon's Config in tmp_path: inbox, outbox and jobs folders made, a short settle time."""
-    from kokoro_narrator.core.config import Config, JobsConfig, PathsConfig, WatchConfig
+def _merge(sections: dict, more: dict) -> dict:
+    """sections with more on top; a section given as a dict in both is merged field by field."""
+    merged = dict(sections)
+    for name, value in more.items():
+        if isinstance(value, dict) and isinstance(merged.get(name), dict):
+            value = {**merged[name], **value}
+        merged[name] = value
+    return merged
 
-    paths = PathsConfig(inbox=tmp_path / "inbox", outbox=tmp_path / "outbox", jobs=tmp_path / "jobs")
-    for path in (paths.inbox, paths.outbox, paths.jobs):
-        path.mkdir()
-    return Config(paths=paths, jobs=JobsConfig(max_chunk_chars=20000), watch=WatchConfig(settle_seconds=0.2))
+
+@pytest.fixture
+def make_config(request, tmp_path):
+    """Factory: make_config(root=tmp_path, **sections) -> a daemon's Config (support/config.py).
+
+    Its defaults are the `config` marks on the test, its class and its module, nearest first;
+    the sections given here go on top. For a test that needs more than one Config, or one made
+    from another fixture's values (the tiny model's settings, say).
+    """
+    marked: dict = {}
+    for mark in reversed(list(request.node.iter_markers("config"))):  # farthest first: the nearest wins
+        marked = _merge(marked, mark.kwargs)
+
+    def make(root: Path | None = None, **sections) -> Config:
+        return build_config(tmp_path if root is None else root, **_merge(marked, sections))
+
+    return make
+
+
+@pytest.fixture
+def config(make_config) -> Config:
+    """The test's Config: inbox, outbox and jobs folders made in tmp_path, a short settle time.
+
+    Its values come from `config` marks (support/config.py says what a section may be):
+
+        pytestmark = pytest.mark.config(jobs={"max_chunk_chars": 300})   # the module's
+        @pytest.mark.config(watch={"rescan_seconds": 2})                 # one test's, on top
+    """
+    return make_config()
