@@ -170,8 +170,9 @@ def refuse_binary(text: str) -> None:
                         "(.txt), markdown (.md) or EPUB (.epub) can be read")
 
 
-def normalize(text: str) -> str:
-    """LF newlines, no BOM, invisible or control characters, NFC, straight quotes.
+def clean_characters(text: str) -> str:
+    """LF newlines, no BOM, invisible or control characters, NFC, straight quotes: characters only,
+    no words rewritten (that is narration/normalize.py, at run time).
 
     Trailing spaces stay: in markdown two of them are a hard line break.
     """
@@ -239,9 +240,9 @@ def read_epub_book(data: bytes) -> SourceText:
         book = read_epub(data)
     except EpubError as exc:
         raise TextError(str(exc)) from None
-    paragraphs = [normalize(p) for p in book.paragraphs]
-    headings = tuple(normalize(h) for h in book.headings)
-    titles = tuple(" ".join(normalize(t).split()) for t in book.titles)
+    paragraphs = [clean_characters(p) for p in book.paragraphs]
+    headings = tuple(clean_characters(h) for h in book.headings)
+    titles = tuple(" ".join(clean_characters(t).split()) for t in book.titles)
     text = "\n\n".join(p for p in paragraphs if is_spoken(p))
     return SourceText(text, "utf-8", tuple(book.warnings), headings, titles, book.metadata, tuple(book.lexicons),
                       tuple(book.levels))
@@ -260,7 +261,7 @@ def read_book(data: bytes, name: str) -> SourceText:
         levels, spaced = list(book.levels), []
     else:
         raw, encoding, warnings = decode(data)
-        text = normalize(raw)
+        text = clean_characters(raw)
         headings, lexicons, titles, levels, spaced = [], (), (), [], []
         if suffix == ".md":
             text, headings, metadata, more, levels = read_markdown(text)
