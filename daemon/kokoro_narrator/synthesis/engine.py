@@ -96,7 +96,6 @@ class KokoroEngine:
     def load(cls, settings: KokoroConfig, warm_up: bool = False) -> "KokoroEngine":
         """Given Kokoro settings, load the model and G2P once; raise EngineError when impossible."""
         import torch
-        from kokoro import KPipeline
 
         started = time.perf_counter()
         if settings.threads:

@@ -83,10 +83,6 @@ class Coverage:
         self.dropped += other.dropped
         return self
 
-    @property
-    def lost(self) -> int:
-        return self.sent - self.spoken
-
     def to_json(self) -> dict[str, Any]:
         return {"sent": self.sent, "spoken": self.spoken, "dropped": list(self.dropped)}
 
