@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "daemon"), str(ROOT / "tests")]
 
-from commonmark import differences, examples  # noqa: E402
+from support.commonmark import differences, examples  # noqa: E402
 
 from kokoro_narrator.chapters.chunker import plan_book  # noqa: E402
 from kokoro_narrator.books.reader import read_book  # noqa: E402

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests"))  # the tests' helpers: support.tiny_model, support.jobs
 from kokoro_narrator.synthesis.allocator import jemalloc_environment  # noqa: E402 (light: no torch)
 BOOK = REPO.parent / "shared" / "corpus" / "pg1342.txt"
 # 40 samples a frame instead of 600, and one residual kernel instead of three: the same code, faster.
@@ -40,6 +40,7 @@ def run_one(provider: str, chars: int | None, opening_only: bool, model_dir: str
     from kokoro_narrator.core.config import Config, JobsConfig, PathsConfig, TtsConfig
     from kokoro_narrator.jobs.store import JobStore
     from kokoro_narrator.jobs.runner import JobRunner
+    from support.jobs import add_book
 
     data = BOOK.read_bytes()
     if opening_only:
@@ -72,7 +73,7 @@ def run_one(provider: str, chars: int | None, opening_only: bool, model_dir: str
                         paths=PathsConfig(inbox=root / "in", outbox=root / "out", jobs=root / "jobs"))
         store = JobStore(config.paths.jobs)
         started = time.perf_counter()
-        job, _ = store.create("book.txt", "book.txt", data, config)
+        job, _ = add_book(store, "book.txt", data, config)  # as the daemon makes it: ingest
         job = JobRunner(store, config, engine, space_margin=0).run(job)
         assert job.status == "done", job.error
         return {"chars": len(data), "chunks": len(job.chunks), "audio_hours": job.output["audio_seconds"] / 3600,
@@ -93,7 +94,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         model_dir = None
         if args.tiny:
-            from tiny_model import build_tiny_model
+            from support.tiny_model import build_tiny_model
 
             model_dir = str(build_tiny_model(Path(tmp) / "tiny"))
             short = str(build_tiny_model(Path(tmp) / "short", istftnet=SHORT_AUDIO_DECODER))

@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the tests' helpers: support.jobs
 MIB = 1024 * 1024
 CHUNK_SECONDS = 600.0
 STEPS = ("imports", "measure", "join", "m4b", "opus", "mp3")
@@ -134,6 +135,7 @@ def real_book(args: argparse.Namespace) -> int:
     from kokoro_narrator.synthesis.engine import KokoroEngine
     from kokoro_narrator.jobs.store import JobStore
     from kokoro_narrator.jobs.runner import JobRunner
+    from support.jobs import add_book
 
     data = args.book.read_bytes()
     if args.chars:
@@ -147,7 +149,7 @@ def real_book(args: argparse.Namespace) -> int:
             paths=PathsConfig(inbox=root / "in", outbox=root / "out", jobs=root / "jobs"),
             output=OutputConfig(formats=("wav", "m4b", "opus", "mp3")))
         store = JobStore(config.paths.jobs)
-        job, _ = store.create(args.book.name, str(args.book), data, config)
+        job, _ = add_book(store, args.book.name, data, config, inbox_path=str(args.book))  # as the daemon makes it
         job = JobRunner(store, config, engine, space_margin=0).run(job)
         if job.status != "done":
             print(f"job {job.status}: {job.error}")

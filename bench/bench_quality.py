@@ -29,6 +29,7 @@ import numpy as np
 import soundfile as sf
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))  # the tests' helpers: support.jobs
 CORPUS = REPO.parent / "shared" / "corpus"
 BOOKS = ("pg11.txt", "pg1342.txt", "pg5200.txt")
 MIN_PAUSE = 0.3
@@ -171,6 +172,7 @@ def speak_c(engine, text: str, root: Path) -> tuple[Path, list[str], dict]:
     from kokoro_narrator.core.config import Config, PathsConfig, TtsConfig
     from kokoro_narrator.jobs.store import JobStore
     from kokoro_narrator.jobs.runner import JobRunner
+    from support.jobs import add_book
 
     utterances: list[str] = []
 
@@ -188,7 +190,7 @@ def speak_c(engine, text: str, root: Path) -> tuple[Path, list[str], dict]:
     config = Config(tts=TtsConfig(kokoro=engine.settings),
                     paths=PathsConfig(inbox=root / "in", outbox=root / "out", jobs=root / "jobs"))
     store = JobStore(config.paths.jobs)
-    job, _ = store.create("book.txt", "book.txt", text.encode(), config)
+    job, _ = add_book(store, "book.txt", text, config)  # as the daemon makes it: ingest
     job = JobRunner(store, config, Recording(), space_margin=0).run(job)
     coverage = {"sent": sum(c.coverage["sent"] for c in job.chunks), "spoken": sum(c.coverage["spoken"] for c in job.chunks)}
     return Path(job.output["wav"]), utterances, coverage

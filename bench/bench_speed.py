@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "tests"))  # the tests' helpers: support.tiny_model, support.jobs
 CORPUS = REPO.parent / "shared" / "corpus"
 MAX_CHUNK_CHARS = 300
 
@@ -97,6 +97,7 @@ def mode_c(args, text: str, backend: str = "torch", overlap: bool = True, precis
     from kokoro_narrator.synthesis.engine import KokoroEngine
     from kokoro_narrator.jobs.store import JobStore
     from kokoro_narrator.jobs.runner import JobRunner
+    from support.jobs import add_book
 
     started = time.perf_counter()
     from kokoro_narrator.synthesis.allocator import keep_freed_memory
@@ -111,7 +112,7 @@ def mode_c(args, text: str, backend: str = "torch", overlap: bool = True, precis
     store = JobStore(config.paths.jobs)
     engine.stage_seconds.update(g2p=0.0, model=0.0)
     started = time.perf_counter()
-    job, _ = store.create("book.txt", "book.txt", text.encode(), config)
+    job, _ = add_book(store, "book.txt", text, config)  # as the daemon makes it: ingest
     job = JobRunner(store, config, engine, space_margin=0).run(job)
     wall = time.perf_counter() - started
     assert job.status == "done", job.error
@@ -247,7 +248,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as out:
         args.out = out
         if args.weights is None:
-            from tiny_model import build_tiny_model
+            from support.tiny_model import build_tiny_model
 
             args.weights, args.tiny, args.voice = str(build_tiny_model(Path(out) / "tiny")), True, "tiny_voice"
         modes = args.modes.split(",") if args.modes else (["a", "b", "c", "c-glibc", "c-seq"] if args.tiny else list(MODES))

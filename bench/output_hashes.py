@@ -21,7 +21,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from tiny_model import build_tiny_model, tiny_config_toml  # noqa: E402
+from support.tiny_model import build_tiny_model, tiny_config_toml  # noqa: E402
 
 MARKDOWN = """---
 title: The Lamplighter
