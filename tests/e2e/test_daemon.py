@@ -162,7 +162,7 @@ def test_the_daemon_turns_books_dropped_in_the_inbox_into_audio(daemon_env, corp
     assert daemon.wait(timeout=60) == 0
 
 
-@pytest.mark.slow  # two daemon starts; tests/test_runner.py checks the same in-process in the default suite
+@pytest.mark.slow  # two daemon starts; tests/jobs/test_runner.py checks the same in-process in the default suite
 def test_a_kill_inside_a_long_chunk_resumes_at_its_last_checkpoint_and_stays_byte_identical(
         tmp_path, make_config, tiny_model_dir, tiny_engine, corpus):
     from kokoro_narrator.jobs.store import JobStore

@@ -112,7 +112,7 @@ def test_other_encodings_and_newlines_are_read(config, case):
     assert snapshot(path) == before
 
 
-# One 200 KB line of one letter is not speech: tests/test_ingest.py.
+# One 200 KB line of one letter is not speech: tests/inbox/test_ingest.py.
 
 
 def test_a_20mb_book_is_taken_in_and_chunked_within_the_limit(config):
