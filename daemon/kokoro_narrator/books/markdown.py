@@ -237,7 +237,12 @@ class MarkupTooDeep(ValueError):
 
 def clean_markdown(text: str) -> Markdown:
     """Given normalized markdown, return its paragraphs, chapter headings, warnings and front-matter metadata."""
-    body, fields = split_front_matter(text)
+    return markdown_body(*split_front_matter(text))
+
+
+def markdown_body(body: str, fields: dict[str, Any]) -> Markdown:
+    """`clean_markdown` for markdown whose front matter was split off already (reader.decode_book does it
+    once, for the book's settings and its text): the rest of the text, and the front matter's fields."""
     book = Markdown(metadata=book_metadata(fields))
     tokens = PARSER.parse(body)
     if any(token.nesting == 1 and token.level >= MAX_NESTING - 1 and after.nesting == -1

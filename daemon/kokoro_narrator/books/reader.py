@@ -116,6 +116,8 @@ class SourceText:
     spaced: tuple[int, ...] = ()
     """Plain text: the one-line paragraphs set apart by more blank lines than the book's paragraphs, in
     order (title-only headings may be among them: headings.py)."""
+    front_matter: dict[str, Any] = field(default_factory=dict)
+    """A markdown book's front-matter fields, as its settings read them (inbox/settings.py); else empty."""
 
 
 # ----------------------------------------------------------------------------- decoding
@@ -208,15 +210,14 @@ def clean_plain(text: str, spaced: list[int] | None = None) -> str:
     return "\n\n".join(paragraphs)
 
 
-def read_markdown(text: str) -> tuple[str, list[str], dict[str, Any], list[str], list[int]]:
-    """Normalized markdown in; (its text, chapter headings, metadata, warnings, heading levels) out (markdown.py)."""
-    from .frontmatter import split_front_matter
-    from .markdown import MarkupTooDeep, book_metadata, clean_markdown
+def read_markdown(body: str, fields: dict[str, Any]) -> tuple[str, list[str], dict[str, Any], list[str], list[int]]:
+    """Normalized markdown after its front matter, and the front matter's fields, in; (its text, chapter
+    headings, metadata, warnings, heading levels) out (markdown.py)."""
+    from .markdown import MarkupTooDeep, book_metadata, markdown_body
 
     try:
-        markdown = clean_markdown(text)
+        markdown = markdown_body(body, fields)
     except MarkupTooDeep as exc:  # the parser would leave out what lies deeper: read every line instead
-        body, fields = split_front_matter(text)
         return (clean_plain(body), [], {**EMPTY_METADATA, **book_metadata(fields)},
                 [f"{exc}: read as plain text, markup and all, so that no text is lost"], [])
     return ("\n\n".join(markdown.paragraphs), list(markdown.headings), {**EMPTY_METADATA, **markdown.metadata},
@@ -248,23 +249,50 @@ def read_epub_book(data: bytes) -> SourceText:
                       tuple(book.levels))
 
 
-def read_book(data: bytes, name: str) -> SourceText:
+@dataclass(frozen=True)
+class Decoded:
+    """A text book's characters, decoded and cleaned once: ingest takes a markdown book's settings from
+    its front matter before the job exists, and `read_book` reads the rest without decoding again."""
+
+    text: str
+    """The clean characters (`clean_characters`); for markdown, what follows the front matter."""
+    encoding: str
+    warnings: tuple[str, ...]
+    front_matter: dict[str, Any] = field(default_factory=dict)
+    """A markdown book's front-matter fields (frontmatter.py), parsed once for its settings and its metadata."""
+
+
+def decode_book(data: bytes, name: str) -> Decoded:
+    """Given a plain-text or markdown book's bytes and file name, return it decoded, cleaned and, for
+    markdown, split from its front matter; raise TextError for binary or empty input."""
+    from .frontmatter import split_front_matter
+
+    raw, encoding, warnings = decode(data)
+    text, fields = clean_characters(raw), {}
+    if source_suffix(name) == ".md":
+        text, fields = split_front_matter(text)
+    return Decoded(text, encoding, tuple(warnings), fields)
+
+
+def read_book(data: bytes, name: str, decoded: Decoded | None = None) -> SourceText:
     """Given a book's bytes and file name, return its clean text; raise TextError when unusable.
 
     By the name's suffix (any case): `.epub` is an EPUB, `.md` markdown, anything else plain text.
+    decoded: what `decode_book` already made of these bytes, so they are not decoded again.
     """
     suffix = source_suffix(name)
     if suffix == ".epub":
         book = read_epub_book(data)
         encoding, warnings, text = book.encoding, list(book.warnings), book.text
         headings, metadata, lexicons, titles = list(book.headings), book.metadata, book.lexicons, book.titles
-        levels, spaced = list(book.levels), []
+        levels, spaced, front_matter = list(book.levels), [], {}
     else:
-        raw, encoding, warnings = decode(data)
-        text = clean_characters(raw)
+        decoded = decoded or decode_book(data, name)
+        text, encoding, warnings = decoded.text, decoded.encoding, list(decoded.warnings)
+        front_matter = decoded.front_matter
         headings, lexicons, titles, levels, spaced = [], (), (), [], []
         if suffix == ".md":
-            text, headings, metadata, more, levels = read_markdown(text)
+            text, headings, metadata, more, levels = read_markdown(text, front_matter)
             warnings += more
         else:
             start = GUTENBERG_START.search(text)
@@ -276,4 +304,4 @@ def read_book(data: bytes, name: str) -> SourceText:
     for warning in warnings:
         log.debug("%s: %s", name, warning)
     return SourceText(text, encoding, tuple(warnings), tuple(headings), tuple(titles), metadata, tuple(lexicons),
-                      tuple(levels), tuple(spaced))
+                      tuple(levels), tuple(spaced), dict(front_matter))

@@ -22,7 +22,7 @@ from ..narration.lexicon import lexicon_settings
 from ..narration.normalize import NORMALIZE_VERSION
 from ..narration.pls import parse_book_pls
 from ..narration.speakable import speakable_chunks
-from ..books.reader import SourceText, TextError, decode
+from ..books.reader import SourceText
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ def preview(config, path: Path, book: SourceText, out: TextIO, phonemes: bool = 
     engine.EngineError when the book's language has no G2P here.
     """
     k = config.tts.kokoro
-    lang_code = book_language(config, path)
+    lang_code = book_language(config, path, book)
     plan, speakable = speakable_book(config, path, book, max_chunk_chars, lang_code)
     if chapter is not None and chapter not in {c.index for c in plan.chapters}:
         print(f"kokoro-narrator chunk: there is no chapter {chapter}; the book has chapters "
@@ -65,15 +65,15 @@ def preview(config, path: Path, book: SourceText, out: TextIO, phonemes: bool = 
     return 0
 
 
-def book_language(config, path: Path) -> str:
-    """The lang_code the daemon reads a book in: its own (sidecar `<stem>.toml`, front matter), else the config's."""
+def book_language(config, path: Path, book: SourceText) -> str:
+    """The lang_code the daemon reads a book in: its own (sidecar `<stem>.toml`, the front matter read with
+    the book), else the config's."""
     k = config.tts.kokoro
     sidecar = settings_sidecar(path)
     try:
-        text = decode(path.read_bytes())[0] if path.suffix.lower() == ".md" else None
         data = sidecar.read_bytes() if sidecar.is_file() else None
-        own = read_book_settings(path.absolute(), config.paths.inbox, text, k, data)  # inbox/<voice>/ counts too
-    except (OSError, TextError, BookSettingsError) as exc:
+        own = read_book_settings(path.absolute(), config.paths.inbox, book.front_matter, k, data)  # inbox/<voice>/ too
+    except (OSError, BookSettingsError) as exc:
         log.warning("%s: %s; shown in lang_code %s (the daemon would fail the book)", path.name, exc, k.lang_code)
         return k.lang_code
     return book_lang_code(k, own)

@@ -42,7 +42,7 @@ from ..jobs.store import ChunkState, Job, JobStatus, JobStore, audio_settings, j
 from ..narration.lexicon import SIDECAR_COPY
 from ..narration.nonspeech import strip_nonspeech, summarize
 from ..narration.pls import PLS_COPY, parse_book_pls, pls_bytes
-from ..books.reader import TextError, decode, read_book, source_metadata, source_suffix
+from ..books.reader import Decoded, TextError, decode_book, read_book, source_metadata, source_suffix
 from ..core.logs import shown
 from .sidecars import lexicon_sidecar, lexicon_sidecar_settings, read_lexicon_sidecar, settings_sidecar
 from .watcher import MAX_BOOK_BYTES, RefusedFile, read_regular_file
@@ -80,14 +80,20 @@ def take_in(path: Path, store: JobStore, config: Config, stop: threading.Event,
     except FileNotFoundError:
         log.info("%s went away before it was read", shown(path.name))
         return None
-    book, problem = _book_settings(path, data, config)
+    decoded = None  # front matter is markdown's: only a .md book is decoded here, once (read_book reuses it)
+    if path.suffix.lower() == ".md":
+        try:
+            decoded = decode_book(data, path.name)
+        except TextError:
+            pass  # create_job fails the book with the reason
+    book, problem = _book_settings(path, decoded, config)
     signature = [info.st_size, info.st_mtime_ns]
     while True:  # a full disk waits here, before the job exists
         if not wait_for_space(config.paths.jobs, 2 * len(data), space_margin,
                               lambda reason: _wait(reason, path, stop, space_wait_seconds)):
             return None
         try:
-            job, created = create_job(store, path.name, str(path), data, config, book, problem, signature)
+            job, created = create_job(store, path.name, str(path), data, config, book, problem, signature, decoded)
             break
         except OSError as exc:
             if exc.errno not in DISK_FULL:
@@ -104,8 +110,9 @@ def _wait(reason: str, path: Path, stop: threading.Event, seconds: float) -> boo
     return stop.wait(seconds)
 
 
-def _book_settings(path: Path, data: bytes, config: Config) -> tuple[dict[str, Any], str | None]:
-    """Return (the book's own settings, or what is wrong with them)."""
+def _book_settings(path: Path, decoded: Decoded | None, config: Config) -> tuple[dict[str, Any], str | None]:
+    """Given a book's path and, for markdown, its decoded text, return (its own settings, or what is
+    wrong with them)."""
     sidecar = None
     try:
         sidecar = read_regular_file(settings_sidecar(path), MAX_SIDECAR_BYTES)[0]
@@ -113,14 +120,9 @@ def _book_settings(path: Path, data: bytes, config: Config) -> tuple[dict[str, A
         pass
     except RefusedFile as exc:
         return {}, f"{settings_sidecar(path).name}: {exc.reason}"
-    text = None  # front matter is markdown's: only a .md book is decoded here
-    if path.suffix.lower() == ".md":
-        try:
-            text = decode(data)[0]
-        except TextError:
-            pass  # create_job fails the book with the reason
+    fields = decoded.front_matter if decoded is not None else None
     try:
-        book = read_book_settings(path, config.paths.inbox, text, config.tts.kokoro, sidecar)
+        book = read_book_settings(path, config.paths.inbox, fields, config.tts.kokoro, sidecar)
     except BookSettingsError as exc:
         return {}, str(exc)
     return {**book, **lexicon_sidecar_settings(path, book_lang_code(config.tts.kokoro, book))}, None
@@ -148,8 +150,10 @@ def _seen_before(store: JobStore, job: Job, path: Path, signature: list[int]) ->
 
 def create_job(store: JobStore, name: str, inbox_path: str, data: bytes, config: Config,
                book: dict[str, Any] | None = None, problem: str | None = None,
-               signature: list[int] | None = None) -> tuple[Job, bool]:
+               signature: list[int] | None = None, decoded: Decoded | None = None) -> tuple[Job, bool]:
     """Given a book's name, bytes and own settings, return (its job, created?).
+
+    decoded: what `reader.decode_book` made of the bytes already (a markdown book's settings need it).
 
     An existing job with the same identity is returned as it is. A book that cannot become
     speech, or whose settings (problem) are wrong, gets a `failed` job with the reason.
@@ -171,7 +175,7 @@ def create_job(store: JobStore, name: str, inbox_path: str, data: bytes, config:
     try:
         if problem:
             raise BookSettingsError(problem)
-        _plan(job, data, config, keep)
+        _plan(job, data, config, keep, decoded)
     except (TextError, BookSettingsError, ValueError) as exc:
         job.move(JobStatus.FAILED, f"bad input: {exc}")
         log.error("book %s refused: %s", shown(name), exc)
@@ -184,10 +188,10 @@ def create_job(store: JobStore, name: str, inbox_path: str, data: bytes, config:
     return job, True
 
 
-def _plan(job: Job, data: bytes, config: Config, keep: dict[str, bytes]) -> None:
+def _plan(job: Job, data: bytes, config: Config, keep: dict[str, bytes], decoded: Decoded | None = None) -> None:
     """Decode, clean and chunk the book into job, and put the files its folder keeps in keep (the
     cover read_book found: the EPUB is not unzipped again); raise TextError when nothing can be spoken."""
-    text = read_book(data, job.name)
+    text = read_book(data, job.name, decoded)
     plan = plan_book(text, job.settings["max_chunk_chars"])
     job.source["metadata"], language = source_metadata(text, job.settings["lang_code"])  # title, authors, cover
     if cover := job.source["metadata"]["cover"]:  # its file name in the job folder (metadata.cover_file)

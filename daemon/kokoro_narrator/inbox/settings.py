@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 from ..core.config import LANG_CODES, LANGUAGE_NAMES, KokoroConfig, resolve_lang_code
-from ..books.frontmatter import split_front_matter
 from ..core.toml import tomllib
 from .sidecars import settings_sidecar
 
@@ -79,15 +78,16 @@ def warn_about_language(kokoro: KokoroConfig) -> str | None:
     return warning
 
 
-def front_matter(text: str) -> dict[str, Any]:
-    """Given a markdown book's text, return the BOOK_KEYS its front matter sets (as written).
+def front_matter(fields: dict[str, Any]) -> dict[str, Any]:
+    """Given a markdown book's front-matter fields (parsed once with its text: `reader.decode_book`,
+    `SourceText.front_matter`), return the BOOK_KEYS they set (as written).
 
     An empty key sets nothing. A number as title or author (TOML's `title = 1984`) is its text;
     a list (`author: [A, B]`) is left to markdown.py, which reads the same front matter for
     the book's tags, list and all.
     """
     found = {}
-    for key, value in split_front_matter(re.sub(r"\r\n?", "\n", text))[1].items():
+    for key, value in fields.items():
         if key not in BOOK_KEYS or value in ("", [], None):
             continue
         if key in ("title", "author") and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -139,9 +139,10 @@ def voice_problem(voice: str, kokoro: KokoroConfig) -> str | None:
     return None
 
 
-def read_book_settings(book: Path, inbox: Path, text: str | None, kokoro: KokoroConfig,
+def read_book_settings(book: Path, inbox: Path, fields: dict[str, Any] | None, kokoro: KokoroConfig,
                        sidecar: bytes | None = None) -> dict[str, Any]:
-    """Given a book's inbox path, its text (None when undecodable) and its sidecar's bytes, return its settings.
+    """Given a book's inbox path, its front-matter fields (None when undecodable or not markdown) and its
+    sidecar's bytes, return its settings.
 
     Returns only the keys the book sets, typed (lang_code "auto" stays so: `book_lang_code`).
     Raise BookSettingsError for a bad value or an unknown voice (a voice of
@@ -150,8 +151,8 @@ def read_book_settings(book: Path, inbox: Path, text: str | None, kokoro: Kokoro
     found: dict[str, tuple[Any, str]] = {}
     if book.parent != inbox and book.parent.parent == inbox:
         found["voice"] = (book.parent.name, f"inbox folder {book.parent.name}/")
-    if text is not None and book.suffix.lower() == ".md":
-        for key, value in front_matter(text).items():
+    if fields is not None and book.suffix.lower() == ".md":
+        for key, value in front_matter(fields).items():
             found[key] = (value, f"{book.name} front matter")
     if sidecar is not None:
         where = settings_sidecar(book).name
