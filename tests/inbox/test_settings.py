@@ -13,6 +13,7 @@ from kokoro_narrator.inbox.settings import (BookSettingsError, book_lang_code, f
                                          read_book_settings)
 from kokoro_narrator.core.config import Config, KokoroConfig
 from kokoro_narrator.service.daemon import Daemon
+from kokoro_narrator.books.frontmatter import split_front_matter
 from kokoro_narrator.books.reader import decode, read_book
 
 from support.providers import ToneProvider
@@ -36,7 +37,13 @@ def voices_config(make_config, kokoro) -> Config:
 
 
 def settings(inbox: Path, relative: str, text: str | None, kokoro, sidecar: str | None = None):
-    return read_book_settings(inbox / relative, inbox, text, kokoro, sidecar.encode() if sidecar else None)
+    fields = split_front_matter(text)[1] if text is not None else None
+    return read_book_settings(inbox / relative, inbox, fields, kokoro, sidecar.encode() if sidecar else None)
+
+
+def keys_of(text: str) -> dict:
+    """The per-book settings a markdown text's front matter sets."""
+    return front_matter(split_front_matter(text)[1])
 
 
 # ----------------------------------------------------------------------------- where settings come from
@@ -44,10 +51,10 @@ def settings(inbox: Path, relative: str, text: str | None, kokoro, sidecar: str 
 
 def test_yaml_and_toml_front_matter_give_the_known_keys_and_leave_the_others():
     yaml = '---\ntitle: "Emma: A Novel"\nauthor: Jane Austen  # the author\nvoice: bf_emma\ndate: 1815\n---\n# Emma\n'
-    assert front_matter(yaml) == {"title": "Emma: A Novel", "author": "Jane Austen", "voice": "bf_emma"}
+    assert keys_of(yaml) == {"title": "Emma: A Novel", "author": "Jane Austen", "voice": "bf_emma"}
     toml = '+++\ntitle = "Emma"\nspeed = 1.1\ntags = ["x"]\n+++\nText.\n'
-    assert front_matter(toml) == {"title": "Emma", "speed": 1.1}
-    assert front_matter("---\n\nJust a rule and prose.\n") == {}
+    assert keys_of(toml) == {"title": "Emma", "speed": 1.1}
+    assert keys_of("---\n\nJust a rule and prose.\n") == {}
 
 
 @pytest.mark.parametrize("top", [
@@ -68,7 +75,7 @@ def test_front_matter_whose_settings_apply_is_never_spoken(top, kokoro):
     voice and were read aloud too ("voice: bf_emma"), or were not read and set nothing."""
     data = (top + "\nThe book begins.\n").encode("utf-8")
     text = decode(data)[0]
-    assert front_matter(text) == {"voice": "bf_emma"}
+    assert keys_of(text) == {"voice": "bf_emma"}
     assert read_book(data, "b.md").text.strip() == "The book begins."
 
 
@@ -82,7 +89,7 @@ def test_front_matter_whose_settings_apply_is_never_spoken(top, kokoro):
 ])
 def test_a_rule_then_prose_is_text_and_sets_nothing(top):
     data = (top + "\nThe book begins.\n").encode("utf-8")
-    assert front_matter(decode(data)[0]) == {}
+    assert keys_of(decode(data)[0]) == {}
     assert read_book(data, "b.md").text.strip().endswith("The book begins.")
     assert len(read_book(data, "b.md").text.strip()) > len("The book begins.")
 
@@ -138,9 +145,9 @@ def test_a_uk_books_sidecar_lexicon_is_checked_against_the_uk_alphabet(voices_co
 
 def test_front_matter_lists_and_empty_keys_never_fail_the_book_and_lists_become_author_tags(tmp_path):
     """`author: [A, B]` failed the book ("must be a non-empty string"); markdown.py reads it as two authors."""
-    assert front_matter("---\nauthor: [Ann, Bo]\ntitle:\nvoice: bf_emma\n---\nT") == {"voice": "bf_emma"}
-    assert front_matter("---\ntitle: Emma\nauthor:\n  - Jane Austen\n---\nT") == {"title": "Emma"}
-    assert front_matter('+++\nauthor = ["Ann", "Bo"]\n+++\nT') == {}
+    assert keys_of("---\nauthor: [Ann, Bo]\ntitle:\nvoice: bf_emma\n---\nT") == {"voice": "bf_emma"}
+    assert keys_of("---\ntitle: Emma\nauthor:\n  - Jane Austen\n---\nT") == {"title": "Emma"}
+    assert keys_of('+++\nauthor = ["Ann", "Bo"]\n+++\nT') == {}
     assert read_book(b"---\nauthor: [Ann, Bo]\n---\nT", "b.md").metadata["authors"] == ["Ann", "Bo"]
 
 
