@@ -12,7 +12,8 @@ from kokoro_narrator.books import epubzip
 from kokoro_narrator.chapters.chunker import plan_book
 from kokoro_narrator.books.epub import holds_a_chapter
 from kokoro_narrator.service.daemon import Daemon
-from kokoro_narrator.books.reader import TextError, read_book, source_metadata
+from kokoro_narrator.books.metadata import source_metadata
+from kokoro_narrator.books.reader import TextError, read_book
 from kokoro_narrator.books.xhtml import read_xhtml
 
 from support.epubs import CONTAINER, PNG, PROSE, build, epub2, epub3, opf, xhtml

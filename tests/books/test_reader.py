@@ -287,7 +287,7 @@ def test_a_gutenberg_header_gives_the_title_author_and_language():
 
 
 def test_plain_text_without_a_gutenberg_header_has_empty_metadata_and_no_cover():
-    from kokoro_narrator.books.reader import source_metadata
+    from kokoro_narrator.books.metadata import source_metadata
 
     book = read_book(b"Title: not a header\n\nJust text.", "a.txt")
     assert book.metadata == {"title": None, "authors": [], "language": None}

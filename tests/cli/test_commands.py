@@ -168,7 +168,7 @@ def test_every_log_line_escapes_the_names_it_carries(tmp_path):
     import io
     import logging
 
-    from kokoro_narrator.cli.output import EscapedArgs
+    from kokoro_narrator.core.logs import EscapedArgs
 
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

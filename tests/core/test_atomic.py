@@ -8,7 +8,7 @@ import pytest
 
 from kokoro_narrator.core import atomic
 from kokoro_narrator.core.atomic import (NAME_MAX, TEMP_MARKER, atomic_write, atomic_write_json, disk_free_bytes,
-                               remove_stale_temps)
+                                         remove_stale_temps, wait_for_space)
 
 
 def test_a_write_replaces_the_file_whole(tmp_path):
@@ -97,3 +97,9 @@ def test_json_with_undecodable_file_name_bytes_serialises(tmp_path):
 
 def test_free_space_is_measured_on_the_nearest_existing_parent(tmp_path):
     assert disk_free_bytes(tmp_path / "not" / "yet" / "made") == disk_free_bytes(tmp_path) > 0
+
+
+def test_wait_for_space_tells_why_it_waits(tmp_path):
+    reasons = []
+    assert wait_for_space(tmp_path, 10**18, 0, lambda reason: reasons.append(reason) or True) is False
+    assert reasons and "not enough free space" in reasons[0] and str(tmp_path) in reasons[0]

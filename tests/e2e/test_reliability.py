@@ -28,7 +28,8 @@ import soundfile as sf
 from kokoro_narrator.core import atomic
 from kokoro_narrator.core.config import JobsConfig
 from kokoro_narrator.jobs.store import JobStore
-from kokoro_narrator.jobs.runner import JobRunner, requeue
+from kokoro_narrator.jobs.runner import JobRunner
+from kokoro_narrator.jobs.store import requeue
 from kokoro_narrator.service.daemon import Daemon
 
 from support.providers import ToneProvider

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 import soundfile as sf
 
-from kokoro_narrator.inbox import ingest
 from kokoro_narrator.core.config import InboxConfig
 from kokoro_narrator.inbox.afterwards import book_ended
-from kokoro_narrator.inbox.ingest import take_in, wait_for_space
+from kokoro_narrator.core import atomic
+from kokoro_narrator.inbox.ingest import take_in
 from kokoro_narrator.service.daemon import Daemon
 
 from support.providers import ToneProvider
@@ -180,24 +180,18 @@ def test_a_done_book_whose_output_is_gone_is_made_again_and_one_still_there_is_n
 
 def test_ingest_waits_for_disk_space_then_takes_the_book_in(config, monkeypatch):
     free = iter([0, 0, 10**12])
-    monkeypatch.setattr(ingest, "disk_free_bytes", lambda path: next(free, 10**12))
+    monkeypatch.setattr(atomic, "disk_free_bytes", lambda path: next(free, 10**12))
     job = take_in(drop(config, "book.txt", BOOK), make_daemon(config).store, config, threading.Event(), 0.0)
     assert job.status == "queued"
     assert next(free, "spent") == "spent", "ingest did not wait for space"
 
 
 def test_ingest_gives_up_waiting_for_space_when_the_daemon_stops(config, monkeypatch):
-    monkeypatch.setattr(ingest, "disk_free_bytes", lambda path: 0)
+    monkeypatch.setattr(atomic, "disk_free_bytes", lambda path: 0)
     stop = threading.Event()
     stop.set()
     assert take_in(drop(config, "book.txt", BOOK), make_daemon(config).store, config, stop, 0.0) is None
     assert not os.listdir(config.paths.jobs)
-
-
-def test_wait_for_space_tells_why_it_waits(tmp_path):
-    reasons = []
-    assert wait_for_space(tmp_path, 10**18, 0, lambda reason: reasons.append(reason) or True) is False
-    assert reasons and "not enough free space" in reasons[0] and str(tmp_path) in reasons[0]
 
 
 def test_a_book_dropped_again_while_its_job_is_unfinished_leaves_job_json_to_the_worker(config):

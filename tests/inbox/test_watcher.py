@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kokoro_narrator.inbox.watcher import InboxWatcher, RefusedFile, is_candidate_name, read_regular_file, shown
+from kokoro_narrator.core.logs import shown
+from kokoro_narrator.inbox.watcher import InboxWatcher, RefusedFile, is_candidate_name, read_regular_file
 
 SETTLE = 0.4
 

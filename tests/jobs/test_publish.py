@@ -131,10 +131,10 @@ def test_with_loudness_false_the_samples_keep_their_level(make_config, tmp_path)
 class EdgeSilenceProvider(ToneProvider):
     """Tones with a second of model-like near-silence before and after every chunk."""
 
-    def synthesize_chunk(self, text, voice=None, speed=None):
+    def synthesize_chunk(self, text, voice=None, speed=None, **options):
         hiss = (np.random.default_rng(0).normal(size=24000) * EDGE_THRESHOLD / 10).astype(np.float32)
         yield Segment(hiss, "", "", False, no_coverage())
-        yield from super().synthesize_chunk(text, voice, speed)
+        yield from super().synthesize_chunk(text, voice, speed, **options)
         yield Segment(hiss, "", "", False, no_coverage())
 
 
@@ -225,9 +225,9 @@ def test_each_chunks_loudness_is_measured_as_it_is_made_not_at_publish_time(make
     monkeypatch.setattr(publish, "measure_wav", lambda path: events.append(f"measure {path.name}") or measure(path))
 
     class Recording(ToneProvider):
-        def synthesize_chunk(self, text, voice=None, speed=None):
+        def synthesize_chunk(self, text, voice=None, speed=None, **options):
             events.append("synthesize")
-            yield from super().synthesize_chunk(text, voice, speed)
+            yield from super().synthesize_chunk(text, voice, speed, **options)
 
     config = make_config(output={"formats": ("wav",)})
     store, job, meta = publish_book(tmp_path, config, Recording(), metadata=False)

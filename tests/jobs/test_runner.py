@@ -38,7 +38,7 @@ class KillingProvider(ToneProvider):
         self.kill_after = kill_after
         self.starts: list[int] = []
 
-    def synthesize_chunk(self, text, voice=None, speed=None, start=0):
+    def synthesize_chunk(self, text, voice=None, speed=None, start=0, lang_code=None):
         self.starts.append(start)
         segments = super().synthesize_chunk(text, voice, speed)
         for number, segment in enumerate(segments):
@@ -145,9 +145,9 @@ def test_a_kill_inside_a_chunk_of_the_real_model_resumes_byte_identical(make_con
         def provider_name(self):
             return "kokoro"
 
-        def synthesize_chunk(self, text, voice=None, speed=None, start=0):
+        def synthesize_chunk(self, text, voice=None, speed=None, start=0, lang_code=None):
             self.starts.append(start)
-            for number, segment in enumerate(tiny_engine.synthesize_chunk(text, voice, speed, start=start), start):
+            for number, segment in enumerate(tiny_engine.synthesize_chunk(text, voice, speed, start, lang_code), start):
                 if number == self.limit:
                     raise Killed()
                 yield segment

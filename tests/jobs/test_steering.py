@@ -28,8 +28,8 @@ def book(title: str, paragraphs: int = 30) -> bytes:
 class SlowTone(ToneProvider):
     """A ToneProvider that takes a little wall time per utterance, so a book is still running when steered."""
 
-    def synthesize_chunk(self, text, voice=None, speed=None):
-        for segment in super().synthesize_chunk(text, voice, speed):
+    def synthesize_chunk(self, text, voice=None, speed=None, **options):
+        for segment in super().synthesize_chunk(text, voice, speed, **options):
             time.sleep(0.05)
             yield segment
 

@@ -12,7 +12,6 @@ from kokoro_narrator.narration.capitals import capitals, is_acronym
 from kokoro_narrator.chapters.chunker import plan_chunks
 from kokoro_narrator.synthesis.g2p import G2P, Utterance
 from kokoro_narrator.narration.normalize import normalize
-from kokoro_narrator.narration.roman import roman_value
 from kokoro_narrator.books.reader import read_book
 
 from support.jobs import add_book
@@ -93,11 +92,6 @@ def test_a_numeral_after_the_label_of_a_detected_heading_is_a_cardinal_whatever_
     assert normalize("Kapittel IV\n\nTekst.", "a", headings=("Kapittel IV",)).text == "Kapittel Four\n\nTekst."
     assert said("Lesson XII. Fractions") == "Lesson Twelve. Fractions"
     assert said("HENRY VIII") == "Henry the Eighth"  # a play's title: a ruler, not a label
-
-
-def test_roman_value_accepts_only_canonical_numerals():
-    assert [roman_value(n) for n in ("IV", "MCMXIV", "XL", "iv")] == [4, 1914, 40, 4]
-    assert [roman_value(n) for n in ("IIII", "DIM", "CIVIL", "LIVID", "VX", "")] == [None] * 6
 
 
 def test_other_languages_get_heading_numerals_as_digits_and_no_regnal_or_capitals_rules():

@@ -40,8 +40,8 @@ class RecordingNotifier(Notifier):
 
 
 class SlowTone(ToneProvider):
-    def synthesize_chunk(self, text, voice=None, speed=None):
-        for segment in super().synthesize_chunk(text, voice, speed):
+    def synthesize_chunk(self, text, voice=None, speed=None, **options):
+        for segment in super().synthesize_chunk(text, voice, speed, **options):
             time.sleep(0.02)
             yield segment
 

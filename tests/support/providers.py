@@ -31,14 +31,16 @@ class ToneProvider:
     def provider_name(self) -> str:
         return "tone"
 
-    def synthesize_chunk(self, text: str, voice: str | None = None, speed: float | None = None) -> Iterator[Segment]:
+    def synthesize_chunk(self, text: str, voice: str | None = None, speed: float | None = None, start: int = 0,
+                         lang_code: str | None = None) -> Iterator[Segment]:
+        """The TtsProvider protocol: one tone per utterance, from utterance `start` on."""
         if text not in self.order:
             self.order.append(text)
         self.calls[text] += 1
         number = self.order.index(text) + 1
         if self.calls[text] <= self.fail_times.get(number, 0):
             raise RuntimeError(f"injected failure in chunk {number}")
-        for utterance in split_utterances(text, r"\n+"):
+        for utterance in split_utterances(text, r"\n+")[start:]:
             digest = hashlib.sha256(utterance.text.encode()).digest()
             frames = max(240, int(len(utterance.text) * self.seconds_per_char * SAMPLE_RATE))
             pitch = 200 + digest[0]

@@ -65,7 +65,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from .metadata import EMPTY_METADATA, LANGUAGES, gutenberg_metadata, source_metadata  # noqa: F401 (re-exported)
+from .metadata import EMPTY_METADATA, gutenberg_metadata
 from .unwrap import is_spoken, paragraphs_of
 
 log = logging.getLogger(__name__)

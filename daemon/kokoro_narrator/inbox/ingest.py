@@ -42,7 +42,8 @@ from ..jobs.store import ChunkState, Job, JobStatus, JobStore, audio_settings, j
 from ..narration.lexicon import SIDECAR_COPY
 from ..narration.nonspeech import strip_nonspeech, summarize
 from ..narration.pls import PLS_COPY, parse_book_pls, pls_bytes
-from ..books.reader import Decoded, TextError, decode_book, read_book, source_metadata, source_suffix
+from ..books.metadata import source_metadata
+from ..books.reader import Decoded, TextError, decode_book, read_book, source_suffix
 from ..core.logs import shown
 from .sidecars import lexicon_sidecar, lexicon_sidecar_settings, read_lexicon_sidecar, settings_sidecar
 from .watcher import MAX_BOOK_BYTES, RefusedFile, read_regular_file

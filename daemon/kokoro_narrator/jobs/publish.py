@@ -35,7 +35,7 @@ from ..core.config import Config
 from ..audio.encode import CODECS, Chapter, EncodeError, Tags, encode_book, probe_seconds
 from .store import ChunkState, Job, JobStatus, JobStore, now
 from ..audio.loudness import Gain, Limiter, Measurement, Meter, book_gain, combine, integrated
-from ..books.reader import LANGUAGES
+from ..books.metadata import LANGUAGES
 
 log = logging.getLogger(__name__)
 

@@ -333,12 +333,6 @@ class JobStore:
             atomic_write(folder / name, content)
         self.save(job)
 
-    def create(self, name: str, inbox_path: str, data: bytes, config: Config) -> tuple[Job, bool]:
-        """Given a book's name and bytes, return (its job, created?): `ingest.create_job` with no per-book settings."""
-        from ..inbox.ingest import create_job  # ingest decides, this module stores: kept for tests and benches
-
-        return create_job(self, name, inbox_path, data, config)
-
     def chunk_texts(self, job: Job) -> list[str]:
         """Re-chunk the job's own source copy; the chunk hashes must match job.json."""
         folder = self.folder(job)

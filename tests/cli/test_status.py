@@ -7,7 +7,7 @@ import pytest
 
 from kokoro_narrator.jobs.store import JobStatus, JobStore
 from kokoro_narrator.jobs.lock import StoreLock
-from kokoro_narrator.jobs.progress import collect, main, render
+from kokoro_narrator.cli.status import collect, main, render
 
 from support.jobs import add_book
 
