@@ -113,7 +113,7 @@ def test_a_closed_pipe_ends_status_quietly(config, monkeypatch):
 
 
 def test_an_empty_store_names_every_kind_of_book_the_watcher_takes(config):
-    from kokoro_narrator.inbox.watcher import BOOK_SUFFIXES
+    from kokoro_narrator.books import BOOK_SUFFIXES
 
     text = render(collect(JobStore(config.paths.jobs)))
     assert "no books yet: copy a .txt, .md or .epub file into the inbox" in text

@@ -30,9 +30,8 @@ from typing import Any, BinaryIO
 import numpy as np
 import soundfile as sf
 
-from ..core.atomic import atomic_write
+from ..core import atomic_write, beat
 from .wav import BLOCK_FRAMES
-from ..core.heartbeat import beat
 
 log = logging.getLogger(__name__)
 

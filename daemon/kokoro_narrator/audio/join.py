@@ -18,18 +18,16 @@ import itertools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Sequence
+from typing import BinaryIO, Sequence
 
 import numpy as np
 import soundfile as sf
 
-from ..core.atomic import atomic_write
-from ..core.heartbeat import beat
+from ..core import atomic_write, beat
 from .wav import (BLOCK_FRAMES, FADE_MS, HEADER_BYTES, RIFF_LIMIT, SAMPLE_BYTES, SUBTYPE, AudioError, WavInfo,
                   _fade_frames, _fade_spans, _frames, wav_info)
+from .loudness import Limiter, Measurement, Meter
 
-if TYPE_CHECKING:  # loudness imports scipy.signal (0.8 s), which `synth` never needs
-    from .loudness import Limiter, Measurement, Meter
 
 log = logging.getLogger(__name__)
 

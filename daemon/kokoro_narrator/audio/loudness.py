@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 import numpy as np
-from scipy import signal
+
+# scipy.signal takes 0.9 s to import: it is imported where a filter runs, so that `status` and
+# `synth`, which import this package but measure nothing, do not pay for it.
 
 ABSOLUTE_GATE = -70.0
 RELATIVE_GATE = -10.0
@@ -60,6 +62,8 @@ def _k_weighting(rate: int) -> np.ndarray:
 
 def _oversampling_filter() -> np.ndarray:
     """The true-peak interpolation filter: low pass at the original Nyquist, gain OVERSAMPLE."""
+    from scipy import signal
+
     return signal.firwin(TRUE_PEAK_TAPS, 1.0 / OVERSAMPLE, window=("kaiser", 8.0)) * OVERSAMPLE
 
 
@@ -126,6 +130,8 @@ class Meter:
             return
         self.frames += len(x)
         self._true_peak(x)
+        from scipy import signal
+
         weighted, self.zi = signal.sosfilt(self.sos, x, zi=self.zi)
         weighted = np.concatenate([self.partial, weighted])
         whole = len(weighted) // self.step * self.step
@@ -149,6 +155,8 @@ class Meter:
     def _true_peak(self, x: np.ndarray) -> None:
         """Track the largest 4x-oversampled magnitude, with the previous block's tail as history."""
         joined = np.concatenate([self.context, x])
+        from scipy import signal
+
         upsampled = signal.upfirdn(self.fir, joined, OVERSAMPLE)
         valid = upsampled[len(self.fir) - 1: len(joined) * OVERSAMPLE]
         self.peak = max(self.peak, float(np.abs(valid).max(initial=0.0)), float(np.abs(x).max()))

@@ -13,16 +13,14 @@ import logging
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Iterable
+from typing import BinaryIO, Iterable
 
 import numpy as np
 import soundfile as sf
 
-from ..core.atomic import atomic_write
-from ..core.heartbeat import beat
+from ..core import atomic_write, beat
+from .loudness import Measurement, Meter
 
-if TYPE_CHECKING:  # loudness imports scipy.signal (0.8 s), which `synth` never needs
-    from .loudness import Measurement
 
 log = logging.getLogger(__name__)
 
@@ -178,8 +176,6 @@ def sound_bounds(path: Path, threshold: float) -> tuple[int, int]:
 
 def measure_wav(path: Path) -> Measurement:
     """Given a mono WAV, return its loudness measurement (streamed); raise AudioError when unreadable."""
-    from .loudness import Meter
-
     try:
         with sf.SoundFile(str(path)) as source:
             meter = Meter(source.samplerate)

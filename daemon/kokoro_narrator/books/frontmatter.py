@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..core.toml import tomllib
+from ..core import tomllib
 
 BLOCK = re.compile(r"\A\ufeff?(?:(---)[ \t]*\r?\n(.*?\r?\n)?(?:---|\.\.\.)|\+\+\+[ \t]*\r?\n(.*?\r?\n)?\+\+\+)"
                    r"[ \t]*(?:\r?\n|\Z)", re.S)

@@ -227,6 +227,10 @@ def read_markdown(body: str, fields: dict[str, Any]) -> tuple[str, list[str], di
 # ----------------------------------------------------------------------------- the entry point
 
 
+BOOK_SUFFIXES = (".txt", ".md", ".epub")
+"""What `read_book` reads, and so what the inbox watcher takes."""
+
+
 def source_suffix(name: str) -> str:
     """The suffix of a book's copy in its job folder: .epub, .md or .txt, by its name."""
     lower = name.lower()

@@ -17,14 +17,12 @@ import time
 from pathlib import Path
 
 from .. import __version__
-from ..synthesis.allocator import prepare_process
-from ..inbox.settings import warn_about_language
-from ..core.config import (DEFAULT_CONFIG_PATH, Config, ConfigError, KokoroConfig, default_config_text, load_config,
-                     resolve_lang_code, xdg_expand)
-from ..narration.lexicon import with_default_lexicon
+from ..synthesis import prepare_process
+from ..inbox import warn_about_language
+from ..core import (DEFAULT_CONFIG_PATH, Config, ConfigError, KokoroConfig, default_config_text, load_config, resolve_lang_code, xdg_expand)
+from ..narration import with_default_lexicon
 from .output import one_line_error
-from ..core.logs import setup_logging
-from ..core.logs import escape_logged_names, shown
+from ..core import escape_logged_names, setup_logging, shown
 
 log = logging.getLogger("kokoro_narrator")
 
@@ -44,7 +42,7 @@ def _kokoro_overrides(config: Config, args: argparse.Namespace) -> Config:
 
 def _read_book(path: Path, command: str):
     """Given a text file from the command line, return its Book, or None after saying why not."""
-    from ..books.reader import TextError, read_book
+    from ..books import TextError, read_book
 
     try:
         return read_book(path.read_bytes(), path.name)
@@ -56,9 +54,9 @@ def _read_book(path: Path, command: str):
 
 
 def cmd_synth(config: Config, args: argparse.Namespace) -> int:
-    from ..audio.wav import write_chunk_wav
-    from ..synthesis.engine import KokoroEngine
-    from ..narration.lexicon import LexiconError
+    from ..audio import write_chunk_wav
+    from ..synthesis import KokoroEngine
+    from ..narration import LexiconError
     from .preview import speakable_book
 
     book = _read_book(args.text_file, "synth")
@@ -81,7 +79,7 @@ def cmd_synth(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_chunk(config: Config, args: argparse.Namespace) -> int:
-    from ..chapters.chunker import plan_book
+    from ..chapters import plan_book
 
     book = _read_book(args.book, "chunk")
     if book is None:
@@ -109,8 +107,8 @@ def cmd_chunk(config: Config, args: argparse.Namespace) -> int:
 def _preview(config: Config, args: argparse.Namespace, book) -> int:
     """`chunk --text` / `--phonemes`: print what will be read (preview.py); a bad lexicon or a G2P that
     cannot load (a language not installed) exits 1."""
-    from ..synthesis.engine import EngineError
-    from ..narration.lexicon import LexiconError
+    from ..synthesis import EngineError
+    from ..narration import LexiconError
     from .preview import preview
 
     try:
@@ -121,10 +119,10 @@ def _preview(config: Config, args: argparse.Namespace, book) -> int:
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    from ..synthesis.engine import KokoroEngine
-    from ..jobs.lock import LockedError, StoreLock
-    from ..service.notify import Notifier
-    from ..service.daemon import EX_STUCK, Daemon
+    from ..synthesis import KokoroEngine
+    from ..jobs import LockedError, StoreLock
+    from ..service import Notifier
+    from ..service import EX_STUCK, Daemon
 
     try:  # one daemon per job store, found out before the model loads
         lock = StoreLock.acquire(config.paths.jobs)
@@ -145,14 +143,14 @@ def cmd_run(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_status(config: Config, args: argparse.Namespace) -> int:
-    from ..jobs.store import JobStore
+    from ..jobs import JobStore
     from .status import main as show_status
 
     return show_status(JobStore(config.paths.jobs), args.json)
 
 
 def cmd_install_service(config: Config, args: argparse.Namespace) -> int:
-    from ..service.unit import default_exec_start, install_instructions, install_unit
+    from ..service import default_exec_start, install_instructions, install_unit
 
     try:
         exec_start = default_exec_start(args.config)
@@ -170,7 +168,7 @@ def cmd_config_init(args: argparse.Namespace) -> int:
     if path.exists() and not args.force:
         print(f"kokoro-narrator config init: {path} exists; use --force to overwrite", file=sys.stderr)
         return 1
-    from ..core.atomic import atomic_write
+    from ..core import atomic_write
 
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, default_config_text().encode("utf-8"))
@@ -179,7 +177,7 @@ def cmd_config_init(args: argparse.Namespace) -> int:
 
 
 def cmd_export(config: Config, args: argparse.Namespace) -> int:
-    from ..jobs.publish import export_book
+    from ..jobs import export_book
 
     try:
         files, warnings = export_book(args.book_json, args.format)
@@ -195,7 +193,7 @@ def cmd_export(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_queue(config: Config, args: argparse.Namespace) -> int:
     """`cancel|retry|next BOOK` and `pause|resume`: print what was done."""
-    from ..jobs.steering import ControlError, command, set_paused
+    from ..jobs import ControlError, command, set_paused
 
     ref = getattr(args, "book", None)
     try:
@@ -299,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
         log.error("%s", exc)
         return EX_CONFIG
     config = with_default_lexicon(_kokoro_overrides(config, args), args.config)  # lexicon.toml next to the config
-    from ..synthesis.engine import EngineError
+    from ..synthesis import EngineError
 
     commands = {"run": cmd_run, "status": cmd_status, "synth": cmd_synth, "chunk": cmd_chunk,
                 "install-service": cmd_install_service, "export": cmd_export,

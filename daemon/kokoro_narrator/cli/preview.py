@@ -15,14 +15,10 @@ import logging
 from pathlib import Path
 from typing import TextIO
 
-from ..inbox.settings import BookSettingsError, book_lang_code, read_book_settings
-from ..inbox.sidecars import lexicon_sidecar, settings_sidecar
-from ..chapters.chunker import plan_book
-from ..narration.lexicon import lexicon_settings
-from ..narration.normalize import NORMALIZE_VERSION
-from ..narration.pls import parse_book_pls
-from ..narration.speakable import speakable_chunks
-from ..books.reader import SourceText
+from ..inbox import book_lang_code, BookSettingsError, lexicon_sidecar, read_book_settings, settings_sidecar
+from ..chapters import plan_book
+from ..narration import NORMALIZE_VERSION, lexicon_settings, parse_book_pls, speakable_chunks
+from ..books import SourceText
 
 log = logging.getLogger(__name__)
 
@@ -98,14 +94,14 @@ def speakable_book(config, path: Path, book: SourceText, max_chunk_chars: int | 
 
 def _g2p(config, lang_code: str):
     """A model-less kokoro pipeline for the book's language, wrapped in the engine's G2P."""
-    from ..synthesis.engine import load_g2p
-    from ..synthesis.g2p import G2P
+    from ..synthesis import load_g2p
+    from ..synthesis import G2P
 
     return G2P(load_g2p(config.tts.kokoro, lang_code))
 
 
 def _print_phonemes(g2p, text: str, split_pattern: str, out: TextIO) -> None:
-    from ..synthesis.g2p import split_utterances
+    from ..synthesis import split_utterances
 
     for utterance in split_utterances(text, split_pattern):
         print(f"  {utterance.text}", file=out)

@@ -13,12 +13,10 @@ import os
 import sys
 from typing import Any
 
-from ..core.logs import shown
-from ..inbox.watcher import BOOK_SUFFIXES
-from ..jobs.lock import holder
-from ..jobs.progress import duration, history_speed, measure, seconds_left, total_chars
-from ..jobs.steering import is_paused
-from ..jobs.store import UNFINISHED, Job, JobStore, queue_order
+from ..core import shown
+from ..books import BOOK_SUFFIXES
+from ..jobs import (UNFINISHED, duration, history_speed, holder, is_paused, Job, JobStore, measure, queue_order,
+                    seconds_left, total_chars)
 
 ORDER = ("running", "waiting", "interrupted", "queued", "failed", "cancelled", "superseded", "done")
 

@@ -34,12 +34,10 @@ import threading
 import time
 from pathlib import Path
 
-from ..core.atomic import NAME_MAX, atomic_write, numbered_names, shorten_to_bytes
-from ..core.config import Config
-from ..jobs.store import Job, JobStore
-from ..core.logs import shown
+from ..core import NAME_MAX, atomic_write, Config, numbered_names, shorten_to_bytes, shown
+from ..jobs import Job, JobStore
 from .sidecars import lexicon_sidecar, settings_sidecar
-from .watcher import MAX_BOOK_BYTES, OUTCOME_FOLDERS, RefusedFile, read_regular_file
+from .watcher import MAX_BOOK_BYTES, OUTCOME_FOLDERS, read_regular_file, RefusedFile
 
 log = logging.getLogger(__name__)
 

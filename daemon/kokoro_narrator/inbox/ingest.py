@@ -33,20 +33,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..core.atomic import DISK_FULL, wait_for_space
+from ..core import DISK_FULL, Config, shown, wait_for_space
 from .settings import (AUDIO_KEYS, BOOK_KEYS, BookSettingsError, book_lang_code, language_warning,
                            read_book_settings)
-from ..chapters.chunker import plan_book
-from ..core.config import Config
-from ..jobs.store import ChunkState, Job, JobStatus, JobStore, audio_settings, job_id, requeue
-from ..narration.lexicon import SIDECAR_COPY
-from ..narration.nonspeech import strip_nonspeech, summarize
-from ..narration.pls import PLS_COPY, parse_book_pls, pls_bytes
-from ..books.metadata import source_metadata
-from ..books.reader import Decoded, TextError, decode_book, read_book, source_suffix
-from ..core.logs import shown
+from ..chapters import plan_book
+from ..jobs import audio_settings, ChunkState, Job, job_id, JobStatus, JobStore, requeue
+from ..narration import PLS_COPY, SIDECAR_COPY, parse_book_pls, pls_bytes, strip_nonspeech, summarize
+from ..books import decode_book, Decoded, read_book, source_metadata, source_suffix, TextError
 from .sidecars import lexicon_sidecar, lexicon_sidecar_settings, read_lexicon_sidecar, settings_sidecar
-from .watcher import MAX_BOOK_BYTES, RefusedFile, read_regular_file
+from .watcher import MAX_BOOK_BYTES, read_regular_file, RefusedFile
 
 log = logging.getLogger(__name__)
 

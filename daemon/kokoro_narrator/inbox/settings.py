@@ -29,8 +29,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..core.config import LANG_CODES, LANGUAGE_NAMES, KokoroConfig, resolve_lang_code
-from ..core.toml import tomllib
+from ..core import LANG_CODES, LANGUAGE_NAMES, KokoroConfig, resolve_lang_code, tomllib
 from .sidecars import settings_sidecar
 
 log = logging.getLogger(__name__)

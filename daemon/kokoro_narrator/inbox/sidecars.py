@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from ..narration.lexicon import LexiconError, read_toml_lexicon
+from ..narration import LexiconError, read_toml_lexicon
 
 log = logging.getLogger(__name__)
 

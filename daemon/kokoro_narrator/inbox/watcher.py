@@ -29,12 +29,12 @@ from typing import Callable
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from ..core.logs import shown
+from ..books import BOOK_SUFFIXES
+from ..core import shown
 from .sidecars import SIDECAR_SUFFIXES
 
 log = logging.getLogger(__name__)
 
-BOOK_SUFFIXES = (".txt", ".md", ".epub")
 MAX_BOOK_BYTES = 256 * 1024 * 1024
 """A larger file is refused before it is read (ingest) and never hashed or moved (afterwards)."""
 OUTCOME_FOLDERS = ("done", "failed")

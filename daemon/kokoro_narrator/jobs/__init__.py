@@ -1,1 +1,16 @@
-"""jobs."""
+"""A book's job: the store and its state machine, the lock, steering, checkpoints, the runner, progress, publishing.
+
+What the other subpackages may use; everything else here is private to jobs/.
+"""
+
+from .lock import holder, LockedError, StoreLock
+from .progress import duration, history_speed, measure, Progress, seconds_left, total_chars
+from .publish import export_book
+from .runner import JobRunner, leave_interrupted
+from .steering import command, ControlError, is_paused, set_paused, Steering
+from .store import audio_settings, ChunkState, Job, job_id, JobStatus, JobStore, queue_order, requeue, UNFINISHED
+
+__all__ = ["audio_settings", "ChunkState", "command", "ControlError", "duration", "export_book", "history_speed",
+    "holder", "is_paused", "Job", "job_id", "JobRunner", "JobStatus", "JobStore", "leave_interrupted",
+    "LockedError", "measure", "Progress", "queue_order", "requeue", "seconds_left", "set_paused", "Steering",
+    "StoreLock", "total_chars", "UNFINISHED"]

@@ -28,14 +28,12 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from .. import __version__
-from ..core.atomic import NAME_MAX, atomic_write_json, numbered_names, shorten_to_bytes
-from ..audio.join import ConcatResult, Piece, concat_wavs
-from ..audio.wav import SAMPLE_RATE, measure_wav, sound_bounds, wav_info
-from ..core.config import Config
-from ..audio.encode import CODECS, Chapter, EncodeError, Tags, encode_book, probe_seconds
+from ..core import NAME_MAX, atomic_write_json, Config, numbered_names, shorten_to_bytes
+from ..audio import (CODECS, SAMPLE_RATE, book_gain, Chapter, combine, concat_wavs, ConcatResult, encode_book,
+                     EncodeError, Gain, integrated, Limiter, measure_wav, Measurement, Meter, Piece, probe_seconds,
+                     sound_bounds, Tags, wav_info)
 from .store import ChunkState, Job, JobStatus, JobStore, now
-from ..audio.loudness import Gain, Limiter, Measurement, Meter, book_gain, combine, integrated
-from ..books.metadata import LANGUAGES
+from ..books import LANGUAGES
 
 log = logging.getLogger(__name__)
 

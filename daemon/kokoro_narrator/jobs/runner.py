@@ -25,15 +25,13 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ..core.atomic import DISK_FULL, remove_stale_temps, wait_for_space
-from ..audio.wav import SAMPLE_RATE, silence, write_chunk_wav
-from .checkpoint import PartialAudio, discard, reset_damaged_chunks
-from ..core.config import Config
-from ..synthesis.engine import Segment, TtsProvider
-from ..core.heartbeat import beat
+from ..core import DISK_FULL, beat, Config, remove_stale_temps, wait_for_space
+from ..audio import SAMPLE_RATE, silence, write_chunk_wav
+from .checkpoint import discard, PartialAudio, reset_damaged_chunks
+from ..synthesis import Segment, TtsProvider
 from .store import UNFINISHED, ChunkState, Job, JobStatus, JobStore, now
 from .publish import measure_chunk, publish
-from .progress import Progress, history_speed, measure, seconds_left, total_chars
+from .progress import history_speed, measure, Progress, seconds_left, total_chars
 
 __all__ = ["Interrupted", "JobRunner", "leave_interrupted"]
 

@@ -24,10 +24,9 @@ import os
 import time
 from pathlib import Path
 
-from ..core.atomic import atomic_write, atomic_write_json, is_temp
+from ..core import atomic_write, atomic_write_json, is_temp, shown
 from .store import UNFINISHED, Job, JobStatus, JobStore, requeue
-from .lock import LockedError, StoreLock, holder
-from ..core.logs import shown
+from .lock import holder, LockedError, StoreLock
 
 log = logging.getLogger(__name__)
 

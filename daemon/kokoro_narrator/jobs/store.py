@@ -32,15 +32,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from ..synthesis.acoustic import numeric_path
-from ..core.atomic import atomic_write, atomic_write_json
-from ..chapters.chunker import CHUNKER_VERSION, plan_book
-from ..core.config import Config
-from ..narration.lexicon import lexicon_settings
-from ..narration.nonspeech import NONSPEECH_VERSION
-from ..narration.normalize import NORMALIZE_VERSION
-from ..narration.speakable import speakable_job
-from ..books.reader import read_book
+from ..synthesis import numeric_path
+from ..core import atomic_write, atomic_write_json, Config
+from ..chapters import CHUNKER_VERSION, plan_book
+from ..narration import NONSPEECH_VERSION, NORMALIZE_VERSION, lexicon_settings, speakable_job
+from ..books import read_book
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,7 @@ import json
 import re
 from functools import lru_cache
 
-from ..chapters.lines import SMALL_WORDS
-from ..chapters.numbers import roman_value
+from ..chapters import SMALL_WORDS, roman_value
 
 CAPS_WORD = re.compile(r"(?<!\w)([A-Z]+(?:['\u2019][A-Z]+)*)(?!\w)")
 VOWELS = set("AEIOUY")

@@ -29,7 +29,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..core.toml import tomllib
+from ..core import tomllib
 from .entries import Entry, Lexicon, LexiconError, check_entry
 
 log = logging.getLogger(__name__)
@@ -145,7 +145,7 @@ def with_default_lexicon(config: Any, config_path: Path | None) -> Any:
     `tts.lexicon` set: as configured, else `lexicon.toml` next to the config file."""
     import dataclasses
 
-    from ..core.config import DEFAULT_CONFIG_PATH, xdg_expand
+    from ..core import DEFAULT_CONFIG_PATH, xdg_expand
 
     if config.tts.lexicon is not None:
         return config

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from num2words import num2words
 
 from .capitals import capitals
-from ..chapters.lines import is_heading
+from ..chapters import is_heading
 from .entries import MARKUP
 from .roman import roman_numerals
 

@@ -25,7 +25,7 @@ import re
 
 from num2words import num2words
 
-from ..chapters.numbers import roman_value
+from ..chapters import roman_value
 
 NUMERAL = re.compile(r"(?<![\w-])([IVXLCDM]+|[ivxlcdm]+)(?!\w|['\u2019]\w|-\w)")
 PREVIOUS_WORD = re.compile(r"([A-Za-z\u00c0-\u024f][\w'\u2019]*)\.?\s+$")

@@ -29,21 +29,12 @@ import time
 import traceback
 from pathlib import Path
 
-from ..synthesis.allocator import release_freed_memory
-from ..core.atomic import remove_stale_temps
-from ..core.config import Config
-from ..synthesis.engine import TtsProvider
-from ..core.heartbeat import age, beat
-from ..inbox.afterwards import book_ended
-from ..inbox.ingest import create_job, job_settings, take_in
-from ..jobs.steering import Steering
-from ..jobs.store import Job, JobStatus, JobStore, requeue
-from ..jobs.lock import StoreLock
+from ..synthesis import release_freed_memory, TtsProvider
+from ..core import age, beat, Config, remove_stale_temps, shown
+from ..inbox import book_ended, create_job, InboxWatcher, job_settings, take_in
+from ..jobs import (duration, Job, JobRunner, JobStatus, JobStore, leave_interrupted, Progress, requeue, Steering,
+                    StoreLock)
 from .notify import Notifier, watchdog_interval
-from ..jobs.runner import JobRunner, Progress, leave_interrupted
-from ..jobs.progress import duration
-from ..core.logs import shown
-from ..inbox.watcher import InboxWatcher
 
 log = logging.getLogger(__name__)
 

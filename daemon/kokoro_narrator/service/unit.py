@@ -11,7 +11,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from ..core.atomic import atomic_write
+from ..core import atomic_write
 
 UNIT_NAME = "kokoro-tts.service"
 DEFAULT_EXEC_START = "%h/.local/share/kokoro-tts/venv/bin/kokoro-narrator run"

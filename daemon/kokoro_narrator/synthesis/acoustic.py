@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Callable
 
 import numpy as np
 
-from ..core.config import KokoroConfig
+from ..core import KokoroConfig
 
 if TYPE_CHECKING:
     import torch

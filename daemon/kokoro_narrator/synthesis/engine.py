@@ -23,7 +23,7 @@ import numpy as np
 
 from .acoustic import Acoustic, EngineError, load_acoustic, offline_hint, resolve_device, resolve_precision
 from .allocator import HeapCeiling, allocator_name
-from ..core.config import LANGUAGE_NAMES, KokoroConfig
+from ..core import LANGUAGE_NAMES, KokoroConfig
 from .g2p import G2P, Coverage, Phonemized, check_english_model, letters, split_utterances
 from .prefetch import prefetch
 

@@ -17,8 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..chapters.sentences import split_sentences, split_words
-from ..narration.entries import without_markup
+from ..chapters import split_sentences, split_words
+from ..narration import without_markup
 
 log = logging.getLogger(__name__)
 
