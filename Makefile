@@ -71,8 +71,8 @@ bench-quality: kokoro-install
 # Opt-in: the real weights (make offline-weights) speak two sentences, word error rate < 25 %.
 test-real-weights: kokoro-install
 	$(PY) -m pip install -q pocketsphinx soxr
-	KOKORO_TTS_WEIGHTS=$(WEIGHTS) $(PY) -m pytest -q -m realweights tests/test_real_weights.py
+	KOKORO_TTS_WEIGHTS=$(WEIGHTS) $(PY) -m pytest -q -m realweights tests/e2e/test_real_weights.py
 
 # The long reliability loop: 25 SIGKILLs of the real daemon (tiny model), ~4 minutes.
 crash-loop: kokoro-install
-	$(PY) -m pytest -q -m slow tests/test_crash_loop.py
+	$(PY) -m pytest -q -m slow tests/e2e/test_crash_loop.py
