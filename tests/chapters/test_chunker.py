@@ -1,4 +1,4 @@
-"""chunker.py: headings, chapters, chunks, sentence and word splits."""
+"""chunker.py: headings, chapters, chunks (the one-line heading test is in test_lines.py, the splits in test_sentences.py)."""
 
 import hashlib
 import json
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kokoro_narrator.chapters.chunker import CHUNKER_VERSION, is_heading, plan_book, plan_chunks, split_sentences, split_words
+from kokoro_narrator.chapters.chunker import CHUNKER_VERSION, plan_book, plan_chunks
 from kokoro_narrator.books.reader import read_book
 
 
@@ -65,27 +65,6 @@ def test_corpus_books_lose_no_text_and_respect_the_limit(corpus, name):
 
 
 # ----------------------------------------------------------------------------- headings
-
-@pytest.mark.parametrize("line", [
-    "CHAPTER IV.", "Chapter 12", "BOOK ONE", "PART II", "II", "XIV.", "IV. The Battle", "Chapter 1. The Start",
-    "Chapter 1 The Start", "CHAPTER I.\nDown the Rabbit-Hole.", "Chapter the First", "Chapter Twenty-One",
-    "Letter 4", "STAVE I: MARLEY'S GHOST", "PROLOGUE", "Epilogue: Ten Years Later", "VOLUME III",
-])
-def test_heading_markers_are_recognised(line):
-    assert is_heading(line)
-
-
-@pytest.mark.parametrize("line", [
-    "Part of the reason was the rain.", "I'll go.", "I am here.", "Chapter and verse, he said.",
-    "Book lovers unite", "PART of it", "Part one of the plan was simple.", "Chapter 12 was the best one.",
-    "Introduction to the art of war", "DID", "MIX", "CIVIL",
-    "CHAPTER I.\nIt was a dark and stormy night.",
-    "II. A Loose-Fish is fair game for anybody who can soonest catch it.",
-    "Part II of the plan, which nobody liked, was to leave before dawn without a word to anyone at all.",
-])
-def test_prose_that_starts_like_a_marker_is_not_a_heading(line):
-    assert not is_heading(line)
-
 
 def test_a_marker_inside_a_long_paragraph_is_not_a_heading():
     assert titles(f"Opening words.\n\nChapter 2 {body(2)}") == ["Opening"]
@@ -232,30 +211,6 @@ def test_bad_arguments_are_refused(text, limit):
         plan_chunks(text, limit)
 
 
-# ----------------------------------------------------------------------------- sentences and words
-
-@pytest.mark.parametrize("text, expected", [
-    ('Mr. Bennet said "Yes." Then Dr. Who left! Did he? Yes\u2026 Then he did.',
-     ['Mr. Bennet said "Yes."', "Then Dr. Who left!", "Did he?", "Yes\u2026", "Then he did."]),
-    ("'Oh dear!' she said. 'I shall be late!' And she ran.",
-     ["'Oh dear!' she said.", "'I shall be late!'", "And she ran."]),
-    ("See No. 5 on p. 3. He said no. Then J. R. R. Tolkien wrote, e.g. this. Mrs. Smith of St. Ives came.",
-     ["See No. 5 on p. 3.", "He said no.", "Then J. R. R. Tolkien wrote, e.g. this.", "Mrs. Smith of St. Ives came."]),
-    ("Wait... Really?! (Yes.) Fine.", ["Wait...", "Really?!", "(Yes.)", "Fine."]),
-    ("No end", ["No end"]),
-    ("", []),
-])
-def test_sentences_keep_abbreviations_and_closing_quotes(text, expected):
-    assert split_sentences(text) == expected
-
-
-def test_words_are_packed_up_to_the_limit_and_long_ones_cut_hard():
-    assert split_words("aa bb cc dd", 5) == ["aa bb", "cc dd"]
-    assert split_words("abcdefgh ij", 3) == ["abc", "def", "gh", "ij"]
-    with pytest.raises(ValueError):
-        split_words("x", 0)
-
-
 # ----------------------------------------------------------------------------- properties
 
 text_strategy = st.lists(
@@ -276,17 +231,6 @@ def test_chunks_are_never_empty_never_too_big_and_lose_or_invent_nothing(text, l
     assert squash("".join(c.text for c in plan.chunks)) == squash(text)
     assert plan_chunks(text, limit) == plan
     assert {c.chapter for c in plan.chunks} == {c.index for c in plan.chapters}
-
-
-@settings(max_examples=200, deadline=None)
-@given(text=text_strategy, limit=st.integers(min_value=1, max_value=200))
-def test_sentence_and_word_splits_lose_or_invent_nothing(text, limit):
-    sentences = split_sentences(text)
-    assert all(s and s == s.strip() for s in sentences)
-    assert squash(" ".join(sentences)) == squash(text) and split_sentences(text) == sentences
-    pieces = split_words(text, limit)
-    assert all(0 < len(p) <= limit for p in pieces)
-    assert squash("".join(pieces)) == squash(text) and split_words(text, limit) == pieces
 
 
 # ----------------------------------------------------------------------------- headings of any book (headings.py)
@@ -398,21 +342,6 @@ def test_chunk_lists_a_chapter_inside_a_part_under_it_and_its_json_gives_the_tre
     assert cli.main(["chunk", "--json", str(path)]) == 0
     tree = [(c["level"], c["parent"]) for c in json.loads(capsys.readouterr().out)["chapters"]]
     assert tree == [(1, None), (2, 0), (1, None), (2, 2)]
-
-
-def test_the_word_before_a_full_stop_is_found_without_splitting_the_sentence_so_far():
-    """sentences.last_word replaced text[start:end].split()[-1], which made a run of initials quadratic."""
-    import random
-
-    from kokoro_narrator.chapters.sentences import last_word
-
-    random.seed(7)
-    for _ in range(3000):
-        text = "".join(random.choice("ab. \n\t\u00a0\u2003") for _ in range(random.randint(0, 30)))
-        start = random.randint(0, len(text))
-        end = random.randint(start, len(text))
-        words = text[start:end].split()
-        assert last_word(text, start, end) == (words[-1] if words else "")
 
 
 # ----------------------------------------------------------------------------- titles set apart
