@@ -1,4 +1,4 @@
-"""normalize.py, roman.py, capitals.py: the text a narrator reads, rule by rule, traps included."""
+"""normalize.py: the text a narrator reads, rule by rule, traps included (Roman numerals: test_roman.py; capitals: test_capitals.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from kokoro_narrator.narration.capitals import capitals, is_acronym
 from kokoro_narrator.chapters.chunker import plan_chunks
 from kokoro_narrator.synthesis.g2p import G2P, Utterance
 from kokoro_narrator.narration.normalize import normalize
@@ -19,124 +18,6 @@ from support.jobs import add_book
 
 def said(text: str, lang_code: str = "a") -> str:
     return normalize(text, lang_code).text
-
-
-# ----------------------------------------------------------------------------- Roman numerals
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("CHAPTER IV.", "Chapter Four."),
-    ("CHAPTER XII. THE PURSUIT", "Chapter Twelve. The Pursuit"),
-    ("Chapter XXIV", "Chapter Twenty-Four"),
-    ("STAVE I.", "Stave One."),
-    ("BOOK III", "Book Three"),
-    ("Act I, Scene II", "Act One, Scene Two"),
-    ("in chapter iv of the book", "in chapter four of the book"),
-    ("Vol. ii", "Vol. Two"),
-])
-def test_numerals_after_a_chapter_like_label_are_cardinals(text, expected):
-    assert said(text) == expected
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("VII.", "Seven."),
-    ("I.", "One."),
-    ("II", "Two"),
-    ("IV. THE BATTLE", "Four. The Battle"),
-])
-def test_a_heading_that_is_only_a_numeral_is_a_cardinal(text, expected):
-    assert said(text) == expected
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("Henry VIII was king.", "Henry the Eighth was king."),
-    ("under Louis XIV and Pope John XXIII", "under Louis the Fourteenth and Pope John the Twenty-Third"),
-    ("Henry V, at Agincourt", "Henry the Fifth, at Agincourt"),
-    ("Rameses II built it.", "Rameses the Second built it."),
-])
-def test_numerals_after_a_name_are_regnal_ordinals(text, expected):
-    assert said(text) == expected
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("World War II ended.", "World War Two ended."),
-    ("Phase IV begins", "Phase Four begins"),
-    ("a Type II error", "a Type Two error"),
-])
-def test_numerals_after_war_phase_and_type_are_cardinals(text, expected):
-    assert said(text) == expected
-
-
-@pytest.mark.parametrize("text", [
-    "I said I would, and I did.",
-    "Then I went home.",
-    "the letter I is a vowel",
-    "Henry, I think you are right.",
-    "'I?' said Alice.",
-])
-def test_the_pronoun_i_is_never_a_numeral(text):
-    assert said(text) == text
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("MIX it with DIM light", "Mix it with dim light"),
-    ("a CIVIL war, LIVID and VIVID", "a civil war, livid and vivid"),
-    ("Malcolm X spoke.", "Malcolm X spoke."),
-    ("She was LIVID.", "She was livid."),
-])
-def test_words_that_only_look_like_numerals_stay_words(text, expected):
-    assert said(text) == expected
-
-
-def test_a_numeral_after_the_label_of_a_detected_heading_is_a_cardinal_whatever_the_label():
-    assert normalize("Kapittel IV\n\nTekst.", "a", headings=("Kapittel IV",)).text == "Kapittel Four\n\nTekst."
-    assert said("Lesson XII. Fractions") == "Lesson Twelve. Fractions"
-    assert said("HENRY VIII") == "Henry the Eighth"  # a play's title: a ruler, not a label
-
-
-def test_other_languages_get_heading_numerals_as_digits_and_no_regnal_or_capitals_rules():
-    assert said("CHAPITRE IV", "f") == "CHAPITRE 4"
-    assert said("Capítulo XII", "e") == "Capítulo 12"
-    assert said("Louis XIV était roi", "f") == "Louis XIV était roi"  # espeak reads XIV in French itself
-
-
-# ----------------------------------------------------------------------------- capitals
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("JONATHAN HARKER'S JOURNAL", "Jonathan Harker's Journal"),
-    ("THE POOL OF TEARS", "The Pool of Tears"),
-    ("O'BRIEN'S BAR", "O'Brien's Bar"),
-    ("He said, I'LL NEVER", "He said, I'll never"),
-    ("MR. DARCY", "Mr. Darcy"),
-    ("I said NO.", "I said no."),
-    ("labelled 'ORANGE MARMALADE', but", "labelled 'orange marmalade', but"),
-    ("it actually TOOK A WATCH OUT OF ITS POCKET", "it actually took a watch out of its pocket"),
-])
-def test_all_capitals_headings_and_shouted_words_become_words(text, expected):
-    assert said(text) == expected
-
-
-@pytest.mark.parametrize("text", [
-    "NASA and the BBC and the USA and the FBI.",
-    "He works in IT for the US government.",
-    "an HTML page",
-])
-def test_acronyms_stay_as_they_are_in_prose(text):
-    assert said(text) == text
-
-
-def test_an_acronym_in_a_heading_stays_an_acronym():
-    assert said("THE BBC IN WARTIME") == "The BBC in Wartime"
-    assert said("CHAPTER IV. THE FBI FILES") == "Chapter Four. The FBI Files"
-
-
-def test_misaki_decides_acronyms_by_its_own_lexicon_not_by_letter_count():
-    assert is_acronym("NATO", shouted=False)  # misaki holds NATO in capitals
-    assert is_acronym("HMS", shouted=True)  # no vowel: spelled
-    assert not is_acronym("HARKER", shouted=False)  # a name
-    assert not is_acronym("HMM", shouted=False)  # a word without a vowel
-    assert capitals("LET US GO", heading=False) == "Let us go"  # US in a shouted run is a word
 
 
 # ----------------------------------------------------------------------------- punctuation, web, numbers
