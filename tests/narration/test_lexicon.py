@@ -15,7 +15,7 @@ from kokoro_narrator.inbox.sidecars import lexicon_sidecar, lexicon_sidecar_sett
 from kokoro_narrator.narration.lexicon import (Lexicon, LexiconError, book_lexicon, parse_toml_lexicon,
                                      with_default_lexicon)
 from kokoro_narrator.narration.speakable import speakable_texts
-from kokoro_narrator.narration.pls import ipa_to_misaki, parse_book_pls, parse_pls
+from kokoro_narrator.narration.pls import parse_book_pls
 from kokoro_narrator.jobs.runner import JobRunner
 from kokoro_narrator.books.reader import read_book
 from support.providers import ToneProvider
@@ -80,26 +80,6 @@ PLS = """<?xml version="1.0" encoding="UTF-8"?>
   <lexeme><grapheme>W3C</grapheme><alias>double-u three see</alias></lexeme>
 </lexicon>
 """
-
-
-def test_a_pls_lexicon_gives_ipa_in_misakis_alphabet_and_aliases_as_respellings():
-    lexicon, left_out = parse_pls(PLS, "lexicon.pls")
-    assert lexicon.to_json() == {"Hermione": "/hɜɹˈmIəni/", "W3C": "double-u three see"} and left_out == []
-    assert ipa_to_misaki("ˈdʒɒnəθən ˈhɑːkə") == "ˈʤɑnəθən ˈhɑkə"
-
-
-def test_what_a_pls_lexicon_cannot_give_is_left_out_naming_the_file_line_and_entry():
-    """A publisher's lexicon is no file the user can fix: a bad entry or file used to fail the whole book."""
-    bad = PLS.replace('alphabet="ipa"', 'alphabet="x-sampa"')
-    lexicon, left_out = parse_pls(bad, "lexicon.pls")
-    assert lexicon.to_json() == {"W3C": "double-u three see"}
-    assert left_out == ['lexicon.pls, line 3, entry \'Hermione\': only the "ipa" alphabet is supported, got '
-                        "'x-sampa': entry left out, the word is read as usual"]
-    german = PLS.replace("</lexicon>", "<lexeme><grapheme>Jürgen</grapheme><phoneme>ˈjʏʁɡn̩</phoneme></lexeme></lexicon>")
-    lexicon, left_out = parse_pls(german, "lexicon.pls")
-    assert set(lexicon.to_json()) == {"Hermione", "W3C"}
-    assert len(left_out) == 1 and "entry 'Jürgen'" in left_out[0] and "not in misaki's phoneme alphabet" in left_out[0]
-    assert parse_pls("<lexicon>", "lexicon.pls")[1][0].startswith("lexicon.pls: not valid XML")
 
 
 def test_an_epub_whose_pls_has_an_unusable_entry_is_made_with_the_rest_and_a_warning(make_config, tmp_path):
