@@ -14,7 +14,7 @@ from kokoro_narrator.inbox.settings import (BookSettingsError, book_lang_code, f
 from kokoro_narrator.core.config import Config, KokoroConfig
 from kokoro_narrator.service.daemon import Daemon
 from kokoro_narrator.books.frontmatter import split_front_matter
-from kokoro_narrator.books.reader import decode, read_book
+from kokoro_narrator.books.reader import read_book
 
 from support.providers import ToneProvider
 
@@ -55,43 +55,6 @@ def test_yaml_and_toml_front_matter_give_the_known_keys_and_leave_the_others():
     toml = '+++\ntitle = "Emma"\nspeed = 1.1\ntags = ["x"]\n+++\nText.\n'
     assert keys_of(toml) == {"title": "Emma", "speed": 1.1}
     assert keys_of("---\n\nJust a rule and prose.\n") == {}
-
-
-@pytest.mark.parametrize("top", [
-    "---\nvoice: bf_emma\n---\n",
-    "--- \nvoice: bf_emma\n---\n",  # a space after the opening line
-    "---\nvoice: bf_emma\n...\n",  # YAML's other closing line
-    "\ufeff---\r\nvoice: bf_emma\r\n---\r\n",  # byte order mark, CRLF
-    "+++\nvoice = \"bf_emma\"\n+++\n",
-    "+++\nvoice = bf_emma\n+++\n",  # not valid TOML, still a Hugo header
-    "---\n# narrated by\nvoice: bf_emma\n---\n",
-    "---\ndate created: 2023-01-01\n\"my key\": x\nvoice: bf_emma\n---\n",  # Obsidian-style keys
-    "---\n\"voice\": bf_emma\n---\n",
-    "---\nsummary: |\n  Two lines\n  of summary\n\nvoice: bf_emma\ntags: [a, b]\n---\n",  # a block scalar
-    "+++\nabout = \"\"\"\nA multi-line\nstring\n\"\"\"\nvoice = \"bf_emma\"\n+++\n",
-])
-def test_front_matter_whose_settings_apply_is_never_spoken(top, kokoro):
-    """booksettings and markdown read front matter the same way: before, some of these set the
-    voice and were read aloud too ("voice: bf_emma"), or were not read and set nothing."""
-    data = (top + "\nThe book begins.\n").encode("utf-8")
-    text = decode(data)[0]
-    assert keys_of(text) == {"voice": "bf_emma"}
-    assert read_book(data, "b.md").text.strip() == "The book begins."
-
-
-@pytest.mark.parametrize("top", [
-    "---\n- a list, not settings\n---\n",
-    "---\nA rule, then prose.\n---\n",
-    "---\n# Chapter 1\n\nIt was a dark night.\n\n---\n",  # a heading and prose between two rules
-    "---\ntitle: Tale\n\nIt was prose, then a scene break.\n\n...\n",
-    "---\n# Only a heading\n---\n",
-    "---\nPart One: The Fall\n---\n",  # YAML would take it for a key; no front matter has only that one
-])
-def test_a_rule_then_prose_is_text_and_sets_nothing(top):
-    data = (top + "\nThe book begins.\n").encode("utf-8")
-    assert keys_of(decode(data)[0]) == {}
-    assert read_book(data, "b.md").text.strip().endswith("The book begins.")
-    assert len(read_book(data, "b.md").text.strip()) > len("The book begins.")
 
 
 def test_a_voice_folder_then_front_matter_then_a_sidecar_each_win_key_by_key(tmp_path, kokoro):
