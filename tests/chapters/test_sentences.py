@@ -46,7 +46,6 @@ def test_words_are_packed_up_to_the_limit_and_long_ones_cut_hard():
         split_words("x", 0)
 
 
-
 def test_a_numbering_abbreviation_counts_only_before_a_number():
     assert is_abbreviation("No", "5") and not is_abbreviation("no", "T")
     assert is_abbreviation('"Mrs', "S") and is_abbreviation("e.g", "t") and is_abbreviation("J", "R")

@@ -12,7 +12,6 @@ def said(text: str, lang_code: str = "a") -> str:
     return normalize(text, lang_code).text
 
 
-
 @pytest.mark.parametrize("text, expected", [
     ("JONATHAN HARKER'S JOURNAL", "Jonathan Harker's Journal"),
     ("THE POOL OF TEARS", "The Pool of Tears"),

@@ -12,7 +12,6 @@ def said(text: str, lang_code: str = "a") -> str:
     return normalize(text, lang_code).text
 
 
-
 @pytest.mark.parametrize("text, expected", [
     ("CHAPTER IV.", "Chapter Four."),
     ("CHAPTER XII. THE PURSUIT", "Chapter Twelve. The Pursuit"),
