@@ -28,7 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "daemon"))
 
 from kokoro_narrator.narration.capitals import is_acronym  # noqa: E402
-from kokoro_narrator.chapters import is_heading, plan_chunks  # noqa: E402
+from kokoro_narrator.chapters.chunker import plan_chunks  # noqa: E402
+from kokoro_narrator.chapters.lines import is_heading  # noqa: E402
 from kokoro_narrator.narration.normalize import looks_like_heading, normalize  # noqa: E402
 from kokoro_narrator.chapters import roman_value  # noqa: E402
 from kokoro_narrator.narration.roman import LABELS, NOT_NUMERALS, NUMERAL  # noqa: E402

@@ -1,4 +1,4 @@
-"""text.py: decoding, normalizing, unwrapping, Gutenberg and markdown cleanup."""
+"""books/reader.py: decoding, normalizing, unwrapping, Gutenberg and markdown cleanup."""
 
 import codecs
 import re

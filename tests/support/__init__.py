@@ -5,7 +5,7 @@ pyproject.toml puts tests/ on the path (`pythonpath = ["tests"]`), so a test say
 
 - config.py: `build_config`, the one way a test makes a daemon's Config (the `config` and
   `make_config` fixtures of tests/conftest.py use it);
-- jobs.py: `add_book`, a job made the way the daemon makes it, through ingest;
+- jobs/store.py: `add_book`, a job made the way the daemon makes it, through ingest;
 - providers.py: `ToneProvider`, a deterministic TTS provider without a model;
 - tiny_model.py: a tiny, randomly initialised real Kokoro model as local files;
 - daemons.py: a stand-in for systemd's notify socket, and `wait_for`;

@@ -1,6 +1,6 @@
 """Compressed audiobooks from the book's WAV: M4B (AAC), Ogg Opus and MP3, with chapters, tags and cover.
 
-The WAV is read in blocks of `audio.BLOCK_FRAMES` and each block goes straight to the
+The WAV is read in blocks of `wav.BLOCK_FRAMES` and each block goes straight to the
 encoder, so memory stays flat whatever the book's length. PyAV (FFmpeg's libraries, in its
 wheel) encodes and muxes, and writes the chapters and text tags in each container's own form:
 - M4B: the `ipod` muxer, AAC; chapters as a Nero `chpl` atom and a QuickTime chapter track,

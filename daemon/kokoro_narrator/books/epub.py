@@ -28,7 +28,7 @@
    chapter before it.
 
 Every entry is read through epubzip.py's bounded reads (a zip bomb is refused). Each bad
-case raises `EpubError` (text.py makes it a `TextError`) with what is wrong and what to do:
+case raises `EpubError` (reader.py makes it a `TextError`) with what is wrong and what to do:
 not a zip, no container, no OPF, no spine, DRM, an entry too large, no text.
 """
 

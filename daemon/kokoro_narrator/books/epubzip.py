@@ -27,7 +27,7 @@ XML_ENCODING = re.compile(rb"^<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']")
 
 
 class EpubError(ValueError):
-    """An EPUB that cannot be read; text.py turns it into a TextError."""
+    """An EPUB that cannot be read; reader.py turns it into a TextError."""
 
 
 class BookZip:

@@ -1,6 +1,6 @@
 """Markdown front matter: a `---` (YAML-style) or `+++` (TOML) block at the very top of a .md book.
 
-Two modules use it: booksettings.py takes the book's voice, speed and so on from it, and
+Two modules use it: inbox/settings.py takes the book's voice, speed and so on from it, and
 markdown.py leaves it unread and takes the book's title, authors and language. Both read it
 here, so the block whose settings apply is exactly the block that is not spoken.
 

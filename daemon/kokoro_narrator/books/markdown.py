@@ -28,7 +28,7 @@ tables and strikethrough, plus footnotes from mdit-py-plugins) and walks its tok
   aloud is noise. An unclosed fence is not taken as code (that would silently drop the
   rest of the book): its content is read as prose, and a warning says so.
 - Markup nested deeper than markdown-it reads (MAX_NESTING levels: lists about 25 deep,
-  quotes 49) raises MarkupTooDeep: text.py then reads the book as plain text, so that
+  quotes 49) raises MarkupTooDeep: reader.py then reads the book as plain text, so that
   nothing in it is lost.
 - Front matter (`---` YAML or `+++` TOML at the very top, frontmatter.py) is not read; its
   `title` and `author`/`authors` and `lang`/`language` become the book's metadata.

@@ -31,7 +31,7 @@ def gutenberg_metadata(header: str) -> dict[str, Any]:
 
 
 def source_metadata(book: Any, lang_code: str) -> tuple[dict[str, Any], list[str]]:
-    """Given a read book (text.SourceText) and its job's lang_code, return (JSON-safe metadata for job.json, warnings).
+    """Given a read book (books.SourceText) and its job's lang_code, return (JSON-safe metadata for job.json, warnings).
 
     The cover is named by the file it gets in the job folder (ingest keeps it there);
     a language that is not lang_code's gives a warning.

@@ -1,4 +1,4 @@
-"""Hard-wrapped plain text in, its paragraphs out: text.py's unwrapping rules (its module docstring).
+"""Hard-wrapped plain text in, its paragraphs out: reader.py's unwrapping rules (its module docstring).
 
 A paragraph is the text between blank lines. Prose lines are joined, verse, lists and indented
 letters keep their lines; a paragraph set apart by more blank lines than the book's usual gap

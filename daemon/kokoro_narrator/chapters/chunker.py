@@ -1,6 +1,6 @@
 """Clean text in, chapters and chunks out: chapter-first, deterministic, nothing dropped.
 
-The input is `text.read_book`'s output: paragraphs separated by blank lines.
+The input is `books.read_book`'s output: paragraphs separated by blank lines.
 
 1. Headings. A heading is a paragraph of its own, at most 100 characters and two lines,
    whose first line is one of:
@@ -16,7 +16,7 @@ The input is `text.read_book`'s output: paragraphs separated by blank lines.
      `ADVENTURE IV. TITLE`), an entry of the book's own contents list, or, in a book with
      no other kind, a line in capitals set apart (`THE SISTERS`), or a title set apart by
      more blank lines than the book's paragraphs (`Mowgli's Brothers`, `"Tiger! Tiger!"`).
-   The patterns live in markers.py.
+   The patterns live in lines.py.
    Given headings (`SourceText.headings`: markdown's, an EPUB's table of contents) replace
    all of these: they are matched by text, in order, and each starts a chapter, titled by
    `titles` when given (an EPUB's TOC labels); they are never a table of contents.
@@ -37,13 +37,13 @@ The input is `text.read_book`'s output: paragraphs separated by blank lines.
      so does a given heading with only its title before a deeper one (a story, then its `I`);
    - otherwise a heading with nothing to say stays in the chapter before it.
    Each chapter has a level and a parent in the book's tree, and a title that says nothing
-   alone carries its parent's (`A Story — II`): chapters.py.
+   alone carries its parent's (`A Story — II`): tree.py.
    The text before the first chapter is the opening chapter, titled "Opening". A chapter's
    title is its heading (both lines), plus the next paragraph when the heading is a bare
    marker (`CHAPTER I.`) and that paragraph looks like a title. Titles are metadata: the
    heading text also stays in the spoken text. Text is never dropped, only moved between
    neighbouring chapters; the one word added is the label of a number alone under a part
-   (`I` is read `Part I`, chapters.py).
+   (`I` is read `Part I`, tree.py).
 3. Chunks. Each chapter's paragraphs are packed, in order, into chunks of at most
    `max_chunk_chars`, joined by a blank line. A longer paragraph is cut at sentences, then
    words, then hard (a URL, base64); its pieces are joined by a space. Chunks never span two
@@ -85,7 +85,7 @@ class Chapter:
     """0-based position in the book."""
     title: str
     """The heading, e.g. "CHAPTER I. Down the Rabbit-Hole."; "Opening" for the text before the first;
-    a part inside a story carries the story's: "A Story — II" (chapters.py)."""
+    a part inside a story carries the story's: "A Story — II" (tree.py)."""
     level: int = 1
     """Its depth in the book's tree: 1 at the top, 2 for a chapter inside a part or a story..."""
     parent: int | None = None
@@ -210,7 +210,7 @@ def plan_chunks(text: str, max_chunk_chars: int = 20000, headings: Collection[st
     `titles`, when given, names the chapter of each heading (an EPUB's TOC labels); chunks do not
     depend on it. `levels` gives each heading's level (an EPUB's nav depth, markdown's `#` count);
     `spaced`, the indexes of the paragraphs a plain text sets apart by more blank lines than its paragraphs
-    (text.py): title-only headings may be among them (headings.py).
+    (books/reader.py): title-only headings may be among them (headings.py).
 
     Raise ValueError when max_chunk_chars is under 100 or the text has nothing but whitespace.
     """
@@ -243,7 +243,7 @@ def plan_chunks(text: str, max_chunk_chars: int = 20000, headings: Collection[st
 
 
 def plan_book(book: Any, max_chunk_chars: int) -> ChunkPlan:
-    """Given a read book (text.SourceText), return `plan_chunks` of it with everything it knows about its
+    """Given a read book (books.SourceText), return `plan_chunks` of it with everything it knows about its
     headings: the one call ingest, the runner and `chunk` make, so their chunks are the same."""
     return plan_chunks(book.text, max_chunk_chars, book.headings, book.titles,
                        getattr(book, "levels", ()), getattr(book, "spaced", ()))

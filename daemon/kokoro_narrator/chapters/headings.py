@@ -30,7 +30,7 @@ inside prose:
    which shouting in dialogue and signed letters are not.
 4. **Titles set apart**, for a book with nothing of the above but at most two markers (a
    `Preface`): a line in title case, or a quoted title (`"Tiger! Tiger!"`), with more blank
-   lines before it than the book puts between its paragraphs and fewer after (text.py lists
+   lines before it than the book puts between its paragraphs and fewer after (books/reader.py lists
    them): headings when at least `MIN_SEQUENCE` have `SPACED_BODY` characters of text (prose
    or verse: a song between two stories is a section too) before the next, lie `MIN_GAP`
    characters apart on median, and spread over half the book. A single such line is text.
@@ -216,7 +216,7 @@ and a play's stage directions ("Enter Hamlet and Horatio.")."""
 
 
 def spaced_titles(paragraphs: list[str], spaced: list[int]) -> set[int]:
-    """Title-case lines set apart by more blank lines than the book's paragraphs (text.py), when the
+    """Title-case lines set apart by more blank lines than the book's paragraphs (books/reader.py), when the
     book sets its headings so: at least MIN_SEQUENCE with SPACED_BODY characters of text each, far
     apart (MIN_GAP on median) and spread over at least half the book."""
     candidates = [i for i in spaced if looks_like_title(paragraphs[i]) and not CONTENTS.match(paragraphs[i])
@@ -236,7 +236,7 @@ def spaced_titles(paragraphs: list[str], spaced: list[int]) -> set[int]:
 
 
 def find_headings(paragraphs: list[str], spaced: list[int] | None = None) -> Found:
-    """Given a book's paragraphs (and the indexes of those set apart, text.py), return the headings the
+    """Given a book's paragraphs (and the indexes of those set apart, books/reader.py), return the headings the
     signals find, and its contents list."""
     marks, contents = contents_marks(paragraphs)
     marks |= sequences(paragraphs)

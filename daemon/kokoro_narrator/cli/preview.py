@@ -6,7 +6,7 @@ with what is not speech taken out, the lexicons applied and the text normalized:
 steps and the same code as the daemon's (narration/speakable.py, which `JobStore.chunk_texts`
 uses too). With phonemes, each utterance is followed by misaki's phonemes and by the words that would not be spoken, so a name can be checked before the daemon makes the
 book. The book's own lexicon, `<stem>.lexicon.toml`, is taken from next to the book, and so is
-its own lang_code (`<stem>.toml` or front matter, booksettings.py).
+its own lang_code (`<stem>.toml` or front matter, inbox/settings.py).
 """
 
 from __future__ import annotations

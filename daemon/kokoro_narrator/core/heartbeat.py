@@ -2,7 +2,7 @@
 
 The worker beats at every utterance and every idle wait; the long loops of publishing (the
 join, the encoders, loudness scans) beat per block. The daemon's main thread pings systemd
-(WATCHDOG=1) only while the last beat is recent (service.py), so a worker stuck in any call
+(WATCHDOG=1) only while the last beat is recent (service/daemon.py), so a worker stuck in any call
 (a wedged GPU driver, a write to a dead network file system) stops the pings, and systemd
 restarts the service; resume then loses nothing.
 

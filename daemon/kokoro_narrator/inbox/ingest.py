@@ -4,7 +4,7 @@
 reports:
 1. read it (regular files only, never following a link, never blocking on a FIFO) and its
    sidecar `<stem>.toml`, if any; a refused file gets one log line and no job;
-2. work out its per-book settings (booksettings.py) and its sidecar lexicon
+2. work out its per-book settings (settings.py) and its sidecar lexicon
    `<stem>.lexicon.toml` (lexicon.py); the job's settings are the daemon's audio settings with
    the book's own on top, and they are part of the job's identity;
 3. decide: a new book becomes a job (waiting first, outside any job, while the disk is too
@@ -15,7 +15,7 @@ reports:
    - **made again** when its job is done but the output is gone;
    - otherwise left as it is ("already queued", "already done").
 
-`create_job` is the decode-and-chunk half: the book is decoded and cleaned (text.py), cut
+`create_job` is the decode-and-chunk half: the book is decoded and cleaned (books/reader.py), cut
 into chunks (chunker.py), and each chunk's text that is not speech is found (nonspeech.py),
 recorded per chunk and summed up in a job warning. A book that cannot become speech (binary,
 empty, nothing but noise, a bad per-book setting) still gets a job, `failed` with the

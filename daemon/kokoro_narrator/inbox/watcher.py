@@ -8,7 +8,7 @@ book is taken in with it. A full rescan at start (files already there make no ev
 (inotify can overflow, and watchdog drops that silently) catches anything missed.
 
 Books are looked for in the inbox and one level below it (`inbox/bf_emma/book.txt`: a
-folder named after a voice, see booksettings.py), never in `inbox/done/`, `inbox/failed/`
+folder named after a voice, see settings.py), never in `inbox/done/`, `inbox/failed/`
 (where books go once their jobs end) or hidden folders. Only regular files with a book
 suffix are reported. Hidden files, editors' and browsers' temp files, symlinks, FIFOs and
 directories are ignored or refused, with a logged reason. Names are logged through

@@ -7,7 +7,7 @@ the lock is what `flock` says, never what the file says.
 
 Readers use the same lock: `holder()` tells "a daemon is running (PID n)" from "none is",
 which is how `kokoro-narrator status` tells a running job from one that was interrupted, and how
-the queue commands (control.py) know whether to change `job.json` themselves or to leave a
+the queue commands (steering.py) know whether to change `job.json` themselves or to leave a
 request for the daemon. Whoever holds the lock is the only writer of `job.json`.
 """
 

@@ -12,7 +12,7 @@ Order of durable steps, so that a crash or kill at any point loses little:
 A full disk is not a failure: the job is `waiting` until space comes back. Any other error
 in a chunk, or while publishing, is retried `retries` times, then the job is `failed` with
 the reason; its finished chunks stay, so queueing it again publishes without synthesizing.
-The job's status only moves through `Job.move` (the state machine in jobs.py).
+The job's status only moves through `Job.move` (the state machine in store.py).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class JobRunner:
     """Runs jobs with one warm provider; the only writer of job state while it runs.
 
     `control(job)` is asked between utterances whether to leave the job: it returns None,
-    "pause" or "cancel" (control.py); the `stop` event means the daemon is stopping.
+    "pause" or "cancel" (steering.py); the `stop` event means the daemon is stopping.
     """
 
     def __init__(

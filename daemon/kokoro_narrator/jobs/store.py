@@ -6,7 +6,7 @@ A job folder `<jobs dir>/<safe book name>-<hash8>/` holds:
 - `job.json`: settings, chunk list, per-chunk status, attempts, errors, timings;
 - `chunk_0001.wav`, ...: one WAV per finished chunk; `chunk_0002.partial`: the audio kept
   inside the chunk in progress (checkpoint.py).
-Beside the job folders: `daemon.lock` (lock.py), `paused` and `requests/` (control.py).
+Beside the job folders: `daemon.lock` (lock.py), `paused` and `requests/` (steering.py).
 
 The hash covers the book's name, its bytes and every setting that changes the audio, so a
 changed book or changed settings make a new job and never mix old and new audio. `job.json`

@@ -68,7 +68,7 @@ def roman_numerals(text: str, english: bool, heading: bool, detected: bool = Fal
     """Given a piece of a paragraph, return it with the numerals whose context is clear rewritten.
 
     heading: the paragraph is a heading (a chapter line, or a short all-capitals line);
-    detected: the chunker's heading detector took it for one (markers.is_heading: its patterns, or
+    detected: the chunker's heading detector took it for one (chapters.is_heading: its patterns, or
     a markdown heading), so the word before a numeral that follows the heading's first word is
     its label, whatever the word ("Kapittel IV", "Lesson XII").
     """

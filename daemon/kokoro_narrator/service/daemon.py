@@ -7,7 +7,7 @@ Threads, and what each owns:
 - the worker thread owns the engine: it runs the first job of the queue
   (`jobs.queue_order`), one at a time; between utterances it beats the heartbeat
   (heartbeat.py), reports progress (STATUS= at most every STATUS_SECONDS, the log every
-  LOG_SECONDS) and takes queue requests (control.py);
+  LOG_SECONDS) and takes queue requests (jobs/steering.py);
 - the main thread supervises: it takes the signals, sends READY=1 and STOPPING=1, feeds the
   systemd watchdog while the worker's heartbeat moves, and decides when the process exits.
 The daemon holds the job store's lock (lock.py) for its whole life: a second daemon on the
@@ -346,7 +346,7 @@ class Daemon:
 def thread_stack(thread: threading.Thread) -> str:
     """Where a running thread is, outermost call first, on one line (log arguments stay one line).
 
-    `_work (service.py:245) > run (runner.py:121) > ... > write (atomic.py:51)`.
+    `_work (daemon.py:245) > run (jobs/runner.py:121) > ... > write (core/atomic.py:51)`.
     """
     frame = sys._current_frames().get(thread.ident or -1)
     if frame is None:

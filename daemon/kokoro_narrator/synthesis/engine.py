@@ -2,7 +2,7 @@
 
 `KokoroEngine.load()` builds one acoustic model (acoustic.py) and one model-less KPipeline
 (G2P and voice packs) per process, and every chunk reuses them. A book in another language
-(its own `lang_code`, booksettings.py) gets that language's KPipeline the first time one is
+(its own `lang_code`, inbox/settings.py) gets that language's KPipeline the first time one is
 needed, kept beside the first; the model is shared. `synthesize_chunk(text)`
 yields `Segment`s, one per model call: G2P (g2p.py) runs in a thread ahead of the model
 (prefetch.py), so the model never waits for text. Each model call is seeded from its content
