@@ -1,8 +1,9 @@
 """Markdown front matter: a `---` (YAML-style) or `+++` (TOML) block at the very top of a .md book.
 
-Two modules use it: inbox/settings.py takes the book's voice, speed and so on from it, and
-markdown.py leaves it unread and takes the book's title, authors and language. Both read it
-here, so the block whose settings apply is exactly the block that is not spoken.
+It is split off once, by reader.decode_book: inbox/settings.py takes the book's voice, speed
+and so on from its fields, and markdown.py takes the title, authors and language from the same
+fields and reads only the rest. So the block whose settings apply is exactly the block that is
+not spoken.
 
 A `---` line followed by prose is a horizontal rule, not front matter: every line of the block
 must be `key: value` (any key YAML allows), `key = value`, a `- item`, an indented

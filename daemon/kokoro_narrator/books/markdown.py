@@ -1,6 +1,6 @@
 """Markdown in, what a reader sees on the rendered page out: CommonMark through markdown-it-py.
 
-`clean_markdown(text)` parses normalized markdown with markdown-it-py (CommonMark, plus GitHub
+`markdown_body(body, fields)` parses normalized markdown with markdown-it-py (CommonMark, plus GitHub
 tables and strikethrough, plus footnotes from mdit-py-plugins) and walks its tokens:
 - Paragraphs: soft line breaks join with a space, as any renderer shows them; hard breaks
   (two trailing spaces, a backslash, `<br>`) keep their line break, so verse needs them.
@@ -44,7 +44,6 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
-from .frontmatter import split_front_matter
 from .xhtml import html_text
 
 TASK_BOX = re.compile(r"^\[[ xX]\]\s+")
@@ -235,14 +234,10 @@ class MarkupTooDeep(ValueError):
     """Markdown nested past MAX_NESTING: the parser left out what lay deeper."""
 
 
-def clean_markdown(text: str) -> Markdown:
-    """Given normalized markdown, return its paragraphs, chapter headings, warnings and front-matter metadata."""
-    return markdown_body(*split_front_matter(text))
-
-
 def markdown_body(body: str, fields: dict[str, Any]) -> Markdown:
-    """`clean_markdown` for markdown whose front matter was split off already (reader.decode_book does it
-    once, for the book's settings and its text): the rest of the text, and the front matter's fields."""
+    """Given normalized markdown whose front matter was split off already (reader.decode_book does it once,
+    for the book's settings and its text) and the front matter's fields, return its paragraphs, chapter
+    headings, warnings and metadata."""
     book = Markdown(metadata=book_metadata(fields))
     tokens = PARSER.parse(body)
     if any(token.nesting == 1 and token.level >= MAX_NESTING - 1 and after.nesting == -1

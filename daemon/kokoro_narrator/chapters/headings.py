@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from statistics import median
 
 from .lines import MAX_HEADING_CHARS, is_heading, looks_like_title
-from .numbers import CARDINALS, number_value
+from .numbers import CARDINALS, LOOSE_NUMBER, number_value
 
 MIN_SEQUENCE = 3
 """This many members make a sequence, a contents list or a set of isolated headings."""
@@ -59,11 +59,8 @@ COLUMN_HEADS = frozenset({"page", "pages", "chapter", "chap", "contents", "part"
 FUZZY = 0.9
 """Entries this similar (difflib's ratio) match: misprints between the contents and the text."""
 
-NUMBER = (r"(?:\d{1,4}|[IVXLC]{1,8}|[ivxlc]{1,8}|(?:the\s+)?(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|"
-          r"ninety)(?:[-\s][a-z]+)?|[a-z]+(?:teen|teenth|th|st|nd|rd)|one|two|three|five|six|seven|eight|nine|ten|"
-          r"eleven|twelve|twentieth|thirtieth|fortieth|fiftieth|sixtieth))")
-LABELLED = re.compile(rf"^([A-Za-z][A-Za-z'\u2019]{{1,20}})\s+({NUMBER})(?=$|[.:;,)\]\u2013\u2014-]|\s)(.*)$", re.I | re.S)
-BARE_NUMBER = re.compile(rf"^({NUMBER})[.:]?$", re.I)
+LABELLED = re.compile(rf"^([A-Za-z][A-Za-z'\u2019]{{1,20}})\s+({LOOSE_NUMBER})(?=$|[.:;,)\]\u2013\u2014-]|\s)(.*)$", re.I | re.S)
+BARE_NUMBER = re.compile(rf"^({LOOSE_NUMBER})[.:]?$", re.I)
 ORDINAL_FIRST = re.compile(r"^(?:the\s+)?([a-z]+(?:[-\s][a-z]+)?)\s+([a-z]{2,20})\W*$", re.I)
 CONTENTS = re.compile(r"^(?:table\s+of\s+)?contents\W*$", re.I)
 OTHER_LIST = re.compile(r"^(?:list\s+of\s+)?(?:illustrations|plates|figures|maps|tables)\W*$", re.I)

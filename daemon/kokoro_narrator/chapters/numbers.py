@@ -17,6 +17,10 @@ NUMBER_WORD = (
 )
 ROMAN = r"(?=[MDCLXVI])M{0,3}(?:CM|CD|D?C{0,3})(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"
 SMALL_ROMAN = r"(?=[CLXVI])C{0,3}(?:XC|XL|L?X{0,3})(?:IX|IV|V?I{0,3})"  # up to 399
+LOOSE_NUMBER = (r"(?:\d{1,4}|[IVXLC]{1,8}|[ivxlc]{1,8}|(?:the\s+)?(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|"
+                r"ninety)(?:[-\s][a-z]+)?|[a-z]+(?:teen|teenth|th|st|nd|rd)|one|two|three|five|six|seven|eight|nine|"
+                r"ten|eleven|twelve|twentieth|thirtieth|fortieth|fiftieth|sixtieth))")
+"""Anything that may be a number in a heading candidate (number_value then says whether it is one)."""
 ROMAN_VALUES = {"M": 1000, "D": 500, "C": 100, "L": 50, "X": 10, "V": 5, "I": 1}
 VALID_ROMAN = re.compile(rf"^{ROMAN}$")
 CARDINALS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
@@ -38,7 +42,6 @@ def roman_value(numeral: str) -> int | None:
         following = ROMAN_VALUES[upper[position + 1]] if position + 1 < len(upper) else 0
         total += -value if value < following else value
     return total
-
 
 
 def number_value(word: str) -> int | None:

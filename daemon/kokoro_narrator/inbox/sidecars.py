@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from ..books import BOOK_SUFFIXES
 from ..narration import LexiconError, read_toml_lexicon
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,21 @@ def settings_sidecar(book: Path) -> Path:
 def lexicon_sidecar(book: Path) -> Path:
     """Given a book's path, return where its own lexicon would be: `<stem>.lexicon.toml` beside it (lexicon.py)."""
     return book.with_name(Path(book.name).stem + LEXICON_SUFFIX)
+
+
+def sidecars_of(book: Path) -> list[Path]:
+    """Given a book's path, return where both its sidecars would be (they may not exist)."""
+    return [lexicon_sidecar(book), settings_sidecar(book)]
+
+
+def books_of_sidecar(sidecar: Path) -> list[Path] | None:
+    """Given a file's path, return the books it would be a sidecar of (one per book suffix, existing or not),
+    or None when its name is no sidecar's."""
+    name = sidecar.name
+    suffix = next((s for s in SIDECAR_SUFFIXES if name.lower().endswith(s)), None)
+    if suffix is None or name.startswith("."):
+        return None
+    return [sidecar.with_name(name[:-len(suffix)] + book_suffix) for book_suffix in BOOK_SUFFIXES]
 
 
 def lexicon_sidecar_settings(book: Path, lang_code: str = "a") -> dict[str, Any]:

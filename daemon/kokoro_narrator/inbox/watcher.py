@@ -31,7 +31,7 @@ from watchdog.observers import Observer
 
 from ..books import BOOK_SUFFIXES
 from ..core import shown
-from .sidecars import SIDECAR_SUFFIXES
+from .sidecars import books_of_sidecar, sidecars_of
 
 log = logging.getLogger(__name__)
 
@@ -103,12 +103,12 @@ def read_regular_file(path: Path, max_bytes: int) -> tuple[bytes, os.stat_result
 def _sidecar_signature(book: str) -> tuple[int, ...]:
     """Given a book's path, return its sidecars' (size, mtime) pairs, flat; () when it has none."""
     signature: tuple[int, ...] = ()
-    for suffix in SIDECAR_SUFFIXES:
+    for number, sidecar in enumerate(sidecars_of(Path(book))):
         try:
-            info = os.lstat(Path(book).with_name(Path(book).stem + suffix))
+            info = os.lstat(sidecar)
         except OSError:
             continue
-        signature += (len(suffix), info.st_size, info.st_mtime_ns)
+        signature += (number, info.st_size, info.st_mtime_ns)
     return signature
 
 
@@ -199,10 +199,9 @@ class InboxWatcher:
                                      or folder.name in OUTCOME_FOLDERS):
             return
         name = Path(path).name
-        if name.lower().endswith(SIDECAR_SUFFIXES) and not name.startswith("."):
-            stem = name[:-len(next(s for s in SIDECAR_SUFFIXES if name.lower().endswith(s)))]
-            books = [str(folder / (stem + suffix)) for suffix in BOOK_SUFFIXES]
-            books = [book for book in books if os.path.lexists(book)]  # a changed sidecar: its book settles again
+        sidecar_of = books_of_sidecar(Path(path))
+        if sidecar_of is not None:  # a changed sidecar: its book settles again
+            books = [str(book) for book in sidecar_of if os.path.lexists(book)]
         elif is_candidate_name(name):
             books = [path]
         else:
