@@ -11,6 +11,7 @@ import pytest
 from kokoro_narrator.core.config import Config
 from kokoro_narrator.synthesis.g2p import G2P, Utterance, letters
 from kokoro_narrator.jobs.store import JobStore
+from kokoro_narrator.jobs.texts import chunk_texts
 from kokoro_narrator.inbox.sidecars import lexicon_sidecar, lexicon_sidecar_settings
 from kokoro_narrator.narration.lexicon import (Lexicon, LexiconError, book_lexicon, parse_toml_lexicon,
                                      with_default_lexicon)
@@ -93,7 +94,7 @@ def test_an_epub_whose_pls_has_an_unusable_entry_is_made_with_the_rest_and_a_war
     other, _ = add_book(JobStore(config.paths.jobs), "many.epub", epub_with_pls(many), config)
     said = [warning for warning in other.source["warnings"] if "names.pls" in warning]
     assert len(said) == 1 and said[0].startswith("names.pls: 40 left out: ") and said[0].endswith("(and 37 more)")
-    texts = JobStore(config.paths.jobs).chunk_texts(job)  # as they go to G2P
+    texts = chunk_texts(JobStore(config.paths.jobs), job)  # as they go to G2P
     assert texts == ["Chapter One\n\n[Hermione](/hɜɹˈmIəni/) met Mr Darcy in the garden."]  # Darcy as G2P reads it
 
 
@@ -132,11 +133,11 @@ def test_the_user_lexicon_changes_the_phonemes_and_is_recorded_in_the_job(make_c
     store = JobStore(tmp_path / "jobs")
     job, _ = add_book(store, "book.txt", BOOK, make_config(tts={"lexicon": user}))
     assert job.settings["lexicon"] == {"Darcy": DARCY} and "normalizer_version" in job.settings
-    texts = store.chunk_texts(job)
+    texts = chunk_texts(store, job)
     assert job.source["lexicon_used"] == {"Darcy": DARCY}
     plain, _ = add_book(store, "book.txt", BOOK, make_config())
     assert DARCY.strip("/") in phonemes(tiny_engine, texts[0])
-    assert DARCY.strip("/") not in phonemes(tiny_engine, store.chunk_texts(plain)[0])
+    assert DARCY.strip("/") not in phonemes(tiny_engine, chunk_texts(store, plain)[0])
 
 
 def test_a_changed_user_lexicon_makes_a_new_job(make_config, tmp_path):
@@ -157,7 +158,7 @@ def test_the_books_sidecar_lexicon_changes_the_phonemes(make_config, tmp_path, t
     store = JobStore(config.paths.jobs)
     job, _ = add_book(store, "book.txt", BOOK, config)
     (inbox / "book.lexicon.toml").unlink()  # the job keeps its own copy
-    texts = store.chunk_texts(job)
+    texts = chunk_texts(store, job)
     assert job.source["lexicon_sidecar"] == "book.lexicon.toml"
     assert job.source["lexicon_used"] == {"Darcy": DARCY}
     assert DARCY.strip("/") in phonemes(tiny_engine, texts[0])

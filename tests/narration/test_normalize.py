@@ -157,10 +157,10 @@ def test_no_corpus_heading_reaches_g2p_with_a_roman_numeral_or_capitals_name(cor
 
 
 def test_a_job_records_the_paragraphs_it_does_not_read(config):
-    from kokoro_narrator.jobs.store import JobStore
+    from kokoro_narrator.jobs import JobStore, chunk_texts
 
     store = JobStore(config.paths.jobs)
     job, _ = add_book(store, "git.txt", b"CHAPTER I.\n\nInsert 18333fig0101.png\n\nGit is fast.\n", config)
-    texts = store.chunk_texts(job)
+    texts = chunk_texts(store, job)
     assert "png" not in " ".join(texts) and "Chapter One." in texts[0]
     assert job.source["not_read"] == ["Insert 18333fig0101.png"] and job.source["lexicon_used"] == {}

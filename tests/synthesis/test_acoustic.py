@@ -9,7 +9,7 @@ from kokoro_narrator.synthesis.acoustic import cpu_has_native_bf16, resolve_prec
 from kokoro_narrator.core.config import Config, KokoroConfig, TtsConfig
 from kokoro_narrator.synthesis.engine import KokoroEngine
 from kokoro_narrator.synthesis.bf16path import BF16_PATH
-from kokoro_narrator.jobs.store import audio_settings, job_id
+from kokoro_narrator.jobs.identity import audio_settings, job_id
 
 TEXT = "The decoder takes the time."
 

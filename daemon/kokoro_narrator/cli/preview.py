@@ -3,7 +3,7 @@
 `preview(config, path, out)` prints, chunk by chunk and with chapter titles marked, exactly
 the text that goes to G2P: the book read and cleaned (books/reader.py), cut (chunker.py),
 with what is not speech taken out, the lexicons applied and the text normalized: the same
-steps and the same code as the daemon's (narration/speakable.py, which `JobStore.chunk_texts`
+steps and the same code as the daemon's (narration/speakable.py, which `jobs/texts.py`
 uses too). With phonemes, each utterance is followed by misaki's phonemes and by the words that would not be spoken, so a name can be checked before the daemon makes the
 book. The book's own lexicon, `<stem>.lexicon.toml`, is taken from next to the book, and so is
 its own lang_code (`<stem>.toml` or front matter, inbox/settings.py).

@@ -30,6 +30,7 @@ from ..audio import SAMPLE_RATE, silence, write_chunk_wav
 from .checkpoint import discard, PartialAudio, reset_damaged_chunks
 from ..synthesis import Segment, TtsProvider
 from .store import UNFINISHED, ChunkState, Job, JobStatus, JobStore, now
+from .texts import chunk_texts
 from .publish import measure_chunk, publish
 from .progress import history_speed, measure, Progress, seconds_left, total_chars
 
@@ -96,7 +97,7 @@ class JobRunner:
         for stale in remove_stale_temps(folder):
             log.info("job %s: removed leftover temp file %s", job.id, stale.name)
         try:
-            texts = self.store.chunk_texts(job)
+            texts = chunk_texts(self.store, job)
         except (OSError, ValueError) as exc:
             return self._fail(job, f"cannot read the job's source copy: {exc}")
         job.move(JobStatus.RUNNING)

@@ -22,7 +22,6 @@ and `queue_order` is the order the worker takes them in.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import logging
 import re
@@ -32,11 +31,8 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-from ..synthesis import numeric_path
-from ..core import atomic_write, atomic_write_json, Config
-from ..chapters import CHUNKER_VERSION, plan_book
-from ..narration import NONSPEECH_VERSION, NORMALIZE_VERSION, lexicon_settings, speakable_job
-from ..books import read_book
+from ..chapters import CHUNKER_VERSION
+from ..core import atomic_write, atomic_write_json
 
 log = logging.getLogger(__name__)
 
@@ -196,38 +192,11 @@ def queue_order(jobs: list[Job]) -> list[Job]:
     return sorted(unfinished, key=lambda job: (-job.priority, job.started_at is None, job.created_at, job.id))
 
 
-def audio_settings(config: Config) -> dict[str, Any]:
-    """Every setting that changes the audio of a book; part of the job's identity."""
-    k = config.tts.kokoro
-    return {
-        "provider": config.tts.provider,
-        "voice": k.voice,
-        "speed": k.speed,
-        "lang_code": k.lang_code,
-        "split_pattern": k.split_pattern,
-        "model": str(k.model_weights) if k.model_weights else k.repo_id,
-        "backend": k.backend,
-        "precision": numeric_path(k),  # as resolved on this machine
-        "max_chunk_chars": config.jobs.max_chunk_chars,
-        "paragraph_pause": config.jobs.paragraph_pause,
-        "chapter_pause": config.jobs.chapter_pause,
-        "chunker_version": CHUNKER_VERSION,
-        "nonspeech_version": NONSPEECH_VERSION,
-        "normalizer_version": NORMALIZE_VERSION,
-        **lexicon_settings(config),  # the user lexicon's entries (lexicon.py): a changed lexicon makes a new job
-    }
-
-
 def safe_name(name: str, limit: int = 60) -> str:
     """A file-system- and shell-friendly form of a book name, for the job folder."""
     stem = Path(name).stem
     cleaned = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._") or "book"
     return cleaned[:limit]
-
-
-def job_id(name: str, source_sha256: str, settings: dict[str, Any]) -> str:
-    identity = json.dumps([name, source_sha256, settings], sort_keys=True, ensure_ascii=True)
-    return f"{safe_name(name)}-{hashlib.sha256(identity.encode()).hexdigest()[:8]}"
 
 
 def file_identity(path: Path) -> tuple[int, int, int] | None:
@@ -328,15 +297,3 @@ class JobStore:
         for name, content in (keep or {}).items():
             atomic_write(folder / name, content)
         self.save(job)
-
-    def chunk_texts(self, job: Job) -> list[str]:
-        """Re-chunk the job's own source copy; the chunk hashes must match job.json."""
-        folder = self.folder(job)
-        book = read_book((folder / job.source["copy"]).read_bytes(), job.name)
-        plan = plan_book(book, job.settings["max_chunk_chars"])
-        hashes = [chunk.sha256 for chunk in plan.chunks]
-        if hashes != [chunk.sha256 for chunk in job.chunks]:
-            raise ValueError("the chunker gives different chunks than when the job was made")
-        speakable = speakable_job(plan, book, job.settings, job.source, folder)  # nonspeech, lexicons, normalize
-        job.source.update(speakable.record())  # lexicon_used, not_read
-        return speakable.texts

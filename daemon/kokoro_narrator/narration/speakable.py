@@ -1,6 +1,6 @@
 """A book's chunks as they go to G2P: nonspeech out, then the lexicons, then the rules, in one place.
 
-The daemon (`JobStore.chunk_texts`, for the runner), `chunk --text` and `synth` (cli/preview.py)
+The daemon (`jobs/texts.py`, for the runner), `chunk --text` and `synth` (cli/preview.py)
 all read a book through `speakable_chunks`, so what the preview shows is what the daemon reads.
 Each step stays in its own module (nonspeech.py, lexicon.py, normalize.py); this one only
 composes them and says where a job's lexicons come from (`speakable_job`).
