@@ -44,6 +44,7 @@ BOOK = ("CHAPTER I\n\n" + "A plain sentence for the first chapter, spoken as a t
 def make_daemon(config, provider=None) -> Daemon:
     daemon = Daemon(config, provider or ToneProvider(), space_wait_seconds=0.01)
     daemon.runner.space_margin = 0
+    daemon.runner.retry_wait_seconds = 0.01  # a failed publish is retried at once (the default waits 5 s)
     return daemon
 
 
