@@ -28,9 +28,12 @@ def book(title: str, paragraphs: int = 30) -> bytes:
 class SlowTone(ToneProvider):
     """A ToneProvider that takes a little wall time per utterance, so a book is still running when steered."""
 
+    delay = 0.05
+    """Seconds per utterance; a test sets it to 0 once the book no longer needs to be caught running."""
+
     def synthesize_chunk(self, text, voice=None, speed=None, **options):
         for segment in super().synthesize_chunk(text, voice, speed, **options):
-            time.sleep(0.05)
+            time.sleep(self.delay)
             yield segment
 
 
@@ -180,12 +183,13 @@ def test_next_moves_a_queued_book_before_the_others(config, running):
 
 def test_pause_leaves_the_running_book_with_its_work_kept_and_resume_finishes_it(config, running):
     add(config, "book.txt", paragraphs=200)
-    running()
+    daemon = running()
     wait_for(lambda: status_of(config, "book.txt") == "running", 10, "the book to start")
     assert control.set_paused(config.paths.jobs, True).startswith("paused")
     wait_for(lambda: status_of(config, "book.txt") == "queued", 10, "the book to be left")
     paused = JobStore(config.paths.jobs).all()[0]
     assert paused.chunks[0].checkpoint["calls"] > 0
+    daemon.daemon.provider.delay = 0  # the rest of the book need not be slow
     assert "resumed" in control.set_paused(config.paths.jobs, False)
     wait_for(lambda: status_of(config, "book.txt") == "done", 60, "the book")
 
