@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import re
 
 import pytest
 from hypothesis import given, settings
@@ -10,10 +9,7 @@ from hypothesis import strategies as st
 
 from kokoro_narrator.chapters.chunker import CHUNKER_VERSION, plan_book, plan_chunks
 from kokoro_narrator.books.reader import read_book
-
-
-def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
+from support.text import squash, text_strategy
 
 
 def body(n: object, sentences: int = 10) -> str:
@@ -212,15 +208,6 @@ def test_bad_arguments_are_refused(text, limit):
 
 
 # ----------------------------------------------------------------------------- properties
-
-text_strategy = st.lists(
-    st.one_of(
-        st.sampled_from(["CHAPTER I", "CHAPTER II.", "II", "Part of it", "Mr. ", "Dr. Who. ", "I'll ", "x" * 150,
-                         "\n", "\n\n", "\r\n", " ", "\t", ". ", "! ", "? ", "\u2026 ", "'", '"', "\u00a0", "\u2028"]),
-        st.text(max_size=12),
-    ),
-    min_size=1, max_size=60,
-).map("".join).filter(str.strip)
 
 
 @settings(max_examples=200, deadline=None)

@@ -1,27 +1,11 @@
 """sentences.py: sentence and word splits (abbreviations, closing quotes, hard cuts), and the word before a full stop."""
 
-import re
-
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kokoro_narrator.chapters.sentences import is_abbreviation, split_sentences, split_words
-
-
-def squash(text: str) -> str:
-    return re.sub(r"\s+", "", text)
-
-
-text_strategy = st.lists(
-    st.one_of(
-        st.sampled_from(["CHAPTER I", "CHAPTER II.", "II", "Part of it", "Mr. ", "Dr. Who. ", "I'll ", "x" * 150,
-                         "\n", "\n\n", "\r\n", " ", "\t", ". ", "! ", "? ", "\u2026 ", "'", '"', "\u00a0", "\u2028"]),
-        st.text(max_size=12),
-    ),
-    min_size=1, max_size=60,
-).map("".join).filter(str.strip)
-"""The same texts as test_chunker.py's properties."""
+from support.text import squash, text_strategy
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -5,11 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kokoro_narrator.narration.capitals import capitals, is_acronym
-from kokoro_narrator.narration.normalize import normalize
-
-
-def said(text: str, lang_code: str = "a") -> str:
-    return normalize(text, lang_code).text
+from support.text import said
 
 
 @pytest.mark.parametrize("text, expected", [

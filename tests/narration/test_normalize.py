@@ -14,10 +14,7 @@ from kokoro_narrator.narration.normalize import normalize
 from kokoro_narrator.books.reader import read_book
 
 from support.jobs import add_book
-
-
-def said(text: str, lang_code: str = "a") -> str:
-    return normalize(text, lang_code).text
+from support.text import said
 
 
 # ----------------------------------------------------------------------------- punctuation, web, numbers

@@ -6,10 +6,7 @@ import pytest
 
 from kokoro_narrator.narration.normalize import normalize
 from kokoro_narrator.narration.roman import cardinal, ordinal, roman_numerals
-
-
-def said(text: str, lang_code: str = "a") -> str:
-    return normalize(text, lang_code).text
+from support.text import said
 
 
 @pytest.mark.parametrize("text, expected", [

@@ -9,5 +9,5 @@ from .loudness import book_gain, combine, Gain, integrated, Limiter, Measurement
 from .wav import AudioError, measure_wav, SAMPLE_RATE, silence, sound_bounds, wav_info, write_chunk_wav
 
 __all__ = ["AudioError", "book_gain", "Chapter", "CODECS", "combine", "concat_wavs", "ConcatResult", "encode_book",
-    "EncodeError", "Gain", "integrated", "Limiter", "measure_wav", "Measurement", "Meter", "Piece",
-    "probe_seconds", "SAMPLE_RATE", "silence", "sound_bounds", "Tags", "wav_info", "write_chunk_wav"]
+           "EncodeError", "Gain", "integrated", "Limiter", "measure_wav", "Measurement", "Meter", "Piece",
+           "probe_seconds", "SAMPLE_RATE", "silence", "sound_bounds", "Tags", "wav_info", "write_chunk_wav"]

@@ -24,9 +24,9 @@ import numpy as np
 import soundfile as sf
 
 from ..core import atomic_write, beat
-from .wav import (BLOCK_FRAMES, FADE_MS, HEADER_BYTES, RIFF_LIMIT, SAMPLE_BYTES, SUBTYPE, AudioError, WavInfo,
-                  _fade_frames, _fade_spans, _frames, wav_info)
 from .loudness import Limiter, Measurement, Meter
+from .wav import (_fade_frames, _fade_spans, _frames, AudioError, BLOCK_FRAMES, FADE_MS, HEADER_BYTES, RIFF_LIMIT,
+                  SAMPLE_BYTES, SUBTYPE, wav_info, WavInfo)
 
 
 log = logging.getLogger(__name__)
@@ -175,5 +175,3 @@ def concat_wavs(pieces: Sequence[Piece], out_path: Path, rf64_threshold_bytes: i
     return ConcatResult(total, total / rate, container, tuple(start / rate for start in starts),
                         tuple((start + length) / rate for start, length in zip(starts, lengths)),
                         meter.result() if meter is not None else None)
-
-

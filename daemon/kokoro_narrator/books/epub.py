@@ -43,8 +43,8 @@ from urllib.parse import unquote
 from xml.etree import ElementTree
 
 from .epubnav import landmarks, table_of_contents
-from .epubzip import NS, BookZip, EpubError, manifest_of, markup_text, package_path
-from .xhtml import XhtmlText, read_xhtml
+from .epubzip import BookZip, EpubError, manifest_of, markup_text, NS, package_path
+from .xhtml import read_xhtml, XhtmlText
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import re
 from typing import Any
 from xml.etree import ElementTree
 
-from .epubzip import NS, BookZip, markup_text, resolve
+from .epubzip import BookZip, markup_text, NS, resolve
 from .xhtml import SKIPPED_TYPES, types_of
 
 SKIPPED_LANDMARKS = SKIPPED_TYPES | {"title-page"}  # EPUB 2's guide spells it title-page

@@ -9,4 +9,4 @@ from .numbers import roman_value
 from .sentences import split_sentences, split_words
 
 __all__ = ["CHUNKER_VERSION", "is_heading", "plan_book", "roman_value", "SMALL_WORDS", "split_sentences",
-    "split_words"]
+           "split_words"]

@@ -64,10 +64,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .tree import chapter_starts
 from .headings import find_headings
 from .lines import BARE_MARKER, heading_title, is_heading, looks_like_title, split_glued_heading
 from .sentences import split_sentences, split_words
+from .tree import chapter_starts
 
 log = logging.getLogger(__name__)
 

@@ -44,7 +44,7 @@ import re
 from dataclasses import dataclass, field
 from statistics import median
 
-from .lines import MAX_HEADING_CHARS, is_heading, looks_like_title
+from .lines import is_heading, looks_like_title, MAX_HEADING_CHARS
 from .numbers import CARDINALS, LOOSE_NUMBER, number_value
 
 MIN_SEQUENCE = 3

@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .headings import labelled
-from .lines import BARE_MARKER, MARKER, NUMBER_ALONE, heading_kind, heading_title, looks_like_title
+from .lines import BARE_MARKER, heading_kind, heading_title, looks_like_title, MARKER, NUMBER_ALONE
 
 MIN_CHAPTER_BODY = 200
 """A section with fewer characters than this is small: a contents entry, or a part title."""

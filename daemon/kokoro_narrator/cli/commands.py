@@ -17,12 +17,12 @@ import time
 from pathlib import Path
 
 from .. import __version__
-from ..synthesis import prepare_process
+from ..core import (Config, ConfigError, DEFAULT_CONFIG_PATH, default_config_text, escape_logged_names,
+                    KokoroConfig, load_config, resolve_lang_code, setup_logging, shown, xdg_expand)
 from ..inbox import warn_about_language
-from ..core import (DEFAULT_CONFIG_PATH, Config, ConfigError, KokoroConfig, default_config_text, load_config, resolve_lang_code, xdg_expand)
 from ..narration import with_default_lexicon
+from ..synthesis import prepare_process
 from .output import one_line_error
-from ..core import escape_logged_names, setup_logging, shown
 
 log = logging.getLogger("kokoro_narrator")
 
@@ -55,8 +55,8 @@ def _read_book(path: Path, command: str):
 
 def cmd_synth(config: Config, args: argparse.Namespace) -> int:
     from ..audio import write_chunk_wav
-    from ..synthesis import KokoroEngine
     from ..narration import LexiconError
+    from ..synthesis import KokoroEngine
     from .preview import speakable_book
 
     book = _read_book(args.text_file, "synth")
@@ -107,8 +107,8 @@ def cmd_chunk(config: Config, args: argparse.Namespace) -> int:
 def _preview(config: Config, args: argparse.Namespace, book) -> int:
     """`chunk --text` / `--phonemes`: print what will be read (preview.py); a bad lexicon or a G2P that
     cannot load (a language not installed) exits 1."""
-    from ..synthesis import EngineError
     from ..narration import LexiconError
+    from ..synthesis import EngineError
     from .preview import preview
 
     try:
@@ -119,10 +119,9 @@ def _preview(config: Config, args: argparse.Namespace, book) -> int:
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> int:
-    from ..synthesis import KokoroEngine
     from ..jobs import LockedError, StoreLock
-    from ..service import Notifier
-    from ..service import EX_STUCK, Daemon
+    from ..service import Daemon, EX_STUCK, Notifier
+    from ..synthesis import KokoroEngine
 
     try:  # one daemon per job store, found out before the model loads
         lock = StoreLock.acquire(config.paths.jobs)

@@ -1,12 +1,12 @@
 """`kokoro-narrator chunk --text` and `--phonemes`: what will be read, before hours of synthesis.
 
-`preview(config, path, out)` prints, chunk by chunk and with chapter titles marked, exactly
-the text that goes to G2P: the book read and cleaned (books/reader.py), cut (chunker.py),
-with what is not speech taken out, the lexicons applied and the text normalized: the same
-steps and the same code as the daemon's (narration/speakable.py, which `jobs/texts.py`
-uses too). With phonemes, each utterance is followed by misaki's phonemes and by the words that would not be spoken, so a name can be checked before the daemon makes the
-book. The book's own lexicon, `<stem>.lexicon.toml`, is taken from next to the book, and so is
-its own lang_code (`<stem>.toml` or front matter, inbox/settings.py).
+`preview(config, path, out)` prints, chunk by chunk and with chapter titles marked, exactly the text
+that goes to G2P: the book read and cleaned (books/reader.py), cut (chunker.py), with what is not
+speech taken out, the lexicons applied and the text normalized: the same steps and the same code as
+the daemon's (narration/speakable.py, which `jobs/texts.py` uses too). With phonemes, each utterance
+is followed by misaki's phonemes and by the words that would not be spoken, so a name can be checked
+before the daemon makes the book. The book's own lexicon, `<stem>.lexicon.toml`, is taken from next
+to the book, and so is its own lang_code (`<stem>.toml` or front matter, inbox/settings.py).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import logging
 from pathlib import Path
 from typing import TextIO
 
-from ..inbox import book_lang_code, BookSettingsError, lexicon_sidecar, read_book_settings, settings_sidecar
-from ..chapters import plan_book
-from ..narration import NORMALIZE_VERSION, lexicon_settings, parse_book_pls, speakable_chunks
 from ..books import SourceText
+from ..chapters import plan_book
+from ..inbox import book_lang_code, BookSettingsError, lexicon_sidecar, read_book_settings, settings_sidecar
+from ..narration import lexicon_settings, NORMALIZE_VERSION, parse_book_pls, speakable_chunks
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +94,7 @@ def speakable_book(config, path: Path, book: SourceText, max_chunk_chars: int | 
 
 def _g2p(config, lang_code: str):
     """A model-less kokoro pipeline for the book's language, wrapped in the engine's G2P."""
-    from ..synthesis import load_g2p
-    from ..synthesis import G2P
+    from ..synthesis import G2P, load_g2p
 
     return G2P(load_g2p(config.tts.kokoro, lang_code))
 

@@ -13,10 +13,10 @@ import os
 import sys
 from typing import Any
 
-from ..core import shown
 from ..books import BOOK_SUFFIXES
-from ..jobs import (UNFINISHED, duration, history_speed, holder, is_paused, Job, JobStore, measure, queue_order,
-                    seconds_left, total_chars)
+from ..core import shown
+from ..jobs import (duration, history_speed, holder, is_paused, Job, JobStore, measure, queue_order, seconds_left,
+                    total_chars, UNFINISHED)
 
 ORDER = ("running", "waiting", "interrupted", "queued", "failed", "cancelled", "superseded", "done")
 

@@ -128,6 +128,7 @@ def remove_stale_temps(directory: Path) -> list[Path]:
         log.info("removed a temp file left by an interrupted write: %s", path)
     return stale
 
+
 DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 """The errnos of a full disk (or quota): wait for space, never fail the book."""
 

@@ -9,5 +9,5 @@ from .settings import book_lang_code, BookSettingsError, read_book_settings, war
 from .sidecars import lexicon_sidecar, settings_sidecar
 from .watcher import InboxWatcher
 
-__all__ = ["book_ended", "book_lang_code", "BookSettingsError", "create_job", "InboxWatcher",
-    "job_settings", "lexicon_sidecar", "read_book_settings", "settings_sidecar", "take_in", "warn_about_language"]
+__all__ = ["book_ended", "book_lang_code", "BookSettingsError", "create_job", "InboxWatcher", "job_settings",
+           "lexicon_sidecar", "read_book_settings", "settings_sidecar", "take_in", "warn_about_language"]

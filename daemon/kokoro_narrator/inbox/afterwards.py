@@ -34,7 +34,7 @@ import threading
 import time
 from pathlib import Path
 
-from ..core import NAME_MAX, atomic_write, Config, numbered_names, shorten_to_bytes, shown
+from ..core import atomic_write, Config, NAME_MAX, numbered_names, shorten_to_bytes, shown
 from ..jobs import Job, JobStore
 from .sidecars import lexicon_sidecar, settings_sidecar
 from .watcher import MAX_BOOK_BYTES, OUTCOME_FOLDERS, read_regular_file, RefusedFile

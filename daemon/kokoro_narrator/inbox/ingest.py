@@ -33,13 +33,12 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..core import DISK_FULL, Config, shown, wait_for_space
-from .settings import (AUDIO_KEYS, BOOK_KEYS, BookSettingsError, book_lang_code, language_warning,
-                           read_book_settings)
-from ..chapters import plan_book
-from ..jobs import audio_settings, ChunkState, Job, job_id, JobStatus, JobStore, requeue
-from ..narration import PLS_COPY, SIDECAR_COPY, parse_book_pls, pls_bytes, strip_nonspeech, summarize
 from ..books import decode_book, Decoded, read_book, source_metadata, source_suffix, TextError
+from ..chapters import plan_book
+from ..core import Config, DISK_FULL, shown, wait_for_space
+from ..jobs import audio_settings, ChunkState, Job, job_id, JobStatus, JobStore, requeue
+from ..narration import parse_book_pls, pls_bytes, PLS_COPY, SIDECAR_COPY, strip_nonspeech, summarize
+from .settings import AUDIO_KEYS, BOOK_KEYS, book_lang_code, BookSettingsError, language_warning, read_book_settings
 from .sidecars import lexicon_sidecar, lexicon_sidecar_settings, read_lexicon_sidecar, settings_sidecar
 from .watcher import MAX_BOOK_BYTES, read_regular_file, RefusedFile
 

@@ -29,7 +29,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..core import LANG_CODES, LANGUAGE_NAMES, KokoroConfig, resolve_lang_code, tomllib
+from ..core import KokoroConfig, LANG_CODES, LANGUAGE_NAMES, resolve_lang_code, tomllib
 from .sidecars import settings_sidecar
 
 log = logging.getLogger(__name__)

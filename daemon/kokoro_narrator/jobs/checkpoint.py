@@ -30,8 +30,8 @@ from typing import Any, BinaryIO, Iterator
 
 import numpy as np
 
+from ..audio import AudioError, SAMPLE_RATE, wav_info
 from ..core import fsync_directory
-from ..audio import SAMPLE_RATE, AudioError, wav_info
 from .store import ChunkState, Job
 
 log = logging.getLogger(__name__)

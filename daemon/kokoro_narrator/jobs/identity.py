@@ -12,7 +12,7 @@ from typing import Any
 
 from ..chapters import CHUNKER_VERSION
 from ..core import Config
-from ..narration import NONSPEECH_VERSION, NORMALIZE_VERSION, lexicon_settings
+from ..narration import lexicon_settings, NONSPEECH_VERSION, NORMALIZE_VERSION
 from ..synthesis import numeric_path
 from .store import safe_name
 

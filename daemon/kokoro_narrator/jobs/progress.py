@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .store import Job, JobStatus
 
+
 def total_chars(job: Job) -> int:
     return sum(chunk.chars for chunk in job.chunks)
 

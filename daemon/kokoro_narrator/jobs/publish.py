@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from .. import __version__
-from ..core import NAME_MAX, atomic_write_json, Config, numbered_names, shorten_to_bytes
-from ..audio import (CODECS, SAMPLE_RATE, book_gain, Chapter, combine, concat_wavs, ConcatResult, encode_book,
-                     EncodeError, Gain, integrated, Limiter, measure_wav, Measurement, Meter, Piece, probe_seconds,
+from ..audio import (book_gain, Chapter, CODECS, combine, concat_wavs, ConcatResult, encode_book, EncodeError, Gain,
+                     integrated, Limiter, measure_wav, Measurement, Meter, Piece, probe_seconds, SAMPLE_RATE,
                      sound_bounds, Tags, wav_info)
-from .store import ChunkState, Job, JobStatus, JobStore, now
 from ..books import LANGUAGES
+from ..core import atomic_write_json, Config, NAME_MAX, numbered_names, shorten_to_bytes
+from .store import ChunkState, Job, JobStatus, JobStore, now
 
 log = logging.getLogger(__name__)
 

@@ -25,14 +25,14 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ..core import DISK_FULL, beat, Config, remove_stale_temps, wait_for_space
 from ..audio import SAMPLE_RATE, silence, write_chunk_wav
-from .checkpoint import discard, PartialAudio, reset_damaged_chunks
+from ..core import beat, Config, DISK_FULL, remove_stale_temps, wait_for_space
 from ..synthesis import Segment, TtsProvider
-from .store import UNFINISHED, ChunkState, Job, JobStatus, JobStore, now
-from .texts import chunk_texts
-from .publish import measure_chunk, publish
+from .checkpoint import discard, PartialAudio, reset_damaged_chunks
 from .progress import history_speed, measure, Progress, seconds_left, total_chars
+from .publish import measure_chunk, publish
+from .store import ChunkState, Job, JobStatus, JobStore, now, UNFINISHED
+from .texts import chunk_texts
 
 __all__ = ["Interrupted", "JobRunner", "leave_interrupted"]
 

@@ -25,8 +25,8 @@ import time
 from pathlib import Path
 
 from ..core import atomic_write, atomic_write_json, is_temp, shown
-from .store import UNFINISHED, Job, JobStatus, JobStore, requeue
 from .lock import holder, LockedError, StoreLock
+from .store import Job, JobStatus, JobStore, requeue, UNFINISHED
 
 log = logging.getLogger(__name__)
 

@@ -11,5 +11,5 @@ from .pls import parse_book_pls, pls_bytes, PLS_COPY
 from .speakable import speakable_chunks, speakable_job
 
 __all__ = ["lexicon_settings", "LexiconError", "NONSPEECH_VERSION", "NORMALIZE_VERSION", "parse_book_pls",
-    "pls_bytes", "PLS_COPY", "read_toml_lexicon", "SIDECAR_COPY", "speakable_chunks", "speakable_job",
-    "strip_nonspeech", "summarize", "with_default_lexicon", "without_markup"]
+           "pls_bytes", "PLS_COPY", "read_toml_lexicon", "SIDECAR_COPY", "speakable_chunks", "speakable_job",
+           "strip_nonspeech", "summarize", "with_default_lexicon", "without_markup"]

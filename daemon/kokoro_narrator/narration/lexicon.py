@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core import tomllib
-from .entries import Entry, Lexicon, LexiconError, check_entry
+from .entries import check_entry, Entry, Lexicon, LexiconError
 
 log = logging.getLogger(__name__)
 

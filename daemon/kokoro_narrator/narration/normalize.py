@@ -46,8 +46,8 @@ from dataclasses import dataclass
 
 from num2words import num2words
 
-from .capitals import capitals
 from ..chapters import is_heading
+from .capitals import capitals
 from .entries import MARKUP
 from .roman import roman_numerals
 

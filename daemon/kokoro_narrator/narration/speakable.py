@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .entries import Lexicon
-from .lexicon import SIDECAR_COPY, book_lexicon, read_kept_sidecar
+from .lexicon import book_lexicon, read_kept_sidecar, SIDECAR_COPY
 from .nonspeech import strip_nonspeech
 from .normalize import ENGLISH, normalize
 from .pls import parse_book_pls, read_kept_pls

@@ -29,11 +29,11 @@ import time
 import traceback
 from pathlib import Path
 
-from ..synthesis import release_freed_memory, TtsProvider
 from ..core import age, beat, Config, remove_stale_temps, shown
 from ..inbox import book_ended, create_job, InboxWatcher, job_settings, take_in
 from ..jobs import (duration, Job, JobRunner, JobStatus, JobStore, leave_interrupted, Progress, requeue, Steering,
                     StoreLock)
+from ..synthesis import release_freed_memory, TtsProvider
 from .notify import Notifier, watchdog_interval
 
 log = logging.getLogger(__name__)

@@ -9,4 +9,4 @@ from .engine import EngineError, KokoroEngine, load_g2p, Segment, TtsProvider
 from .g2p import G2P, split_utterances
 
 __all__ = ["EngineError", "G2P", "KokoroEngine", "load_g2p", "numeric_path", "prepare_process",
-    "release_freed_memory", "Segment", "split_utterances", "TtsProvider"]
+           "release_freed_memory", "Segment", "split_utterances", "TtsProvider"]

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Iterator, Protocol
 
 import numpy as np
 
+from ..core import KokoroConfig, LANGUAGE_NAMES
 from .acoustic import Acoustic, EngineError, load_acoustic, offline_hint, resolve_device, resolve_precision
-from .allocator import HeapCeiling, allocator_name
-from ..core import LANGUAGE_NAMES, KokoroConfig
-from .g2p import G2P, Coverage, Phonemized, check_english_model, letters, split_utterances
+from .allocator import allocator_name, HeapCeiling
+from .g2p import check_english_model, Coverage, G2P, letters, Phonemized, split_utterances
 from .prefetch import prefetch
 
 if TYPE_CHECKING:
