@@ -19,7 +19,8 @@ def chunk(**fields) -> ChunkState:
 def test_a_checkpoint_round_trips_through_json_and_ignores_unknown_fields():
     point = Checkpoint(calls=4, bytes=80, chars=40, seconds=1.23456, pending_pause=True)
     assert Checkpoint.from_json(point.to_json()) == Checkpoint(4, 80, 40, 1.235, True)
-    assert Checkpoint.from_json({"calls": 2, "later": "field"}) == Checkpoint(calls=2)
+    assert Checkpoint.from_json({"calls": 2, "words_bytes": 0, "later": "field"}) == Checkpoint(calls=2)
+    assert Checkpoint.from_json({"calls": 2}).words_bytes is None  # made before words were kept
     assert Checkpoint.from_json(None) == Checkpoint()
 
 

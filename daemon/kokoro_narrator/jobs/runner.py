@@ -28,7 +28,7 @@ import numpy as np
 from ..audio import SAMPLE_RATE, silence, write_chunk_wav
 from ..core import beat, Config, DISK_FULL, remove_stale_temps, wait_for_space
 from ..synthesis import Segment, TtsProvider
-from .checkpoint import discard, PartialAudio, reset_damaged_chunks
+from .checkpoint import discard, PartialAudio, reset_damaged_chunks, words_path, write_chunk_words
 from .progress import history_speed, measure, Progress, seconds_left, total_chars
 from .publish import measure_chunk, publish
 from .store import ChunkState, Job, JobStatus, JobStore, now, UNFINISHED
@@ -180,18 +180,20 @@ class JobRunner:
         started, earlier = time.perf_counter(), kept.seconds
         try:
             info = write_chunk_wav(folder / chunk.wav_name, self._chunk_audio(job, chunk, text, partial, started))
+            write_chunk_words(words_path(folder, chunk), partial.words, SAMPLE_RATE)
         finally:
             partial.close()
         elapsed = earlier + time.perf_counter() - started
         chunk.status, chunk.error, chunk.checkpoint = "done", None, None
         chunk.attempts += 1
+        chunk.words = len(partial.words)
         chunk.frames, chunk.audio_seconds = info.frames, round(info.frames / SAMPLE_RATE, 3)
         chunk.synth_seconds = round(elapsed, 3)
         chunk.coverage = coverage = kept.coverage
         measure_chunk(chunk, folder)  # loudness, as the chunk is made (publish.py sums these)
         job.synth_seconds = round(job.synth_seconds + elapsed, 3)
         self._durably(job, lambda: self.store.save(job))  # a full disk here waits: never make the chunk again
-        partial.path.unlink(missing_ok=True)
+        partial.remove()
         if coverage["spoken"] < coverage["sent"]:
             log.warning("chunk %d/%d of %s: %d of %d letters were not spoken: %s", chunk.index, len(job.chunks),
                         job.name, coverage["sent"] - coverage["spoken"], coverage["sent"], coverage["dropped"][:10])
@@ -207,7 +209,10 @@ class JobRunner:
         """
         kept = partial.checkpoint
         earlier = kept.seconds
-        yield from partial.replay()
+        offset = 0  # samples of the chunk so far: where the next piece starts, for its words' times
+        for piece in partial.replay():
+            offset += len(piece)
+            yield piece
         segments = self._segments(job, text, kept.calls)
         last_commit = time.monotonic()
         while True:
@@ -224,6 +229,10 @@ class JobRunner:
             pieces = self._pieces(segment, kept)
             for piece in pieces:
                 partial.append(piece)
+            start = offset + sum(len(piece) for piece in pieces[:-1])  # after a paragraph pause
+            partial.append_words([[first, last, start + begin, start + end]
+                                  for first, last, begin, end in segment.words])
+            offset += sum(len(piece) for piece in pieces)
             kept.calls += 1
             kept.chars = min(chunk.chars, kept.chars + len(segment.text))
             kept.coverage["sent"] += segment.coverage.sent

@@ -114,6 +114,9 @@ class ChunkState:
     """The chunk WAV's loudness record (loudness.Measurement.to_json), made when the chunk is."""
     checkpoint: dict[str, Any] | None = None
     """Work kept inside an unfinished chunk (checkpoint.py): calls, bytes, chars, seconds, ..."""
+    words: int | None = None
+    """How many words have timings in `chunk_NNNN.words.json` (checkpoint.py); None: the chunk has no words
+    file (made before words were timed)."""
     not_speech: list[dict[str, Any]] | None = None
     """Text of this chunk that is not spoken because it is not speech (nonspeech.py): kind, reason, text, chars."""
 

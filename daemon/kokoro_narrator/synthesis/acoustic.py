@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from ..core import KokoroConfig
+from .wordtimes import Durations
 
 if TYPE_CHECKING:
     import torch
@@ -107,11 +108,19 @@ class TorchAcoustic:
         self.model = model
 
     def __call__(self, phonemes: str, style: "torch.Tensor", speed: float) -> np.ndarray:
+        return self.with_durations(phonemes, style, speed)[0]
+
+    def with_durations(self, phonemes: str, style: "torch.Tensor", speed: float) -> tuple[np.ndarray, Durations | None]:
+        """The audio, and the frames the model gave each phoneme (wordtimes.py): the same call, nothing extra."""
         import torch
 
         with torch.inference_mode():
-            audio = self.model(phonemes, style, speed)
-        return audio.detach().float().cpu().numpy().reshape(-1)
+            output = self.model(phonemes, style, speed, return_output=True)
+        audio = output.audio.detach().float().cpu().numpy().reshape(-1)
+        pred_dur = output.pred_dur
+        if pred_dur is None:
+            return audio, None
+        return audio, Durations.from_prediction(phonemes, self.model.vocab, pred_dur.reshape(-1).tolist())
 
 
 class OnnxAcoustic:
@@ -133,13 +142,22 @@ class OnnxAcoustic:
         self.vocab = vocab
 
     def __call__(self, phonemes: str, style: "torch.Tensor", speed: float) -> np.ndarray:
+        return self.with_durations(phonemes, style, speed)[0]
+
+    def with_durations(self, phonemes: str, style: "torch.Tensor", speed: float) -> tuple[np.ndarray, Durations | None]:
+        """The audio, and the phonemes' frames when the export has a second output for them (kokoro's own
+        export does; others give the waveform alone, and then no word has a time)."""
         ids = [self.vocab[p] for p in phonemes if p in self.vocab]
         feeds = {
             "tokens": np.array([[0, *ids, 0]], dtype=np.int64),
             "style": style.detach().cpu().numpy().reshape(1, -1).astype(np.float32),
             "speed": np.array([speed], dtype=np.float32),
         }
-        return self.session.run(None, feeds)[0].reshape(-1).astype(np.float32)
+        outputs = self.session.run(None, feeds)
+        audio = outputs[0].reshape(-1).astype(np.float32)
+        if len(outputs) < 2:
+            return audio, None
+        return audio, Durations.from_prediction(phonemes, self.vocab, outputs[1].reshape(-1).tolist())
 
 
 def load_vocab(settings: KokoroConfig) -> dict[str, int]:

@@ -26,6 +26,7 @@ from .acoustic import Acoustic, EngineError, load_acoustic, offline_hint, resolv
 from .allocator import allocator_name, HeapCeiling
 from .g2p import check_english_model, Coverage, G2P, letters, Phonemized, split_utterances
 from .prefetch import prefetch
+from .wordtimes import locate_words, word_samples
 
 if TYPE_CHECKING:
     import torch
@@ -48,6 +49,10 @@ class Segment:
     """True for the last segment of a paragraph: the job runner puts a pause after it."""
     coverage: Coverage = field(default_factory=Coverage)
     """Letters sent and spoken for the utterance this segment ends (empty on its other calls)."""
+    words: tuple[tuple[int, int, int, int], ...] = ()
+    """Each spoken word's [start, end) in the chunk's text ((-1, -1) when not found there) and its
+    [start, end) in this segment's samples, from the model's durations (wordtimes.py); empty when the
+    model gives no durations."""
 
 
 class TtsProvider(Protocol):
@@ -168,25 +173,31 @@ class KokoroEngine:
         g2p = G2P(self.g2p_pipeline(lang_code) if lang_code else self.pipeline)
         utterances = split_utterances(text, self.settings.split_pattern)
 
-        def phonemized() -> Iterator[Phonemized]:
+        def phonemized() -> Iterator[tuple[Phonemized, list[tuple[int, int]]]]:
+            cursor = 0  # words are found in the chunk's text in order, the skipped calls' too
             for utterance in utterances:
                 started = time.perf_counter()
                 calls = g2p(utterance)
                 self.stage_seconds["g2p"] += time.perf_counter() - started
-                yield from calls
+                for call in calls:
+                    places, cursor = locate_words(text, [word for word, _, _ in call.words], cursor)
+                    yield call, places
 
         calls = prefetch(phonemized) if self.overlap else phonemized()
-        for number, call in enumerate(calls):
+        for number, (call, places) in enumerate(calls):
             if number < start:
                 continue
-            audio = np.zeros(0, dtype=np.float32)
+            audio, words = np.zeros(0, dtype=np.float32), ()
             if call.phonemes:
                 started = time.perf_counter()
                 torch.manual_seed(seed_for(voice, speed, number, call.phonemes))
-                audio = self.acoustic(call.phonemes, pack[len(call.phonemes) - 1], speed)
+                audio, durations = self.acoustic.with_durations(call.phonemes, pack[len(call.phonemes) - 1], speed)
                 self.heap.after_call()
                 self.stage_seconds["model"] += time.perf_counter() - started
-            yield Segment(audio, call.text, call.phonemes, call.ends_paragraph, call.coverage)
+                if durations is not None:
+                    samples = word_samples([(first, last) for _, first, last in call.words], durations, len(audio))
+                    words = tuple((*place, *span) for place, span in zip(places, samples))
+            yield Segment(audio, call.text, call.phonemes, call.ends_paragraph, call.coverage, words)
 
 
 G2P_EXTRAS = {"j": "misaki[ja]", "z": "misaki[zh]"}

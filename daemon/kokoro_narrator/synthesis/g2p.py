@@ -19,6 +19,7 @@ from typing import Any
 
 from ..chapters import split_sentences, split_words
 from ..narration import without_markup
+from .wordtimes import english_spans, paired_spans
 
 log = logging.getLogger(__name__)
 
@@ -151,6 +152,8 @@ class Phonemized:
     phonemes: str
     ends_paragraph: bool
     coverage: Coverage = field(default_factory=Coverage)
+    words: list[tuple[str, int, int]] = field(default_factory=list)
+    """(word, start, end): each word's span in `phonemes` (wordtimes.py), in reading order."""
 
 
 class G2P:
@@ -178,7 +181,7 @@ class G2P:
         phonemes = phonemes or ""
         if len(phonemes) <= MAX_PHONEMES:
             if phonemes:
-                return [Phonemized(text, phonemes, False)], Coverage(spoken=letters(text))
+                return [Phonemized(text, phonemes, False, words=paired_spans(text, phonemes))], Coverage(spoken=letters(text))
             return [], Coverage(dropped=[text] if letters(text) else [])
         return self._halve(text)
 
@@ -198,7 +201,7 @@ class G2P:
                 elif letters(token.text):
                     coverage.dropped.append(token.text)
             if phonemes:
-                calls.append(Phonemized(graphemes, phonemes, False))
+                calls.append(Phonemized(graphemes, phonemes, False, words=english_spans(group, phonemes)))
         return calls, coverage
 
     def _halve(self, text: str) -> tuple[list[Phonemized], Coverage]:
