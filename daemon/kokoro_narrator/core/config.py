@@ -107,12 +107,19 @@ class PathsConfig:
     jobs: Path = _opt("One folder per book: job.json, the source copy, chunk WAVs.", Path("~/.local/share/kokoro-tts/jobs"), kind=Path)
 
 
-OUTPUT_FORMATS = ("wav", "m4b", "opus", "mp3")
+OUTPUT_FORMATS = ("wav", "m4b", "opus", "mp3", "epub")
+CAPTION_KINDS = ("vtt", "srt")
 
 
 def _formats(value: tuple) -> str | None:
     if not value or "wav" not in value or any(v not in OUTPUT_FORMATS for v in value) or len(set(value)) < len(value):
         return "must be a list of distinct formats among " + ", ".join(map(repr, OUTPUT_FORMATS)) + ', with "wav"'
+    return None
+
+
+def _captions(value: tuple) -> str | None:
+    if any(v not in CAPTION_KINDS for v in value) or len(set(value)) < len(value):
+        return "must be a list of distinct caption formats among " + ", ".join(map(repr, CAPTION_KINDS))
     return None
 
 
@@ -126,7 +133,9 @@ def _loudness(value: Any) -> str | None:
 class OutputConfig:
     """What is made from a finished book (docs/output.md)."""
 
-    formats: tuple = _opt('Files made in the outbox: "wav" (always), plus "m4b" (AAC), "opus", "mp3", with chapters, tags and cover.', ("wav",), _formats)
+    formats: tuple = _opt('Files made in the outbox: "wav" (always), plus "m4b" (AAC), "opus", "mp3", with chapters, tags and cover, and "epub": a read-along EPUB 3 (the book\'s text, its sentences highlighted as they are read).', ("wav",), _formats)
+    captions: tuple = _opt('Captions beside the book: "vtt" (WebVTT), "srt"; either adds the WebVTT chapters track (<book>.chapters.vtt). One cue per sentence, long ones cut at a clause.', (), _captions)
+    captions_words: bool = _opt("Word timing in the captions: WebVTT inline timestamps, and an SRT cue per word group.", False)
     loudness: Any = _opt("Integrated loudness of every book, LUFS (EBU R128 / BS.1770), by one gain per book; false: leave the level alone.", -18.0, _loudness, kind=object)
     peak: float = _opt("True-peak ceiling in dBTP; the loudness gain is lowered to stay under it.", -1.0, _between(-20.0, 0.0))
     limiter_db: float = _opt("Soft limiting allowed on the loudest peaks (dB), so that a book with a few sharp peaks still reaches `loudness`; 0: gain only.", 3.0, _between(0.0, 12.0))

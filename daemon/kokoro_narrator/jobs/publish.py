@@ -33,11 +33,13 @@ from ..audio import (book_gain, Chapter, CODECS, combine, concat_wavs, ConcatRes
                      sound_bounds, Tags, wav_info)
 from ..books import LANGUAGES
 from ..core import atomic_write_json, Config, NAME_MAX, numbered_names, shorten_to_bytes
+from .checkpoint import words_path
+from .companions import COMPANIONS, make_companions
 from .store import ChunkState, Job, JobStatus, JobStore, now
 
 log = logging.getLogger(__name__)
 
-SUFFIXES = (".wav", ".json", *(f".{fmt}" for fmt in CODECS))
+SUFFIXES = (".wav", ".json", *(f".{fmt}" for fmt in CODECS), *COMPANIONS)
 """Every file a book can have in the outbox; a base name is free only when none of them is taken."""
 EDGE_THRESHOLD = 10 ** (-50 / 20)
 """Below -50 dBFS, the model's output at the book's edges counts as silence."""
@@ -196,8 +198,12 @@ def publish(host: Host, job: Job, folder: Path) -> None:
     files = [{"format": "wav", "path": str(wav_path), "size": wav_path.stat().st_size,
               "duration_seconds": round(result.seconds, 3), **loudness}]
     wanted = [fmt for fmt in output.formats if fmt != "wav"]
-    encoded, warnings = encode_formats(host, job, wav_path, wanted, tags, chapters, loudness)
+    encoded, warnings = encode_formats(host, job, wav_path, [fmt for fmt in wanted if fmt in CODECS], tags, chapters,
+                                       loudness)
     files += encoded
+    companions, more = make_companions(host, job, folder, wav_path, result, pieces, chapters, tags)
+    files += companions
+    warnings += more
     publish_seconds = time.perf_counter() - started
     metadata = book_json(job, host.provider, result, publish_seconds)
     metadata.update(chapters=chapters, files=files, tags=tags_json(tags), warnings=warnings,
@@ -212,6 +218,7 @@ def publish(host: Host, job: Job, folder: Path) -> None:
     if not host.config.jobs.keep_chunks:
         for chunk in job.chunks:
             (folder / chunk.wav_name).unlink(missing_ok=True)
+            words_path(folder, chunk).unlink(missing_ok=True)
     log.info("job done: %s -> %s (%.1f s of audio, %.2fx real time; %s; gain %+.1f dB to %s LUFS)", job.name,
              wav_path, result.seconds, metadata["real_time_factor"], ", ".join(f["format"] for f in files),
              gain.gain_db, loudness["loudness_lufs"])

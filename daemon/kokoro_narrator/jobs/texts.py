@@ -7,14 +7,27 @@ reads (not-speech out, lexicons, numerals). So a resume needs nothing but the fo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 from ..books import read_book
 from ..chapters import plan_book
 from ..narration import speakable_job
 from .store import Job, JobStore
 
 
-def chunk_texts(store: JobStore, job: Job) -> list[str]:
-    """Re-chunk the job's own source copy; the chunk hashes must match job.json."""
+@dataclass(frozen=True)
+class BookTexts:
+    """A job's book as read again: the clean text, and each chunk's clean and spoken text."""
+
+    book: Any
+    """The read book (books.SourceText)."""
+    clean: list[str]
+    spoken: list[str]
+
+
+def book_texts(store: JobStore, job: Job) -> BookTexts:
+    """Re-read and re-chunk the job's own source copy; the chunk hashes must match job.json (else ValueError)."""
     folder = store.folder(job)
     book = read_book((folder / job.source["copy"]).read_bytes(), job.name)
     plan = plan_book(book, job.settings["max_chunk_chars"])
@@ -23,4 +36,9 @@ def chunk_texts(store: JobStore, job: Job) -> list[str]:
         raise ValueError("the chunker gives different chunks than when the job was made")
     speakable = speakable_job(plan, book, job.settings, job.source, folder)  # nonspeech, lexicons, normalize
     job.source.update(speakable.record())  # lexicon_used, not_read
-    return speakable.texts
+    return BookTexts(book, [chunk.text for chunk in plan.chunks], speakable.texts)
+
+
+def chunk_texts(store: JobStore, job: Job) -> list[str]:
+    """What each chunk speaks (`book_texts`' spoken texts)."""
+    return book_texts(store, job).spoken

@@ -3,6 +3,9 @@
 What the other subpackages may use; everything else here is private to sync/.
 """
 
-from .timings import BookTimings, read_timings, Sentence, TIMINGS_VERSION, Word
+from .book import book_timings, TimedChunk
+from .captions import write_captions
+from .timings import BookTimings, read_timings, Sentence, TIMINGS_VERSION, timings_bytes, Word
 
-__all__ = ["BookTimings", "read_timings", "Sentence", "TIMINGS_VERSION", "Word"]
+__all__ = ["book_timings", "BookTimings", "read_timings", "Sentence", "TimedChunk", "TIMINGS_VERSION", "timings_bytes", "Word",
+           "write_captions"]

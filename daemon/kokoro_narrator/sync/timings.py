@@ -110,6 +110,16 @@ class BookTimings:
                    data.get("language"), int(data.get("samplerate", 24000)), str(data.get("timing", "model")))
 
 
+def timings_bytes(timings: BookTimings) -> bytes:
+    """The timings file's content: readable JSON with one sentence a line (a whole book has 100,000 words)."""
+    data = timings.to_json()
+    sentences = data.pop("sentences")
+    head = json.dumps(data, indent=1, ensure_ascii=False)[:-2]
+    lines = ",\n  ".join(json.dumps(sentence, ensure_ascii=False, separators=(",", ":")) for sentence in sentences)
+    return f'{head},\n "sentences": [\n  {lines}\n ]\n}}\n'.encode("utf-8", "surrogatepass") if sentences else \
+        (json.dumps(timings.to_json(), indent=1, ensure_ascii=False) + "\n").encode("utf-8", "surrogatepass")
+
+
 def read_timings(path: Path) -> BookTimings:
     """Given a `<book>.timings.json`, return its timings; raise ValueError when it is not one."""
     try:
