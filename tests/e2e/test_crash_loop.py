@@ -5,7 +5,8 @@ inside a chunk, after some of its audio was kept: the resumed chunks must still 
 byte-identical book.
 
 What it proves: however often the daemon process dies, between or inside chunks, each restart
-resumes from what was kept and the finished book is byte-identical to one made in one go.
+resumes from what was kept and the finished book, audio and timings, is byte-identical to one
+made in one go.
 
 Slow (a model load per restart): `pytest -m slow tests/e2e/test_crash_loop.py`. It starts
 daemon processes: marker `integration` too.
@@ -53,9 +54,11 @@ def check_state(dirs) -> dict:
     for chunk in job["chunks"]:
         if chunk["status"] == "done" and job["status"] != "done":
             assert sf.info(jobs[0].parent / f"chunk_{chunk['index']:04d}.wav").frames == chunk["frames"]
-        if chunk.get("checkpoint"):  # the kept audio is on disk, at least as long as recorded
+        if chunk.get("checkpoint"):  # the kept audio and words are on disk, at least as long as recorded
             partial = jobs[0].parent / f"chunk_{chunk['index']:04d}.partial"
             assert partial.stat().st_size >= chunk["checkpoint"]["bytes"]
+            words = jobs[0].parent / f"chunk_{chunk['index']:04d}.words.partial"
+            assert words.stat().st_size >= chunk["checkpoint"]["words_bytes"]
     return job
 
 
@@ -76,6 +79,7 @@ def test_the_daemon_survives_being_killed_again_and_again(tmp_path, make_config,
     job, _ = add_book(store, "book.txt", data, ref)
     assert JobRunner(store, ref, tiny_engine).run(job).status == "done"
     expected = (ref.paths.outbox / "book.wav").read_bytes()
+    expected_timings = (ref.paths.outbox / "book.timings.json").read_bytes()
 
     dirs = {name: tmp_path / name for name in ("inbox", "outbox", "jobs")}
     config = tmp_path / "config.toml"
@@ -123,4 +127,5 @@ def test_the_daemon_survives_being_killed_again_and_again(tmp_path, make_config,
     finally:
         notify.close()
     assert (dirs["outbox"] / "book.wav").read_bytes() == expected
+    assert (dirs["outbox"] / "book.timings.json").read_bytes() == expected_timings  # the words' times too
     print(f"{kills} kills, {inside} with audio kept inside a chunk; output identical to the uninterrupted run")

@@ -161,6 +161,9 @@ def test_a_kill_inside_a_chunk_of_the_real_model_resumes_byte_identical(make_con
     assert runner(config, provider).run(stored(config, job)).status == "done"
     assert provider.starts == [1]
     assert (config.paths.outbox / "book.wav").read_bytes() == expected
+    timings = (config.paths.outbox / "book.timings.json").read_bytes()  # the words kept before the kill, too
+    assert timings == (tmp_path / "ref" / "outbox" / "book.timings.json").read_bytes()
+    assert [len(s["words"]) for s in json.loads(timings)["sentences"]] == [9, 9]
 
 
 def test_progress_moves_inside_one_chunk_counted_in_characters(make_config, tmp_path):

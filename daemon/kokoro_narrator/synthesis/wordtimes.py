@@ -23,7 +23,9 @@ from typing import Sequence
 
 import numpy as np
 
-WORD = re.compile(r"\S+")
+SOUNDS = re.compile(r"\S+")
+TEXT_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
+"""A word of the text, without the punctuation around it (espeak reads that as a pause, not a word)."""
 
 
 @dataclass(frozen=True)
@@ -82,8 +84,12 @@ def english_spans(tokens: Sequence, phonemes: str) -> list[tuple[str, int, int]]
 def paired_spans(text: str, phonemes: str) -> list[tuple[str, int, int]]:
     """Given one call's text and phonemes (a language without tokens), return (text word, start, end) in the
     phoneme string for every text word with a letter or digit."""
-    words = [m.group(0) for m in WORD.finditer(text) if any(ch.isalnum() for ch in m.group(0))]
-    sounds = [(m.start(), m.end()) for m in WORD.finditer(phonemes) if any(ch.isalpha() for ch in m.group(0))]
+    words = TEXT_WORD.findall(text)
+    sounds = []
+    for match in SOUNDS.finditer(phonemes):  # a phoneme word, trimmed of the punctuation espeak keeps
+        letters = [i for i, ch in enumerate(match.group(0)) if ch.isalpha()]
+        if letters:
+            sounds.append((match.start() + letters[0], match.start() + letters[-1] + 1))
     if not words or not sounds:
         return []
     if len(words) == len(sounds):
@@ -92,11 +98,12 @@ def paired_spans(text: str, phonemes: str) -> list[tuple[str, int, int]]:
     weights = np.cumsum([0] + [sum(ch.isalnum() for ch in word) for word in words]) / sum(
         sum(ch.isalnum() for ch in word) for word in words)
     letters = [i for start, end in sounds for i in range(start, end)]
+    bounds = [round(weight * len(letters)) for weight in weights]
     spans = []
     for number, word in enumerate(words):
-        first = min(len(letters) - 1, int(weights[number] * len(letters)))
-        last = max(first, min(len(letters) - 1, int(np.ceil(weights[number + 1] * len(letters))) - 1))
-        spans.append((word, letters[first], letters[last] + 1))
+        first = min(bounds[number], len(letters) - 1)
+        last = max(first + 1, bounds[number + 1])  # every word gets at least one phoneme
+        spans.append((word, letters[first], letters[last - 1] + 1))
     return spans
 
 
