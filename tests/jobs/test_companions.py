@@ -68,3 +68,14 @@ def test_the_book_json_lists_the_companions_with_their_sizes(published):
     assert set(files) == {"wav", "timings", "vtt", "srt", "chapters-vtt"}
     for record in files.values():
         assert record["size"] == (published / record["path"].rsplit("/", 1)[-1]).stat().st_size > 0
+
+
+def test_status_lists_the_files_with_their_sizes(published):
+    from kokoro_narrator.cli.status import collect, render
+
+    store = JobStore(published.parent / "jobs")
+    report = collect(store)
+    files = {f["format"]: f for f in report["done"][0]["files"]}
+    assert files["vtt"]["size"] == (published / "book.vtt").stat().st_size
+    assert {"wav", "timings", "vtt", "srt", "chapters-vtt"} == set(files)
+    assert "book.timings.json" in render(report) and "book.chapters.vtt" in render(report)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..books import BOOK_SUFFIXES
@@ -45,8 +46,30 @@ def job_summary(job: Job, speed: float | None, daemon: int | None) -> dict[str, 
         "error": job.error,
         "output": (job.output or {}).get("wav") if job.status == "done" else None,
         "audio_seconds": (job.output or {}).get("audio_seconds"),
+        "files": output_files(job) if job.status == "done" else [],
         "updated_at": job.updated_at,
     }
+
+
+def output_files(job: Job) -> list[dict[str, Any]]:
+    """A published job's files (audio, timings, captions, read-along EPUB) with their sizes now (None: gone)."""
+    files = []
+    for fmt, path in ((job.output or {}).get("files") or {}).items():
+        try:
+            size: int | None = Path(path).stat().st_size
+        except OSError:
+            size = None
+        files.append({"format": fmt, "path": path, "size": size})
+    return files
+
+
+def file_size(size: int | None) -> str:
+    if size is None:
+        return "missing"
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} B"
 
 
 def collect(store: JobStore) -> dict[str, Any]:
@@ -101,8 +124,11 @@ def render(report: dict[str, Any]) -> str:
             lines += [f"  {shown(job['name'])} ({job['id']}): {job['error']}" for job in report[status]]
     if report["done"]:
         lines.append(f"done ({len(report['done'])}):")
-        lines += [f"  {shown(job['name'])} -> {job['output']}  ({duration(job['audio_seconds'])} of audio)"
-                  for job in report["done"]]
+        for job in report["done"]:
+            lines.append(f"  {shown(job['name'])} -> {job['output']}  ({duration(job['audio_seconds'])} of audio)")
+            if len(job["files"]) > 1:
+                lines.append("    " + ", ".join(f"{shown(Path(f['path']).name)} {file_size(f['size'])}"
+                                               for f in job["files"]))
     if len(lines) == 1:
         kinds = ", ".join(BOOK_SUFFIXES[:-1]) + " or " + BOOK_SUFFIXES[-1]
         lines.append(f"no books yet: copy a {kinds} file into the inbox")
