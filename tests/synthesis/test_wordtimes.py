@@ -28,8 +28,8 @@ def token(text, phonemes, whitespace=True):
 
 
 def test_english_words_are_misakis_tokens_in_the_calls_phoneme_string():
-    tokens = [token("Hello", "həlˈO", False), token(",", ","), token("Dr.", "dˈɑktəɹ"), token("Watson", "wˈɑtsən", False),
-              token("!", "!", False)]
+    tokens = [token("Hello", "həlˈO", False), token(",", ","), token("Dr.", "dˈɑktəɹ"),
+              token("Watson", "wˈɑtsən", False), token("!", "!", False)]
     phonemes = "həlˈO, dˈɑktəɹ wˈɑtsən!"
     spans = english_spans(tokens, phonemes)
     assert [(text, phonemes[a:b]) for text, a, b in spans] == [("Hello", "həlˈO"), ("Dr.", "dˈɑktəɹ"),

@@ -127,8 +127,8 @@ def render(report: dict[str, Any]) -> str:
         for job in report["done"]:
             lines.append(f"  {shown(job['name'])} -> {job['output']}  ({duration(job['audio_seconds'])} of audio)")
             if len(job["files"]) > 1:
-                lines.append("    " + ", ".join(f"{shown(Path(f['path']).name)} {file_size(f['size'])}"
-                                               for f in job["files"]))
+                named = [f"{shown(Path(f['path']).name)} {file_size(f['size'])}" for f in job["files"]]
+                lines.append("    " + ", ".join(named))
     if len(lines) == 1:
         kinds = ", ".join(BOOK_SUFFIXES[:-1]) + " or " + BOOK_SUFFIXES[-1]
         lines.append(f"no books yet: copy a {kinds} file into the inbox")

@@ -181,7 +181,8 @@ class G2P:
         phonemes = phonemes or ""
         if len(phonemes) <= MAX_PHONEMES:
             if phonemes:
-                return [Phonemized(text, phonemes, False, words=paired_spans(text, phonemes))], Coverage(spoken=letters(text))
+                call = Phonemized(text, phonemes, False, words=paired_spans(text, phonemes))
+                return [call], Coverage(spoken=letters(text))
             return [], Coverage(dropped=[text] if letters(text) else [])
         return self._halve(text)
 
