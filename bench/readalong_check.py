@@ -32,7 +32,9 @@ def epubcheck(path: Path) -> tuple[int, str]:
     tool = shutil.which("epubcheck")
     if tool is None:
         return -1, "epubcheck is not installed"
-    command = ["java", "-jar", tool] if Path(tool).resolve().suffix == ".jar" else [tool]
+    # a bigger stack: epubcheck 4.2's reading-order check recurses once per fragment link, and a long
+    # chapter's overlay (pg1342) overflows the default one (StackOverflowError, exit 1, "0 errors")
+    command = ["java", "-Xss64m", "-jar", tool] if Path(tool).resolve().suffix == ".jar" else [tool]
     done = subprocess.run(command + [str(path)], capture_output=True, text=True)
     return done.returncode, done.stdout + done.stderr
 

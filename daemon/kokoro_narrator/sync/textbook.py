@@ -61,7 +61,7 @@ def text_documents(clean: str, timings: BookTimings, language: str) -> list[Docu
         title = titles.get(starts.get(start, -1)) or titles.get(min(titles, default=-1)) or f"Part {number}"
         blocks = []
         for index in range(start, end):
-            text = "<br/>\n".join(html.escape(line) for line in paragraphs[index].split("\n"))
+            text = "<br/>\n".join(html.escape(line, quote=False) for line in paragraphs[index].split("\n"))
             heading = index - start < 2 and key(paragraphs[index]) and key(paragraphs[index]) in key(title)
             tag = ("h1" if index == start else "h2") if heading else "p"
             blocks.append(f"<{tag}>{text}</{tag}>")
