@@ -77,5 +77,72 @@ def test_status_lists_the_files_with_their_sizes(published):
     report = collect(store)
     files = {f["format"]: f for f in report["done"][0]["files"]}
     assert files["vtt"]["size"] == (published / "book.vtt").stat().st_size
-    assert {"wav", "timings", "vtt", "srt", "chapters-vtt"} == set(files)
+    assert {"wav", "timings", "vtt", "srt", "chapters-vtt"} <= set(files)
     assert "book.timings.json" in render(report) and "book.chapters.vtt" in render(report)
+
+
+MARKDOWN = ("---\ntitle: The Lamp\nauthor: A. Writer\n---\n\n# Chapter One\n\nThe lamp was lit at dusk. "
+            "The road went on.\n\n```\nprint('not spoken')\n```\n\n# Chapter Two\n\nNobody came. The lamps went out.\n")
+
+
+def epub_source() -> bytes:
+    from support.epubs import build, CONTAINER, opf
+
+    def page(body: str) -> str:
+        return ('<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n<html xmlns="http://www.w3.org/1999/xhtml" '
+                f'xml:lang="en" lang="en"><head><title>t</title></head><body>{body}</body></html>\n')
+
+    manifest = ('<item id="one" href="one.xhtml" media-type="application/xhtml+xml"/>'
+                '<item id="two" href="two.xhtml" media-type="application/xhtml+xml"/>'
+                '<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>')
+    toc = '<nav xmlns:epub="http://www.idpf.org/2007/ops" epub:type="toc"><ol><li><a href="one.xhtml">One</a></li>' \
+          '<li><a href="two.xhtml">Two</a></li></ol></nav>'
+    package = opf("3.0", "en", '<itemref idref="one"/><itemref idref="two"/>', manifest,
+                  '<meta property="dcterms:modified">2020-01-01T00:00:00Z</meta>').replace('<spine toc="ncx">', "<spine>")
+    return build({"META-INF/container.xml": CONTAINER, "OEBPS/content.opf": package, "OEBPS/nav.xhtml": page(toc),
+                  "OEBPS/one.xhtml": page("<h1>One</h1><p>The lamp was <em>lit</em> at dusk. The road went on.</p>"),
+                  "OEBPS/two.xhtml": page("<h1>Two</h1><p>Nobody came. It was 1914.</p>")})
+
+
+@pytest.mark.parametrize("name", ["book.md", "book.epub", "book.txt"])
+def test_a_dropped_book_gives_a_read_along_epub_that_epubcheck_accepts(tmp_path, tiny_engine, name):
+    from support.config import build_config
+    from support.epubcheck import epubcheck, needs_epubcheck
+
+    data = {"book.md": MARKDOWN.encode(), "book.epub": epub_source(), "book.txt": BOOK.encode()}[name]
+    config = build_config(tmp_path, tts={"kokoro": tiny_engine.settings}, output={"formats": ("wav", "epub")})
+    store = JobStore(config.paths.jobs)
+    job, _ = add_book(store, name, data, config)
+    job = JobRunner(store, config, tiny_engine).run(job)
+    assert job.status == "done" and not job.output["warnings"]
+    epub = config.paths.outbox / "book.readalong.epub"
+    timings = read_timings(config.paths.outbox / "book.timings.json")
+    import zipfile
+
+    with zipfile.ZipFile(epub) as book:
+        smil = "".join(book.read(n).decode() for n in sorted(book.namelist()) if n.endswith(".smil"))
+    assert smil.count("<par") == len(timings.sentences) > 0
+    assert "not spoken" not in smil
+    if needs_epubcheck.args[0]:
+        pytest.skip(needs_epubcheck.kwargs["reason"])
+    epubcheck(epub)
+
+
+def test_export_makes_the_read_along_epub_without_synthesizing(published, tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    epub = published / "book.readalong.epub"
+    assert not epub.exists()
+    config_file = tmp_path / "config.toml"
+    root = published.parent
+    config_file.write_text(f'[paths]\ninbox = "{root / "inbox"}"\noutbox = "{published}"\njobs = "{root / "jobs"}"\n')
+    done = subprocess.run([sys.executable, "-m", "kokoro_narrator.cli", "export", "--config", str(config_file),
+                           str(published / "book.json"), "--format", "epub"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "book.readalong.epub" in done.stdout and epub.stat().st_size > 0
+    files = {f["format"] for f in json.loads((published / "book.json").read_text())["files"]}
+    assert "epub" in files
+    shutil.copy(epub, tmp_path / "kept.epub")
+    epub.unlink()  # the other tests of this module see the book as published

@@ -5,14 +5,13 @@ from __future__ import annotations
 import io
 import posixpath
 import re
-import shutil
-import subprocess
 import zipfile
 from pathlib import Path
 from xml.etree import ElementTree
 
 import av
 import pytest
+from support.epubcheck import epubcheck, needs_epubcheck
 from support.epubs import build, CONTAINER, PNG, opf
 from support.timings import fake_timings
 
@@ -21,7 +20,6 @@ from kokoro_narrator.sync.readalong import build_readalong, ReadAlongError
 
 SMIL = "{http://www.w3.org/ns/SMIL}"
 OPF = "{http://www.idpf.org/2007/opf}"
-needs_epubcheck = pytest.mark.skipif(shutil.which("epubcheck") is None, reason="epubcheck is not installed")
 
 
 def page(body: str, title: str = "t") -> str:
@@ -58,14 +56,6 @@ CHAPTER_ONE = ('<section epub:type="chapter"><h1>Chapter One</h1>\n'
 CHAPTER_TWO = ('<section epub:type="chapter"><h1 id="c2">Chapter Two</h1>\n'
                '<p>It rained &amp; rained. &#8220;Stay,&#8221; he said.</p>\n'
                '<p>Nobody came. The lamps went out one by one.</p></section>')
-
-
-def epubcheck(path: Path) -> None:
-    tool = shutil.which("epubcheck")
-    command = ["java", "-jar", tool] if Path(tool).resolve().suffix == ".jar" else [tool]  # Debian's is a bare jar
-    done = subprocess.run(command + [str(path)], capture_output=True, text=True)
-    report = [line for line in (done.stdout + done.stderr).splitlines() if line.startswith(("ERROR", "FATAL", "WARN"))]
-    assert done.returncode == 0 and not report, "\n".join(report) or done.stdout + done.stderr
 
 
 def make(tmp_path: Path, data: bytes, name: str) -> tuple[Path, object, list[str]]:

@@ -176,15 +176,16 @@ def cmd_config_init(args: argparse.Namespace) -> int:
 
 
 def cmd_export(config: Config, args: argparse.Namespace) -> int:
-    from ..jobs import export_book
+    from ..jobs import export_book, JobStore
 
     try:
-        files, warnings = export_book(args.book_json, args.format)
+        files, warnings = export_book(args.book_json, args.format, JobStore(config.paths.jobs))
     except ValueError as exc:
         print(f"kokoro-narrator export: {exc}", file=sys.stderr)
         return 1
     for record in files:
-        print(f"wrote {record['path']} ({record['size']} bytes, {record['duration_seconds']} s)")
+        seconds = f", {record['duration_seconds']} s" if "duration_seconds" in record else ""
+        print(f"wrote {record['path']} ({record['size']} bytes{seconds})")
     for warning in warnings:
         print(f"kokoro-narrator export: {warning}", file=sys.stderr)
     return 1 if len(files) < len({f for f in args.format if f != "wav"}) else 0
@@ -246,9 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
     init = config_sub.add_parser("init", parents=[common], help="write a commented default config")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
 
-    export = sub.add_parser("export", parents=[common], help="make M4B, Opus or MP3 from a published book's WAV and JSON")
+    export = sub.add_parser("export", parents=[common],
+                            help="make M4B, Opus, MP3 or the read-along EPUB from a published book's WAV and JSON")
     export.add_argument("book_json", type=Path, help="the book's .json in the outbox (its .wav beside it)")
-    export.add_argument("--format", action="append", required=True, choices=("m4b", "opus", "mp3"),
+    export.add_argument("--format", action="append", required=True, choices=("m4b", "opus", "mp3", "epub"),
                         help="a format to make; repeat for several (docs/output.md)")
 
     queue_help = {"cancel": "stop a book at its next utterance; it is not made unless retried",

@@ -12,6 +12,7 @@ A companion that cannot be made is a warning, as a missing encoder is: the audio
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any, Sequence
@@ -20,7 +21,7 @@ from ..audio import ConcatResult, Piece, SAMPLE_RATE, Tags
 from ..core import atomic_write
 from ..sync import book_timings, BookTimings, TimedChunk, timings_bytes, write_captions
 from .checkpoint import read_chunk_words, words_path
-from .store import Job
+from .store import Job, JobStore
 from .texts import book_texts, BookTexts
 
 log = logging.getLogger(__name__)
@@ -64,29 +65,59 @@ def make_companions(host: Any, job: Job, folder: Path, wav_path: Path, result: C
     host._durably(job, lambda: atomic_write(timings_path, timings_bytes(timings)))
     files = [file_record("timings", timings_path)]
     if output.captions:
-        written = host._durably(job, lambda: write_captions(timings, wav_path.with_suffix(""), output.captions,
-                                                             output.captions_words, texts.book.text))
+        base = wav_path.with_suffix("")
+        written = host._durably(job, lambda: write_captions(timings, base, output.captions, output.captions_words,
+                                                            texts.book.text))
         files += [file_record("chapters-vtt" if path.name.endswith(".chapters.vtt") else path.suffix[1:], path)
                   for path in written]
     if "epub" in output.formats:
         files_epub, more = readalong_epub(host, job, folder, wav_path, timings, tags)
         files += files_epub
         warnings += more
-    log.info("%s: %d sentences timed; %s", job.name, len(timings.sentences), ", ".join(Path(f["path"]).name for f in files))
+    log.info("%s: %d sentences timed; %s", job.name, len(timings.sentences),
+             ", ".join(Path(f["path"]).name for f in files))
     return files, warnings
 
 
 def readalong_epub(host: Any, job: Job, folder: Path, wav_path: Path, timings: BookTimings,
                    tags: Tags) -> tuple[list[dict[str, Any]], list[str]]:
     """Make `<book>.readalong.epub` from the job's source copy; return (file records, warnings)."""
-    from ..sync import build_readalong, ReadalongError
+    from ..sync import build_readalong, ReadAlongError
 
     path = wav_path.with_suffix(".readalong.epub")
     source = folder / job.source["copy"]
     try:
         notes = host._durably(job, lambda: build_readalong(path, timings, wav_path, job.name, source.read_bytes(),
                                                            tags.cover))
-    except ReadalongError as exc:
+    except ReadAlongError as exc:
         log.warning("%s: read-along EPUB not made: %s", job.name, exc)
         return [], [f"epub not made: {exc}"]
     return [file_record("epub", path)], list(notes)
+
+
+def export_readalong(json_path: Path, store: JobStore) -> tuple[list[dict[str, Any]], list[str]]:
+    """Given a published book's JSON (its WAV and timings beside it, its job in store), make its read-along
+    EPUB again without synthesizing; return (file records, warnings). Raise ValueError when it cannot be made."""
+    from ..sync import build_readalong, read_timings, ReadAlongError
+
+    meta = json.loads(json_path.read_text(encoding="utf-8"))
+    wav_path = json_path.with_suffix(".wav")
+    timings_path = json_path.with_suffix(".timings.json")
+    if not timings_path.is_file():
+        raise ValueError(f"{timings_path.name} is missing: the book was published before timings were recorded; "
+                         "drop the book in the inbox again to make it with timings")
+    timings = read_timings(timings_path)
+    job = store.find(str(meta.get("job_id")))
+    if job is None:
+        raise ValueError(f"the job {meta.get('job_id')} that made {json_path.name} is no longer in {store.root}: "
+                         "its copy of the book is needed for the read-along EPUB")
+    folder = store.folder(job)
+    cover = (meta.get("tags") or {}).get("cover")
+    cover_path = folder / Path(str(cover)).name if cover else None
+    out = wav_path.with_suffix(".readalong.epub")
+    try:
+        warnings = build_readalong(out, timings, wav_path, job.name, (folder / job.source["copy"]).read_bytes(),
+                                   cover_path if cover_path and cover_path.is_file() else None)
+    except ReadAlongError as exc:
+        raise ValueError(f"read-along EPUB not made: {exc}") from None
+    return [file_record("epub", out)], list(warnings)

@@ -34,7 +34,7 @@ from ..audio import (book_gain, Chapter, CODECS, combine, concat_wavs, ConcatRes
 from ..books import LANGUAGES
 from ..core import atomic_write_json, Config, NAME_MAX, numbered_names, shorten_to_bytes
 from .checkpoint import words_path
-from .companions import COMPANIONS, make_companions
+from .companions import COMPANIONS, export_readalong, make_companions
 from .store import ChunkState, Job, JobStatus, JobStore, now
 
 log = logging.getLogger(__name__)
@@ -297,9 +297,11 @@ def book_json(job: Job, provider: Any, result: ConcatResult, concat_seconds: flo
     }
 
 
-def export_book(json_path: Path, formats: list[str]) -> tuple[list[dict[str, Any]], list[str]]:
+def export_book(json_path: Path, formats: list[str],
+                store: JobStore | None = None) -> tuple[list[dict[str, Any]], list[str]]:
     """Given a published book's JSON (its WAV beside it), make each format again from the WAV, without
-    synthesizing; update the JSON's file list; return (new file records, warnings).
+    synthesizing; update the JSON's file list; return (new file records, warnings). "epub" (the read-along
+    EPUB) also needs the timings beside the WAV and the job's copy of the book, in store.
 
     Raise ValueError when the JSON or the WAV is missing or unreadable.
     """
@@ -317,8 +319,14 @@ def export_book(json_path: Path, formats: list[str]) -> tuple[list[dict[str, Any
     else:  # a book published before loudness was measured
         loudness = file_loudness(measure_wav(wav_path), Gain(0.0, None, None, None, False))
     tags = tags_from_json(meta.get("tags") or {"title": wav_path.stem})
-    wanted = [fmt for fmt in dict.fromkeys(formats) if fmt != "wav"]
+    wanted = [fmt for fmt in dict.fromkeys(formats) if fmt in CODECS]
     files, warnings = encode_formats(None, None, wav_path, wanted, tags, meta.get("chapters") or [], loudness)
+    if "epub" in formats:
+        if store is None:
+            raise ValueError("the read-along EPUB needs the job store that made the book")
+        more_files, more = export_readalong(json_path, store)
+        files += more_files
+        warnings += more
     for record in files:
         records[record["format"]] = record
     meta["files"] = list(records.values())
