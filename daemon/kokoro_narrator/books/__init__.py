@@ -7,7 +7,7 @@ from .epubzip import markup_text
 from .markdown import PARSER as MARKDOWN_PARSER
 from .metadata import LANGUAGES, source_metadata
 from .reader import BOOK_SUFFIXES, decode_book, Decoded, read_book, source_suffix, SourceText, TextError
-from .xhtml import _Reader as XhtmlReader, XhtmlText
+from .xhtml import XhtmlReader, XhtmlText
 
 __all__ = ["BOOK_SUFFIXES", "decode_book", "Decoded", "LANGUAGES", "MARKDOWN_PARSER", "markup_text", "read_book",
            "source_metadata", "source_suffix", "SourceText", "TextError", "XhtmlReader", "XhtmlText"]

@@ -76,7 +76,7 @@ def types_of(attrs: dict[str, str | None]) -> set[str]:
     return set((attrs.get("epub:type") or "").lower().split()) | set((attrs.get("role") or "").lower().split())
 
 
-class _Reader(HTMLParser):
+class XhtmlReader(HTMLParser):
     """One pass over the markup: a stack of open elements, the paragraph being built."""
 
     def __init__(self, out: XhtmlText):
@@ -229,7 +229,7 @@ def read_xhtml(markup: str, code: bool = True) -> XhtmlText:
     With code=False, `pre` is not read (markdown's raw HTML: code blocks are skipped there).
     """
     out = XhtmlText()
-    reader = _Reader(out)
+    reader = XhtmlReader(out)
     if not code:
         reader.skipped_tags = SKIPPED_TAGS | {"pre"}
     reader.feed(markup)
