@@ -69,9 +69,10 @@ def tiny_book(tmp_path_factory, tiny_engine):
 def test_a_book_becomes_wav_m4b_and_opus_listed_in_the_json(tiny_book):
     tmp_path, store, job, meta = tiny_book
     out = tmp_path / "outbox"
-    assert sorted(p.name for p in out.iterdir()) == ["tale.json", "tale.m4b", "tale.opus", "tale.wav"]
-    assert [f["format"] for f in meta["files"]] == ["wav", "m4b", "opus"]
-    for record in meta["files"]:
+    assert sorted(p.name for p in out.iterdir()) == ["tale.json", "tale.m4b", "tale.opus", "tale.timings.json",
+                                                     "tale.wav"]
+    assert [f["format"] for f in meta["files"]] == ["wav", "m4b", "opus", "timings"]
+    for record in meta["files"][:3]:  # the audio files; the timings are tests/jobs/test_companions.py's
         assert record["size"] == (out / f"tale.{record['format']}").stat().st_size
         assert record["duration_seconds"] == pytest.approx(meta["audio_seconds"], abs=AAC_FRAME)
         assert record["gain_db"] == meta["loudness"]["gain_db"]
@@ -159,7 +160,7 @@ def test_a_missing_encoder_is_a_warning_and_the_other_formats_are_made(make_conf
     monkeypatch.setitem(encode.CODECS, "m4b", Codec("ipod", "no_such_encoder", 64_000))
     config = make_config()
     store, job, meta = publish_book(tmp_path, config, ToneProvider())
-    assert sorted(p.name for p in (tmp_path / "outbox").iterdir()) == ["tale.json", "tale.opus", "tale.wav"]
+    assert sorted(p.name for p in (tmp_path / "outbox").iterdir()) == ["tale.json", "tale.opus", "tale.timings.json", "tale.wav"]
     assert len(meta["warnings"]) == 1 and "m4b not made" in meta["warnings"][0]
     assert "no_such_encoder" in meta["warnings"][0]
     assert job.output["warnings"] == meta["warnings"]
@@ -179,7 +180,7 @@ def test_a_full_disk_while_encoding_makes_the_job_wait_then_finish(make_config, 
     with caplog.at_level(logging.WARNING):
         store, job, meta = publish_book(tmp_path, config, ToneProvider())
     assert failures and any("waiting: disk full" in r.getMessage() for r in caplog.records)
-    assert [f["format"] for f in meta["files"]] == ["wav", "m4b", "opus"] and meta["warnings"] == []
+    assert [f["format"] for f in meta["files"]] == ["wav", "m4b", "opus", "timings"] and meta["warnings"] == []
 
 
 def test_a_name_taken_by_another_books_m4b_is_not_reused(make_config, tmp_path):
@@ -197,7 +198,7 @@ def test_export_makes_another_format_from_the_published_wav_and_json(make_config
     assert main(["export", str(book_json), "--format", "mp3", "--format", "m4b"]) == 0
     assert "tale.mp3" in capsys.readouterr().out
     updated = json.loads(book_json.read_text())
-    assert [f["format"] for f in updated["files"]] == ["wav", "mp3", "m4b"]
+    assert [f["format"] for f in updated["files"]] == ["wav", "timings", "mp3", "m4b"]
     assert [c.title for c in MP4(tmp_path / "outbox" / "tale.m4b").chapters] == [c["title"] for c in meta["chapters"]]
     assert MP4(tmp_path / "outbox" / "tale.m4b")["©nam"] == ["A Tale of Three"]
 

@@ -64,6 +64,11 @@ def make_companions(host: Any, job: Job, folder: Path, wav_path: Path, result: C
     timings_path = wav_path.with_suffix(".timings.json")
     host._durably(job, lambda: atomic_write(timings_path, timings_bytes(timings)))
     files = [file_record("timings", timings_path)]
+    if not timings.sentences:  # a provider without durations: an ONNX export without them, a test's tone
+        if output.captions or "epub" in output.formats:
+            warnings.append("no sentence has a time (the engine gave no phoneme durations): no captions or "
+                            "read-along EPUB")
+        return files, warnings
     if output.captions:
         base = wav_path.with_suffix("")
         written = host._durably(job, lambda: write_captions(timings, base, output.captions, output.captions_words,
