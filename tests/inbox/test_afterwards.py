@@ -52,7 +52,7 @@ def test_the_hook_runs_with_the_output_paths_as_arguments_without_a_shell(make_c
     job, thread = publish(config)
     assert job.status == "done" and thread is not None
     seen = json.loads(out.read_text())
-    assert seen["args"] == ["two words", "$HOME;", job.output["wav"], job.output["json"]]
+    assert seen["args"] == ["two words", "$HOME;", job.output["wav"], job.output["json"], job.output["files"]["timings"]]
     assert seen["book"] == "my book.txt" and seen["job"] == job.id
 
 

@@ -235,7 +235,8 @@ def file_loudness(measured: Measurement | None, gain: Gain) -> dict[str, Any]:
 def free_output_name(job: Job, outbox: Path) -> Path:
     """Given a job, return `<book>.wav` in outbox, or `<book> (2).wav` ... when another book owns that name."""
     stem = "".join(ch if ch.isprintable() else "_" for ch in Path(job.name).stem) or "book"
-    stem = shorten_to_bytes(stem, NAME_MAX - len(" (9999).json"))
+    longest = max(len(suffix.encode()) for suffix in SUFFIXES)  # ".readalong.epub"
+    stem = shorten_to_bytes(stem, NAME_MAX - len(" (9999)") - longest)
     for candidate in numbered_names(outbox, stem, ".wav"):
         owner = output_owner(candidate.with_suffix(".json"))
         if owner == job.id or (owner is None and not any(candidate.with_suffix(s).exists() for s in SUFFIXES)):
