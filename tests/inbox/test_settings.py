@@ -66,6 +66,9 @@ def test_a_voice_folder_then_front_matter_then_a_sidecar_each_win_key_by_key(tmp
     assert settings(inbox, "bf_emma/b.md", text, kokoro, 'speed = 1.25\nauthor = "Me"') == {
         "voice": "af_heart", "speed": 1.25, "title": "From the front matter", "author": "Me"}
     assert settings(inbox, "b.txt", "---\nvoice: bf_emma\n---\n", kokoro) == {}  # front matter is markdown's
+    blend = "---\nvoice: af_heart * 0.7 + bf_emma*0.3\n---\nText."  # a blend wherever a voice is named
+    assert settings(inbox, "b.md", blend, kokoro) == {"voice": "af_heart*0.7+bf_emma*0.3"}
+    assert settings(inbox, "af_heart+bf_emma/b.txt", "Text.", kokoro) == {"voice": "af_heart+bf_emma"}
 
 
 @pytest.mark.parametrize("relative, sidecar, message", [
@@ -76,6 +79,9 @@ def test_a_voice_folder_then_front_matter_then_a_sidecar_each_win_key_by_key(tmp
     ("b.txt", 'colour = "blue"', "b.toml: colour: unknown key"),
     ("b.txt", "title = ", "b.toml: not valid TOML"),
     ("b.txt", 'lang_code = "x"', "b.toml: lang_code: must be one of"),
+    ("b.txt", 'voice = "af_heart*0.5 + xx_nobody"', "b.toml: voice: xx_nobody is not one of the voices in"),
+    ("b.txt", 'voice = "af_heart*0 + bf_emma"', "b.toml: voice: is not a voice blend: af_heart: weight 0 must be"),
+    ("af_heart+xx/b.txt", None, "xx/: voice: xx is not one of the voices in"),
 ])
 def test_a_bad_setting_is_an_error_naming_where_which_key_and_why(tmp_path, kokoro, relative, sidecar, message):
     with pytest.raises(BookSettingsError, match=message.replace("(", r"\(").replace(".", r"\.")):

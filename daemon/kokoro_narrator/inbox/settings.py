@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core import KokoroConfig, LANG_CODES, LANGUAGE_NAMES, resolve_lang_code, tomllib
+from ..voices import BlendError, is_blend, parse_blend
 from .sidecars import settings_sidecar
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,8 @@ def _check(key: str, value: Any, where: str, kokoro: KokoroConfig) -> Any:
         problem = {f.name: f for f in dataclasses.fields(KokoroConfig)}[key].metadata["check"](value)
     if problem:
         raise BookSettingsError(f"{where}: {key}: {problem}, got {value!r}")
+    if key == "voice" and is_blend(value):
+        return parse_blend(value).canonical
     return value.strip() if isinstance(value, str) else value
 
 
@@ -125,6 +128,13 @@ def voice_problem(voice: str, kokoro: KokoroConfig) -> str | None:
     must be shaped like Kokoro's names (the hub is not asked: a name it lacks fails the job
     when its first chunk loads the voice).
     """
+    if is_blend(voice):
+        try:
+            blend = parse_blend(voice)
+        except BlendError as exc:
+            return f"is not a voice blend: {exc}"
+        problems = [f"{name} {problem}" for name in blend.names if (problem := voice_problem(name, kokoro))]
+        return "; ".join(problems) or None
     if not SAFE_NAME.match(voice):
         return "is not a voice name (letters, digits, '_', '-' and '.', such as af_heart)"
     if kokoro.voices_dir is not None:

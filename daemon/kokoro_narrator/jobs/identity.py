@@ -14,6 +14,7 @@ from ..chapters import CHUNKER_VERSION
 from ..core import Config
 from ..narration import lexicon_settings, NONSPEECH_VERSION, NORMALIZE_VERSION
 from ..synthesis import numeric_path
+from ..voices import canonical_voice
 from .store import safe_name
 
 
@@ -22,7 +23,7 @@ def audio_settings(config: Config) -> dict[str, Any]:
     k = config.tts.kokoro
     return {
         "provider": config.tts.provider,
-        "voice": k.voice,
+        "voice": canonical_voice(k.voice),  # a blend in one spelling
         "speed": k.speed,
         "lang_code": k.lang_code,
         "split_pattern": k.split_pattern,

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Iterator, Protocol
 import numpy as np
 
 from ..core import KokoroConfig, LANGUAGE_NAMES
+from ..voices import BlendError, is_blend, mix, parse_blend
 from .acoustic import Acoustic, EngineError, load_acoustic, offline_hint, resolve_device, resolve_precision
 from .allocator import allocator_name, HeapCeiling
 from .g2p import check_english_model, Coverage, G2P, letters, Phonemized, split_utterances
@@ -136,6 +137,14 @@ class KokoroEngine:
         return voice  # a hub name: kokoro downloads voices/<voice>.pt
 
     def voice_pack(self, voice: str) -> "torch.Tensor":
+        """Given a voice (or a blend of voices, voices/blend.py), return its pack, loaded once; raise EngineError."""
+        if voice not in self.voice_packs and is_blend(voice):
+            try:
+                blend = parse_blend(voice)
+                self.voice_packs[voice] = mix([self.voice_pack(name) for name in blend.names],
+                                              [weight for _, weight in blend.parts])
+            except (BlendError, EngineError) as exc:
+                raise EngineError(f"voice {voice!r}: {exc}") from exc
         if voice not in self.voice_packs:
             path = self.voice_path(voice)
             if path.endswith(".pt") and not Path(path).exists():

@@ -3,4 +3,6 @@
 What the other subpackages may use; everything else here is private to voices/.
 """
 
-__all__: list[str] = []
+from .blend import Blend, BlendError, canonical_voice, is_blend, mix, parse_blend
+
+__all__ = ["Blend", "BlendError", "canonical_voice", "is_blend", "mix", "parse_blend"]
