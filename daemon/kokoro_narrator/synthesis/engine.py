@@ -17,7 +17,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Protocol
+from typing import TYPE_CHECKING, Iterator, Protocol, Sequence
 
 import numpy as np
 
@@ -54,6 +54,8 @@ class Segment:
     """Each spoken word's [start, end) in the chunk's text ((-1, -1) when not found there) and its
     [start, end) in this segment's samples, from the model's durations (wordtimes.py); empty when the
     model gives no durations."""
+    voice: str = ""
+    """The voice that spoke it (the narrator's, or a quotation's)."""
 
 
 class TtsProvider(Protocol):
@@ -63,7 +65,9 @@ class TtsProvider(Protocol):
     """Where it runs, for the log and the output JSON: cpu, cuda or rocm."""
 
     def synthesize_chunk(self, text: str, voice: str | None = None, speed: float | None = None,
-                         start: int = 0, lang_code: str | None = None) -> Iterator[Segment]: ...
+                         start: int = 0, lang_code: str | None = None,
+                         voices: Sequence[tuple[int, int, str]] = ()) -> Iterator[Segment]: ...
+    # `voices` is passed only when a chunk has spans in another voice: providers without voices need not take it
 
     def provider_name(self) -> str: ...
 
@@ -165,10 +169,12 @@ class KokoroEngine:
         return self.pipelines[lang_code]
 
     def synthesize_chunk(self, text: str, voice: str | None = None, speed: float | None = None,
-                         start: int = 0, lang_code: str | None = None) -> Iterator[Segment]:
+                         start: int = 0, lang_code: str | None = None,
+                         voices: Sequence[tuple[int, int, str]] = ()) -> Iterator[Segment]:
         """Given chunk text, yield its audio one model call at a time, from model call `start` on.
 
         lang_code: the book's language, when not the configured one (its G2P is loaded once).
+        voices: [start, end) spans of the text read by another voice (a quotation's), in order.
 
         The calls before `start` (kept by a checkpoint, checkpoint.py) are phonemized but not
         sent to the model and not yielded; the calls after keep their numbers, so their seeds
@@ -176,13 +182,14 @@ class KokoroEngine:
         """
         import torch
 
-        voice = voice or self.settings.voice
+        narrator = voice or self.settings.voice
         speed = self.settings.speed if speed is None else speed
-        pack = self.voice_pack(voice)
+        for named in {narrator, *(spoken for _, _, spoken in voices)}:
+            self.voice_pack(named)  # a voice that cannot load fails the chunk before any model call
         g2p = G2P(self.g2p_pipeline(lang_code) if lang_code else self.pipeline)
-        utterances = split_utterances(text, self.settings.split_pattern)
+        utterances = split_utterances(text, self.settings.split_pattern, voices=voices)
 
-        def phonemized() -> Iterator[tuple[Phonemized, list[tuple[int, int]]]]:
+        def phonemized() -> Iterator[tuple[Phonemized, list[tuple[int, int]], str]]:
             cursor = 0  # words are found in the chunk's text in order, the skipped calls' too
             for utterance in utterances:
                 started = time.perf_counter()
@@ -190,23 +197,24 @@ class KokoroEngine:
                 self.stage_seconds["g2p"] += time.perf_counter() - started
                 for call in calls:
                     places, cursor = locate_words(text, [word for word, _, _ in call.words], cursor)
-                    yield call, places
+                    yield call, places, utterance.voice or narrator
 
         calls = prefetch(phonemized) if self.overlap else phonemized()
-        for number, (call, places) in enumerate(calls):
+        for number, (call, places, voice) in enumerate(calls):
             if number < start:
                 continue
             audio, words = np.zeros(0, dtype=np.float32), ()
             if call.phonemes:
                 started = time.perf_counter()
                 torch.manual_seed(seed_for(voice, speed, number, call.phonemes))
+                pack = self.voice_pack(voice)
                 audio, durations = self.acoustic.with_durations(call.phonemes, pack[len(call.phonemes) - 1], speed)
                 self.heap.after_call()
                 self.stage_seconds["model"] += time.perf_counter() - started
                 if durations is not None:
                     samples = word_samples([(first, last) for _, first, last in call.words], durations, len(audio))
                     words = tuple((*place, *span) for place, span in zip(places, samples))
-            yield Segment(audio, call.text, call.phonemes, call.ends_paragraph, call.coverage, words)
+            yield Segment(audio, call.text, call.phonemes, call.ends_paragraph, call.coverage, words, voice)
 
 
 G2P_EXTRAS = {"j": "misaki[ja]", "z": "misaki[zh]"}

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Sequence
 
 from ..chapters import split_sentences, split_words
 from ..narration import without_markup
@@ -100,31 +100,53 @@ class Coverage:
 class Utterance:
     text: str
     ends_paragraph: bool
+    voice: str | None = None
+    """The voice of its run (None: the chunk's own voice)."""
 
 
-def split_utterances(text: str, split_pattern: str, pack_chars: int = PACK_CHARS) -> list[Utterance]:
+def split_utterances(text: str, split_pattern: str, pack_chars: int = PACK_CHARS,
+                     voices: Sequence[tuple[int, int, str]] = ()) -> list[Utterance]:
     """Given chunk text, return utterances in order, marking paragraph ends.
 
     The text is first cut with split_pattern (kokoro's own `\\n+` by default); a cut that
-    contains a blank line ends a paragraph. Each piece is cut into sentences, and whole
-    sentences are packed together up to pack_chars (0: one sentence per utterance).
+    contains a blank line ends a paragraph. Each piece is cut where its voice changes (`voices`:
+    [start, end) spans of the text and their voice, such as a quotation's), then into sentences,
+    and a run's whole sentences are packed together up to pack_chars (0: one sentence per
+    utterance): an utterance is as long as one voice allows.
     """
-    pieces: list[tuple[str, str]] = []
+    pieces: list[tuple[int, str, str]] = []
     position = 0
     for match in re.finditer(split_pattern, text) if split_pattern else ():
         if match.end() > match.start():
-            pieces.append((text[position:match.start()], match.group(0)))
+            pieces.append((position, text[position:match.start()], match.group(0)))
             position = match.end()
-    pieces.append((text[position:], ""))
+    pieces.append((position, text[position:], ""))
     utterances: list[Utterance] = []
-    for piece, separator in pieces:
-        sentences = [s for part in split_sentences(piece) for s in split_words(part, MAX_UTTERANCE_CHARS)]
-        sentences = pack_sentences([s for s in sentences if s.strip()], pack_chars)
-        for number, sentence in enumerate(sentences, 1):
-            utterances.append(Utterance(sentence, number == len(sentences) and "\n\n" in separator))
+    for offset, piece, separator in pieces:
+        runs = [(run, voice) for run, voice in voice_runs(piece, offset, voices) if run.strip()]
+        for number, (run, voice) in enumerate(runs, 1):
+            sentences = [s for part in split_sentences(run) for s in split_words(part, MAX_UTTERANCE_CHARS)]
+            sentences = pack_sentences([s for s in sentences if s.strip()], pack_chars)
+            for count, sentence in enumerate(sentences, 1):
+                last = number == len(runs) and count == len(sentences)
+                utterances.append(Utterance(sentence, last and "\n\n" in separator, voice))
     if utterances:
-        utterances[-1] = Utterance(utterances[-1].text, True)
+        utterances[-1] = Utterance(utterances[-1].text, True, utterances[-1].voice)
     return utterances
+
+
+def voice_runs(piece: str, offset: int, voices: Sequence[tuple[int, int, str]]) -> list[tuple[str, str | None]]:
+    """Given a piece of the chunk's text starting at offset, return it cut where its voice changes."""
+    runs: list[tuple[str, str | None]] = []
+    position = 0
+    for start, end, voice in voices:
+        start, end = max(start - offset, position), min(end - offset, len(piece))
+        if start >= end:
+            continue
+        runs += [(piece[position:start], None)] if start > position else []
+        runs.append((piece[start:end], voice))
+        position = end
+    return runs + [(piece[position:], None)] if position < len(piece) else runs
 
 
 def pack_sentences(sentences: list[str], limit: int) -> list[str]:
