@@ -43,6 +43,9 @@ LEAD = r"(?:(?:then|and|but|at last|at length|presently|here|now|again|once more
 PRONOUNS = {"he": "M", "she": "F"}
 ALTERNATION_CAP = 6
 """Turns of a two-person exchange given without names, at most, before the chain is too long to trust."""
+ALTERNATION_SEED = 3
+"""Named turns that must alternate (A, B, A) before unnamed ones are inferred: after only two, a third
+person or the same one going on was too often the next speaker (90 % right on PDNC, against 96 %)."""
 
 
 class Speech(NamedTuple):
@@ -66,28 +69,34 @@ PRONOUN_PATTERNS = speech_patterns(r"[Hh]e|[Ss]he")
 
 
 def alias_regex(names: Sequence[str]) -> str:
-    """Names, longest first (so "Mr. Frank Churchill" wins over "Frank"), matched as written; a
-    description ("the old man") also with its first letter in the other case, at a sentence's start."""
+    """Names, longest first (so "Mr. Frank Churchill" wins over "Frank"), matched as written; one
+    written in lower case ("the old man", a description) also with a capital, at a sentence's start."""
     parts = []
     for alias in sorted(set(names), key=len, reverse=True):
         escaped = re.escape(alias)
-        if alias.split(" ", 1)[0].lower() in ("the", "a", "an", "one", "his", "her", "their"):
-            escaped = f"[{alias[0].lower()}{alias[0].upper()}]{re.escape(alias[1:])}"
+        if alias[:1].islower():
+            escaped = f"[{alias[0]}{alias[0].upper()}]{re.escape(alias[1:])}"
         parts.append(escaped)
     return "|".join(parts) or r"(?!)"
 
 
-def swap_first(alias: str) -> str:
-    return alias[:1].swapcase() + alias[1:]
+def lookup(names: dict[str, str], found: str) -> str | None:
+    """The character a matched name is: as written, or a description at a sentence's start."""
+    return names.get(found) or names.get(found[:1].lower() + found[1:])
 
 
 def cast_index(characters: Sequence[Character]) -> tuple[dict[str, str], dict[str, str]]:
-    """alias → main name, leaving out aliases two characters share; main name → gender."""
-    owners: dict[str, set[str]] = {}
+    """alias → main name, leaving out the aliases that may point to two characters; main name → gender."""
+    owners: dict[str, set[str]] = {}  # every name, and every run of words inside one, to whom it may point
     for character in characters:
         for alias in {character.name, *character.aliases}:
-            owners.setdefault(alias, set()).add(character.name)
-    names = {alias: next(iter(who)) for alias, who in owners.items() if len(who) == 1}
+            words = alias.split()
+            for first in range(len(words)):
+                for last in range(first + 1, len(words) + 1):
+                    owners.setdefault(" ".join(words[first:last]), set()).add(character.name)
+    # "Bounderby" is no one's for sure when another character is "Mrs. Bounderby"
+    names = {alias: character.name for character in characters for alias in {character.name, *character.aliases}
+             if owners[" ".join(alias.split())] == {character.name}}
     return names, {character.name: character.gender for character in characters}
 
 
@@ -97,6 +106,16 @@ def narration_between(text: str, quotes: Sequence[Quote], index: int, start: int
     before_from = quotes[index - 1].end + 1 if index and quotes[index - 1].end >= start else start
     after_to = quotes[index + 1].start - 1 if index + 1 < len(quotes) and quotes[index + 1].start < end else end
     return text[before_from:max(before_from, quote.start - 1)], text[min(quote.end + 1, after_to):after_to]
+
+
+CLAUSE_END = re.compile(r"[.!?;]")
+SOME_VERB = re.compile(rf"\b{VERB}")
+
+
+def voiced(before: str, after: str) -> bool:
+    """Whether a speech verb stands in the clause right before or right after a quote, whoever its subject
+    ("to which the ancestress rejoined: ..."): someone, maybe not the paragraph's speaker, says it."""
+    return bool(SOME_VERB.search(CLAUSE_END.split(before)[-1]) or SOME_VERB.search(CLAUSE_END.split(after)[0]))
 
 
 def explicit(before: str, after: str, patterns) -> str | None:
@@ -119,7 +138,7 @@ def attribute_why(text: str, quotes: Sequence[Quote], characters: Sequence[Chara
     names, genders = cast_index(characters)
     patterns = speech_patterns(alias_regex([alias for character in characters
                                             for alias in (character.name, *character.aliases)]))
-    mentions = [(found.start(), names.get(found.group()) or names.get(swap_first(found.group()))) for found in
+    mentions = [(found.start(), lookup(names, found.group())) for found in
                 re.finditer(rf"(?<![\w'’])(?:{alias_regex(list(names))})(?![\w'’])", text)]
     paragraphs = paragraph_spans(text)
     speakers: list[str | None] = [None] * len(quotes)
@@ -130,13 +149,13 @@ def attribute_why(text: str, quotes: Sequence[Quote], characters: Sequence[Chara
         before, after = narration_between(text, quotes, index, start, end)
         who = explicit(before, after, patterns)
         if who is not None:
-            speakers[index] = names.get(who) or names.get(swap_first(who))
+            speakers[index] = lookup(names, who)
         else:
             pronoun = explicit(before, after, PRONOUN_PATTERNS)
-            pronouns[index] = pronoun.lower() if pronoun else None
+            pronouns[index] = pronoun.lower() if pronoun else ("?" if voiced(before, after) else None)
     why = ["verb" if speaker else None for speaker in speakers]
     for index, pronoun in enumerate(pronouns):
-        if pronoun:
+        if pronoun in PRONOUNS:
             speakers[index] = resolve(pronoun, index, quotes, where, paragraphs, mentions, speakers, genders)
     why = noted(why, speakers, "pronoun")
     spread_in_paragraphs(quotes, where, speakers, pronouns)
@@ -168,11 +187,15 @@ def inside_quotes(position: int, quotes: Sequence[Quote], starts: list[int]) -> 
 
 
 def resolve(pronoun: str, index: int, quotes, where, paragraphs, mentions, speakers, genders) -> str | None:
-    """`he said`: the one male character named in the narration of this and the previous paragraph
-    (or who spoke there) before the quote; None when there are none or several."""
+    """`he said`: the male character the paragraph opens with ("Lord Henry laughed. "...," he said"),
+    when no other character is named in its narration before the quote (nor spoke there), and none of
+    unknown sex; else None. A wider window (the paragraph before too, any position) was right 84 % of
+    the time on PDNC: the one named is often not the one speaking ("the old woman", "his companion")."""
     gender = PRONOUNS[pronoun]
-    here = where[index]
-    window_start = paragraphs[max(0, here - 1)][0]
+    window_start = paragraphs[where[index]][0]
+    opening = mentions[bisect.bisect_left(mentions, (window_start, "")):][:1]
+    if not opening or opening[0][0] != window_start or genders.get(opening[0][1]) != gender:
+        return None
     position = quotes[index].start
     starts = [quote.start for quote in quotes]
     low = bisect.bisect_left(mentions, (window_start, ""))
@@ -187,7 +210,8 @@ def resolve(pronoun: str, index: int, quotes, where, paragraphs, mentions, speak
 
 def spread_in_paragraphs(quotes, where, speakers, pronouns) -> None:
     """A paragraph is one speaker's: its other quotes take the speaker its named ones agree on, unless
-    a pronoun there points elsewhere."""
+    another quote there has a speech verb of its own that named nobody we know ("she said", "the
+    ancestress rejoined")."""
     by_paragraph: dict[int, list[int]] = {}
     for index, paragraph in enumerate(where):
         by_paragraph.setdefault(paragraph, []).append(index)
@@ -195,7 +219,7 @@ def spread_in_paragraphs(quotes, where, speakers, pronouns) -> None:
         named = {speakers[index] for index in members if speakers[index]}
         unresolved = any(pronouns[index] and not speakers[index] for index in members)
         if len(named) == 1 and not unresolved:
-            speaker = named.pop()
+            speaker = next(iter(named))
             for index in members:
                 speakers[index] = speaker
 
@@ -224,39 +248,43 @@ def spread_over_paragraphs(text, quotes, where, speakers) -> None:
 
 def alternate(text, quotes, where, paragraphs, speakers, mentions) -> None:
     """Two people talking, their names given once each: the following paragraphs that are only a quote
-    each take turns between them, until narration, a third name or ALTERNATION_CAP turns."""
+    each take turns between them, while nobody else is named in the exchange (a third name may be a
+    third speaker), until narration or ALTERNATION_CAP turns."""
     turns: list[str | None] = []  # the speaker of each paragraph of the exchange so far
-    chained = 0
-    previous = -2
+    named_here: set[str] = set()  # every character named in the exchange so far, narration and quotes
+    chained, previous = 0, -2
     members: dict[int, list[int]] = {}
     for index, paragraph in enumerate(where):
         members.setdefault(paragraph, []).append(index)
     for paragraph in sorted(members):
         indexes = members[paragraph]
         if paragraph != previous + 1:
-            turns, chained = [], 0
+            turns, named_here, chained = [], set(), 0
         previous = paragraph
+        start, end = paragraphs[paragraph]
+        low = bisect.bisect_left(mentions, (start, ""))
+        named_here |= {name for at, name in mentions[low:bisect.bisect_left(mentions, (end, ""))] if name}
         if continues(text, quotes, indexes[0]):
             continue  # the same quotation, the same turn
         named = {speakers[index] for index in indexes if speakers[index]}
         if named:
             turns.append(named.pop() if len(named) == 1 else None)
+            named_here |= named
             chained = 0
             continue
-        start, end = paragraphs[paragraph]
-        pure = len(indexes) == 1 and not re.search(r"\w", text[start:quotes[indexes[0]].start] +
-                                                       text[quotes[indexes[0]].end:end])
-        if not pure or len(turns) < 2 or None in turns[-2:] or turns[-1] == turns[-2] or chained >= ALTERNATION_CAP:
-            turns, chained = [], 0
-            continue
-        speaker = turns[-2]
         quote = quotes[indexes[0]]
-        named_inside = {name for at, name in mentions if quote.start <= at < quote.end}
-        if named_inside - {turns[-1]}:
-            turns, chained = [], 0  # a third name, or the speaker's own: not a plain exchange
+        pure = len(indexes) == 1 and not re.search(r"\w", text[start:quote.start] + text[quote.end:end])
+        two = (len(turns) >= ALTERNATION_SEED and None not in turns and set(turns) <= set(turns[-2:])
+               and all(turns[-step] != turns[-step - 1] for step in range(1, ALTERNATION_SEED)))
+        if not (pure and two and chained < ALTERNATION_CAP and named_here <= set(turns[-2:])):
+            turns, named_here, chained = [], set(), 0
             continue
-        speakers[indexes[0]] = speaker
-        turns.append(speaker)
+        inside = {name for at, name in mentions[low:bisect.bisect_left(mentions, (quote.end, ""))] if name}
+        if turns[-2] in inside:
+            turns, named_here, chained = [], set(), 0  # the speaker's own name: this is the other one's turn
+            continue
+        speakers[indexes[0]] = turns[-2]
+        turns.append(turns[-2])
         chained += 1
 
 
