@@ -152,6 +152,15 @@ def _command(value: str) -> str | None:
 
 
 @dataclass(frozen=True)
+class VoicesConfig:
+    """Who reads what: a voice for dialogue, and voices for the characters (docs/voices.md)."""
+
+    dialogue: str = _opt('The voice (or blend) that reads what is inside quotation marks, the narrator (tts.kokoro.voice) reading the rest; "": the narrator reads everything.', "")
+    cast: str = _opt('"auto": the book\'s most frequent speakers, where the text names them, get voices of their own (a book\'s sidecar [cast] names them instead); "off": no character voices.', "off", _one_of("off", "auto"))
+    cast_size: int = _opt("At most this many characters get a voice of their own with cast = \"auto\".", 4, _between(1, 12))
+
+
+@dataclass(frozen=True)
 class InboxConfig:
     """What becomes of a book in the inbox once its job has ended (docs/inbox.md)."""
 
@@ -189,6 +198,7 @@ class Config:
     paths: PathsConfig = field(default_factory=PathsConfig)
     watch: WatchConfig = field(default_factory=WatchConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    voices: VoicesConfig = field(default_factory=VoicesConfig)
     inbox: InboxConfig = field(default_factory=InboxConfig)
     hooks: HooksConfig = field(default_factory=HooksConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
