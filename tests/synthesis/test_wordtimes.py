@@ -17,10 +17,20 @@ def test_durations_skip_the_characters_the_vocabulary_lacks():
 
 
 def test_a_word_spans_the_frames_of_its_phonemes_at_the_decoders_rate():
-    durations = Durations(lead=2, chars=np.array([1, 3, 1, 2, 2]), tail=1)  # "ab cd": two words and a space
-    assert word_samples([(0, 2), (3, 5)], durations, samples=12 * 600) == [(1200, 3600), (4200, 6600)]
-    assert word_samples([(0, 2)], durations, samples=12 * 40) == [(80, 240)]  # another decoder, same frames
-    assert word_samples([(0, 2)], Durations(0, np.zeros(2, dtype=np.int64), 0), 0) == [(0, 0)]
+    durations = Durations(lead=5, chars=np.array([1, 3, 1, 2, 2]), tail=1)  # "ab cd": two words and a space
+    loud = np.full(15 * 600, 0.5, dtype=np.float32)
+    # 3 frames early: "ab" is frames 2..6, "cd" frames 7..11
+    assert word_samples([(0, 2), (3, 5)], durations, loud) == [(1200, 3600), (4200, 6600)]
+    assert word_samples([(0, 2)], durations, loud[:15 * 40]) == [(80, 240)]  # another decoder, same frames
+    assert word_samples([(0, 2)], Durations(0, np.zeros(2, dtype=np.int64), 0), loud[:0]) == [(0, 0)]
+
+
+def test_a_word_ends_a_frame_after_its_last_sound_not_at_the_end_of_the_pause_after_it():
+    durations = Durations(lead=3, chars=np.array([2, 8]), tail=1)  # one word; its last phoneme holds a pause
+    audio = np.zeros(14 * 600, dtype=np.float32)
+    audio[:4 * 600] = 0.5  # two frames of sound after the start, then the pause
+    assert word_samples([(0, 2)], durations, audio) == [(0, 4 * 600 + 600)]
+    assert word_samples([(0, 2)], durations, np.zeros(14 * 600, dtype=np.float32)) == [(0, 6000)]  # all quiet: kept
 
 
 def token(text, phonemes, whitespace=True):

@@ -212,7 +212,7 @@ class KokoroEngine:
                 self.heap.after_call()
                 self.stage_seconds["model"] += time.perf_counter() - started
                 if durations is not None:
-                    samples = word_samples([(first, last) for _, first, last in call.words], durations, len(audio))
+                    samples = word_samples([(first, last) for _, first, last in call.words], durations, audio)
                     words = tuple((*place, *span) for place, span in zip(places, samples))
             yield Segment(audio, call.text, call.phonemes, call.ends_paragraph, call.coverage, words, voice)
 

@@ -23,6 +23,10 @@ from typing import Sequence
 
 import numpy as np
 
+EARLY_FRAMES = 3
+"""Frames by which the decoder's sound leads the durations' count (75 ms at 600 samples a frame)."""
+SILENCE = 10 ** (-46 / 20)
+"""Below this (full scale 1.0), a word's last samples are the pause after it."""
 SOUNDS = re.compile(r"\S+")
 TEXT_WORD = re.compile(r"[^\W_]+(?:['’\-][^\W_]+)*")
 """A word of the text, without the punctuation around it (espeak reads that as a pause, not a word)."""
@@ -54,15 +58,29 @@ class Durations:
         return self.lead + int(self.chars.sum()) + self.tail
 
 
-def word_samples(spans: Sequence[tuple[int, int]], durations: Durations, samples: int) -> list[tuple[int, int]]:
-    """Given words as [start, end) spans of the phoneme string, the call's durations and its number of samples,
-    return each word's [start, end) in samples."""
+def word_samples(spans: Sequence[tuple[int, int]], durations: Durations, audio: np.ndarray) -> list[tuple[int, int]]:
+    """Given words as [start, end) spans of the phoneme string, the call's durations and its audio, return each
+    word's [start, end) in samples.
+
+    Two corrections, both measured by the sync bench (bench/README.md): the sound runs EARLY_FRAMES
+    ahead of the frames' count (kokoro's own `join_timestamps` takes the same 3 frames off); and the
+    model gives most of the pause before a full stop to the last phoneme, so a word ends one frame
+    after its last sound above SILENCE, not at the end of that pause.
+    """
     total = durations.total
-    if not total or not samples:
+    if not total or not len(audio):
         return [(0, 0) for _ in spans]
-    ends = np.concatenate(([0], np.cumsum(durations.chars))) + durations.lead
-    scale = samples / total  # samples per frame: 600 for Kokoro-82M, whatever the decoder gives
-    return [(round(int(ends[start]) * scale), round(int(ends[end]) * scale)) for start, end in spans]
+    scale = len(audio) / total  # samples per frame: 600 for Kokoro-82M, whatever the decoder gives
+    ends = np.maximum(0, np.concatenate(([0], np.cumsum(durations.chars))) + durations.lead - EARLY_FRAMES) * scale
+    loud = np.flatnonzero(np.abs(audio) > SILENCE)
+    timed = []
+    for start, end in spans:
+        first, last = round(float(ends[start])), round(float(ends[end]))
+        inside = loud[(loud >= first) & (loud < last)]
+        if len(inside):  # nothing loud in it: keep the model's span, never shrink a word to nothing
+            last = min(last, int(inside[-1]) + 1 + round(scale))
+        timed.append((first, max(last, first)))
+    return timed
 
 
 def english_spans(tokens: Sequence, phonemes: str) -> list[tuple[str, int, int]]:
