@@ -76,8 +76,8 @@ def spoken(text: str, chain: list[Quote]) -> list[Quote]:
     words = text[chain[0].start:chain[-1].end]
     if VALEDICTION.search(" ".join(text[chain[-1].end - 60:chain[-1].end].split())):
         return []
-    inside_sentence = text[chain[0].start - 3:chain[0].start - 1]
-    if len(chain) == 1 and len(words.split()) <= 6 and TERM.search(words) and re.fullmatch(r"[^\W\d_] ", inside_sentence):
+    after_a_word = re.fullmatch(r"[^\W\d_] ", text[chain[0].start - 3:chain[0].start - 1])
+    if len(chain) == 1 and len(words.split()) <= 6 and TERM.search(words) and after_a_word:
         return []
     return chain
 
@@ -127,8 +127,9 @@ def paragraph_in_single_quotes(text: str, start: int, end: int) -> bool:
 
 
 def closes_strongly(text: str, index: int) -> bool:
+    """A single quote after punctuation, or standing alone between spaces (it cannot open: `and '`)."""
     after = text[index + 1:index + 2]
-    return text[index - 1] in STRONG_BEFORE and not after.isalnum()
+    return (text[index - 1] in STRONG_BEFORE or text[index - 1].isspace()) and not after.isalnum()
 
 
 def closes_weakly(text: str, index: int) -> bool:
@@ -169,8 +170,8 @@ def scan_paragraph(text: str, start: int, end: int, single: bool, reversed_guill
                 quotes.append(Quote(opened, index))
                 kind = ""
             elif closes_weakly(text, index):
-                weak = index
-            elif weak >= 0 and opens_speech(text, index):
+                weak = index if weak < 0 else weak  # the first: "'Nice' women ... a 'foreigner' to whom"
+            elif weak >= 0 and opens_single(text, index):
                 quotes.append(Quote(opened, weak))  # "'Go home' he said. 'Now.'": the maybe-close was one
                 kind, opened, depth, weak = mark, index + 1, 1, -1
         elif mark == kind:

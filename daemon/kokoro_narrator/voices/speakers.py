@@ -1,10 +1,11 @@
 """Who says each quote: a character's name where the text makes it clear, else nobody (the dialogue voice).
 
 Precision comes first, since a wrong voice is worse than none: a quote gets a speaker only from
-a speech verb next to it with a known name (`"...," said Holmes`, `Holmes said, "..."`), from
-`he said` / `she said` where just one character of that sex was named just before, from the
-rest of its paragraph or the paragraphs its quotation runs over, and from the turns of a
-two-person exchange. Everything else stays None.
+a speech verb next to it with a name of the cast, written as the cast writes it (`"...," said
+Holmes`, `Holmes said, "..."`), from `he said` / `she said` in a paragraph that opens with the only
+character of that sex named there, from the rest of its paragraph or the paragraphs its quotation
+runs over (unless a speech verb there names someone else), and from the turns of a two-person
+exchange. Everything else stays None. bench/bench_dialogue.py measures each rule on PDNC.
 
 Also `find_speakers` (the names next to speech verbs, for a cast when the book has none) and
 `guess_gender` (from titles and the pronouns that follow a name's lines).
@@ -34,7 +35,7 @@ VERBS = ("said|says|asked|asks|replied|replies|cried|cries|exclaimed|answered|an
          "groaned|screamed|yelled|roared|growled|snapped|explained|insisted|agreed|admitted|stammered|faltered|"
          "ventured|persisted|interposed|responded|echoed|thundered|gasped|sobbed|laughed|panted|moaned|wailed|"
          "shrieked|mumbled|grumbled|grunted|bellowed|hissed|breathed|concluded|assented|objected|argued|"
-         "reflected|commented|conceded|confessed|cautioned|warned|announced|persisted|proceeded|chimed in|"
+         "reflected|commented|conceded|confessed|cautioned|warned|announced|proceeded|chimed in|"
          "broke in|put in|went on|cried out|called out|spoke up")
 VERB = rf"(?:{VERBS})\b"
 ADVERB = r"(?:[a-z]+ly\s+)?"
@@ -48,13 +49,6 @@ ALTERNATION_SEED = 3
 person or the same one going on was too often the next speaker (90 % right on PDNC, against 96 %)."""
 
 
-class Speech(NamedTuple):
-    """A speech verb's subject next to a quote: a name (or a pronoun, "he"/"she"), and where it is."""
-
-    who: str
-    at: int
-
-
 def speech_patterns(name: str) -> tuple[re.Pattern, re.Pattern, re.Pattern, re.Pattern]:
     """The four places a speaker stands, for a regex of names: after the quote (`, said X` / `, X said`)
     and before it (`X said, "` / `said X, "`, the latter only at the narration's start)."""
@@ -62,7 +56,7 @@ def speech_patterns(name: str) -> tuple[re.Pattern, re.Pattern, re.Pattern, re.P
     return (re.compile(rf"^\W{{0,4}}\s*{VERB}\s+{ADVERB}(?P<who>{name}){end}"),
             re.compile(rf"^\W{{0,4}}\s*(?P<who>{name})\s+{ADVERB}{VERB}"),
             re.compile(rf"(?<![\w'’])(?P<who>{name})\s+{ADVERB}{VERB}(?:\s+[^,:;.!?\"]{{1,40}})?\s*[,:]?\s*-*\s*$"),
-            re.compile(rf"^\W*{LEAD}{VERB}\s+{ADVERB}(?P<who>{name}){end}\s*[,:]?\s*-*\s*$", re.IGNORECASE))
+            re.compile(rf"^\W*(?i:{LEAD}{VERB})\s+{ADVERB}(?P<who>{name}){end}\s*[,:]?\s*-*\s*$"))
 
 
 PRONOUN_PATTERNS = speech_patterns(r"[Hh]e|[Ss]he")
@@ -160,7 +154,7 @@ def attribute_why(text: str, quotes: Sequence[Quote], characters: Sequence[Chara
     why = noted(why, speakers, "pronoun")
     spread_in_paragraphs(quotes, where, speakers, pronouns)
     why = noted(why, speakers, "paragraph")
-    spread_over_paragraphs(text, quotes, where, speakers)
+    spread_over_paragraphs(text, quotes, speakers, pronouns)
     why = noted(why, speakers, "quotation")
     alternate(text, quotes, where, paragraphs, speakers, mentions)
     return speakers, noted(why, speakers, "turns")
@@ -193,12 +187,11 @@ def resolve(pronoun: str, index: int, quotes, where, paragraphs, mentions, speak
     the time on PDNC: the one named is often not the one speaking ("the old woman", "his companion")."""
     gender = PRONOUNS[pronoun]
     window_start = paragraphs[where[index]][0]
-    opening = mentions[bisect.bisect_left(mentions, (window_start, "")):][:1]
-    if not opening or opening[0][0] != window_start or genders.get(opening[0][1]) != gender:
+    low = bisect.bisect_left(mentions, (window_start, ""))
+    if low == len(mentions) or mentions[low][0] != window_start or genders.get(mentions[low][1]) != gender:
         return None
     position = quotes[index].start
     starts = [quote.start for quote in quotes]
-    low = bisect.bisect_left(mentions, (window_start, ""))
     found = {name for at, name in mentions[low:] if at < position and name and not inside_quotes(at, quotes, starts)}
     first = bisect.bisect_left(starts, window_start)
     found |= {speakers[other] for other in range(first, index) if speakers[other]}
@@ -232,14 +225,16 @@ def continues(text: str, quotes: Sequence[Quote], index: int) -> bool:
     return gap.strip() == "" and "\n" in gap and text[quotes[index - 1].end:quotes[index - 1].end + 1].isspace()
 
 
-def spread_over_paragraphs(text, quotes, where, speakers) -> None:
-    """A quotation over several paragraphs has one speaker, whichever paragraph names them."""
+def spread_over_paragraphs(text, quotes, speakers, pronouns) -> None:
+    """A quotation over several paragraphs has one speaker, whichever paragraph names them (unless one
+    of its pieces has a speech verb that named nobody we know)."""
     start = 0
     for index in range(1, len(quotes) + 1):
         if index < len(quotes) and continues(text, quotes, index):
             continue
         named = {speakers[member] for member in range(start, index) if speakers[member]}
-        if len(named) == 1 and index - start > 1:
+        unresolved = any(pronouns[member] and not speakers[member] for member in range(start, index))
+        if len(named) == 1 and index - start > 1 and not unresolved:
             speaker = named.pop()
             for member in range(start, index):
                 speakers[member] = speaker
