@@ -84,6 +84,10 @@ def cmd_chunk(config: Config, args: argparse.Namespace) -> int:
     book = _read_book(args.book, "chunk")
     if book is None:
         return 1
+    if args.voices:
+        from .preview import preview_voices
+
+        return preview_voices(config, args.book, book, sys.stdout, args.json, args.max_chunk_chars)
     if args.text or args.phonemes or args.chapter is not None:
         return _preview(config, args, book)
     plan = plan_book(book, args.max_chunk_chars or config.jobs.max_chunk_chars)
@@ -240,6 +244,8 @@ def build_parser() -> argparse.ArgumentParser:
     chunk.add_argument("--max-chunk-chars", type=int, default=None, help="chunk size, at least 100 (default: jobs.max_chunk_chars)")
     chunk.add_argument("--text", action="store_true", help="print the text that goes to G2P, chunk by chunk (docs/narration.md)")
     chunk.add_argument("--phonemes", action="store_true", help="print each utterance with misaki's phonemes")
+    chunk.add_argument("--voices", action="store_true",
+                       help="with --text or --json: who reads each segment (narrator, dialogue, a character) and the cast")
     chunk.add_argument("--chapter", type=int, default=None, help="with --text or --phonemes: only chapter N, as listed")
 
     config = sub.add_parser("config", help="config file helpers")

@@ -11,13 +11,15 @@ to the book, and so is its own lang_code (`<stem>.toml` or front matter, inbox/s
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import TextIO
 
 from ..books import SourceText
 from ..chapters import plan_book
-from ..inbox import book_lang_code, BookSettingsError, lexicon_sidecar, read_book_settings, settings_sidecar
+from ..inbox import (book_cast, book_lang_code, BookSettingsError, job_settings, lexicon_sidecar, read_book_settings,
+                     settings_sidecar)
 from ..narration import lexicon_settings, NORMALIZE_VERSION, parse_book_pls, speakable_chunks
 
 log = logging.getLogger(__name__)
@@ -64,15 +66,71 @@ def preview(config, path: Path, book: SourceText, out: TextIO, phonemes: bool = 
 def book_language(config, path: Path, book: SourceText) -> str:
     """The lang_code the daemon reads a book in: its own (sidecar `<stem>.toml`, the front matter read with
     the book), else the config's."""
+    return book_lang_code(config.tts.kokoro, own_settings(config, path, book))
+
+
+def own_settings(config, path: Path, book: SourceText) -> dict:
+    """The book's own settings (sidecar `<stem>.toml`, the front matter, inbox/<voice>/); {} when they are wrong."""
     k = config.tts.kokoro
     sidecar = settings_sidecar(path)
     try:
         data = sidecar.read_bytes() if sidecar.is_file() else None
-        own = read_book_settings(path.absolute(), config.paths.inbox, book.front_matter, k, data)  # inbox/<voice>/ too
+        return read_book_settings(path.absolute(), config.paths.inbox, book.front_matter, k, data)
     except (OSError, BookSettingsError) as exc:
-        log.warning("%s: %s; shown in lang_code %s (the daemon would fail the book)", path.name, exc, k.lang_code)
-        return k.lang_code
-    return book_lang_code(k, own)
+        log.warning("%s: %s; shown with the config's settings (the daemon would fail the book)", path.name, exc)
+        return {}
+
+
+def preview_voices(config, path: Path, book: SourceText, out: TextIO, as_json: bool = False,
+                   max_chunk_chars: int | None = None) -> int:
+    """`chunk --text --voices` / `--json --voices`: who reads what, segment by segment, as the daemon would cast
+    and split it (voices/); the JSON gives each segment's place in the clean text. Return an exit code."""
+    from ..sync import ChunkPlaces
+    from ..voices import Role, voice_spans
+
+    own = own_settings(config, path, book)
+    settings = job_settings(config, own)
+    plan, speakable = speakable_book(config, path, book, max_chunk_chars, settings["lang_code"])
+    roles = [Role.from_json(role) for role in book_cast(book.text, settings, config)] if "cast" in settings else []
+    dialogue = settings.get("dialogue_voice", "")
+    cast = [role.to_json() for role in roles]
+    segments, cursor = [], 0
+    for chunk, clean, text in zip(plan.chunks, (c.text for c in plan.chunks), speakable.texts):
+        places = ChunkPlaces(text, clean, book.text, cursor)
+        cursor = places.cursor
+        for start, end, voice, speaker in voice_runs(text, voice_spans(text, dialogue, roles), settings["voice"]):
+            place = places(start, end, whole=True)
+            segments.append({"chunk": chunk.index + 1, "chapter": chunk.chapter, "voice": voice,
+                             "speaker": speaker, "text": " ".join(text[start:end].split()),
+                             "start": place[0] if place else None, "end": place[1] if place else None})
+    if as_json:
+        report = {"voices": {"narrator": settings["voice"], "dialogue": dialogue or None, "cast": cast},
+                  "segments": segments}
+        print(json.dumps(report, indent=2, ensure_ascii=False), file=out)
+        return 0
+    print(f"narrator: {settings['voice']}; dialogue: {dialogue or '(the narrator)'}", file=out)
+    for role in cast:
+        print(f"cast: {role['name']} ({role['gender']}, {role['lines']} lines) reads in {role['voice']}"
+              + (f"; also called {', '.join(role['aliases'])}" if role["aliases"] else ""), file=out)
+    shown = None
+    for segment in segments:
+        if segment["chunk"] != shown:
+            print(f"--- chunk {segment['chunk']}", file=out)
+            shown = segment["chunk"]
+        who = segment["speaker"] or ("dialogue" if segment["voice"] == dialogue else "narrator")
+        print(f"  [{who} · {segment['voice']}] {segment['text']}", file=out)
+    return 0
+
+
+def voice_runs(text: str, spans, narrator: str) -> list[tuple[int, int, str, str | None]]:
+    """The chunk cut into runs of one voice: (start, end, voice, speaker), blank runs left out."""
+    runs, position = [], 0
+    for span in spans:
+        runs.append((position, span.start, narrator, None))
+        runs.append((span.start, span.end, span.voice, span.speaker))
+        position = span.end
+    runs.append((position, len(text), narrator, None))
+    return [run for run in runs if text[run[0]:run[1]].strip()]
 
 
 def speakable_book(config, path: Path, book: SourceText, max_chunk_chars: int | None = None,

@@ -17,7 +17,7 @@ from typing import Any
 from ..books import BOOK_SUFFIXES
 from ..core import shown
 from ..jobs import (duration, history_speed, holder, is_paused, Job, JobStore, measure, queue_order, seconds_left,
-                    total_chars, UNFINISHED)
+                    total_chars, UNFINISHED, voices_record)
 
 ORDER = ("running", "waiting", "interrupted", "queued", "failed", "cancelled", "superseded", "done")
 
@@ -47,6 +47,7 @@ def job_summary(job: Job, speed: float | None, daemon: int | None) -> dict[str, 
         "output": (job.output or {}).get("wav") if job.status == "done" else None,
         "audio_seconds": (job.output or {}).get("audio_seconds"),
         "files": output_files(job) if job.status == "done" else [],
+        "voices": voices_record(job),
         "updated_at": job.updated_at,
     }
 

@@ -38,6 +38,7 @@ from ..chapters import plan_book
 from ..core import Config, DISK_FULL, shown, wait_for_space
 from ..jobs import audio_settings, ChunkState, Job, job_id, JobStatus, JobStore, requeue
 from ..narration import parse_book_pls, pls_bytes, PLS_COPY, SIDECAR_COPY, strip_nonspeech, summarize
+from ..voices import available_voices, make_cast
 from .settings import AUDIO_KEYS, BOOK_KEYS, book_lang_code, BookSettingsError, language_warning, read_book_settings
 from .sidecars import lexicon_sidecar, lexicon_sidecar_settings, read_lexicon_sidecar, settings_sidecar
 from .watcher import MAX_BOOK_BYTES, read_regular_file, RefusedFile
@@ -56,7 +57,12 @@ def job_settings(config: Config, book: dict[str, Any] | None) -> dict[str, Any]:
 
     Only the book's keys that change the audio count (IDENTITY_KEYS): title and author label it.
     """
-    settings = {**audio_settings(config), **{key: value for key, value in (book or {}).items() if key in IDENTITY_KEYS}}
+    own = {key: value for key, value in (book or {}).items() if key in IDENTITY_KEYS}
+    if "dialogue" in own:
+        own["dialogue_voice"] = own.pop("dialogue")
+    settings = {**audio_settings(config), **own}
+    if "dialogue_voice" in settings or "cast" in settings:  # voices are on: for the config or for this book
+        settings = {"dialogue_voice": "", "cast": "off", "cast_size": config.voices.cast_size, **settings}
     return {**settings, "lang_code": book_lang_code(config.tts.kokoro, book)}
 
 
@@ -143,6 +149,20 @@ def _seen_before(store: JobStore, job: Job, path: Path, signature: list[int]) ->
     return job
 
 
+def book_cast(text: str, settings: dict[str, Any], config: Config) -> list[dict[str, Any]]:
+    """The book's cast, as its job records it: the sidecar's characters, or the most frequent speakers with
+    `cast = "auto"`, each with its voice (voices/cast.py); empty with `cast = "off"`."""
+    given = settings["cast"] if isinstance(settings["cast"], list) else ()
+    if settings["cast"] == "off":
+        return []
+    roles = make_cast(text, settings.get("cast_size", config.voices.cast_size), available_voices(config.tts.kokoro),
+                      settings["lang_code"], settings["voice"], settings.get("dialogue_voice", ""),
+                      [(name, voice, tuple(aliases)) for name, voice, aliases in given])
+    for role in roles:
+        log.info("cast: %s (%s, %d lines) reads in %s", role.name, role.gender, role.lines, role.voice)
+    return [role.to_json() for role in roles]
+
+
 def create_job(store: JobStore, name: str, inbox_path: str, data: bytes, config: Config,
                book: dict[str, Any] | None = None, problem: str | None = None,
                signature: list[int] | None = None, decoded: Decoded | None = None) -> tuple[Job, bool]:
@@ -217,6 +237,8 @@ def _plan(job: Job, data: bytes, config: Config, keep: dict[str, bytes], decoded
     job.chunks = chunks
     if mismatch := language_warning(job.settings["voice"], job.settings["lang_code"]):
         warnings.append(mismatch)
+    if "cast" in job.settings:
+        job.source["cast"] = book_cast(text.text, job.settings, config)
     job.source.update(encoding=text.encoding, warnings=warnings)
     for warning in warnings:
         log.warning("book %s: %s", shown(job.name), warning)

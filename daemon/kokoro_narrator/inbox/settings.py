@@ -30,13 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from ..core import KokoroConfig, LANG_CODES, LANGUAGE_NAMES, resolve_lang_code, tomllib
-from ..voices import BlendError, is_blend, parse_blend
+from ..voices import BlendError, canonical_voice, CastError, is_blend, parse_blend, sidecar_cast
 from .sidecars import settings_sidecar
 
 log = logging.getLogger(__name__)
 
-BOOK_KEYS = ("voice", "speed", "lang_code", "title", "author")
-AUDIO_KEYS = ("voice", "speed", "lang_code")
+BOOK_KEYS = ("voice", "speed", "lang_code", "title", "author", "dialogue", "cast")
+AUDIO_KEYS = ("voice", "speed", "lang_code", "dialogue", "cast")
 """The keys that change the audio; title and author only label it."""
 VOICE_NAME = re.compile(r"^[a-z]{2}_[a-z0-9]+$")
 SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -101,6 +101,15 @@ def front_matter(fields: dict[str, Any]) -> dict[str, Any]:
 def _check(key: str, value: Any, where: str, kokoro: KokoroConfig) -> Any:
     """Given one setting, return its typed value; raise BookSettingsError when it is wrong."""
     problem = None
+    if key == "cast":
+        try:
+            cast = sidecar_cast(value, where)
+        except CastError as exc:
+            raise BookSettingsError(str(exc)) from None
+        for name, voice, _ in cast:
+            if problem := voice_problem(voice, kokoro):
+                raise BookSettingsError(f"{where}: cast.{name}: {problem}, got {voice!r}")
+        return [[name, canonical_voice(voice), list(aliases)] for name, voice, aliases in cast]
     if key == "speed":
         try:
             value = float(value) if not isinstance(value, bool) else None
@@ -110,13 +119,13 @@ def _check(key: str, value: Any, where: str, kokoro: KokoroConfig) -> Any:
             raise BookSettingsError(f"{where}: speed: must be a number, got {value!r}")
     elif not isinstance(value, str) or not value.strip():
         raise BookSettingsError(f"{where}: {key}: must be a non-empty string, got {value!r}")
-    if key == "voice":
+    if key in ("voice", "dialogue"):
         problem = voice_problem(value, kokoro)
     elif key in ("speed", "lang_code"):
         problem = {f.name: f for f in dataclasses.fields(KokoroConfig)}[key].metadata["check"](value)
     if problem:
         raise BookSettingsError(f"{where}: {key}: {problem}, got {value!r}")
-    if key == "voice" and is_blend(value):
+    if key in ("voice", "dialogue") and is_blend(value):
         return parse_blend(value).canonical
     return value.strip() if isinstance(value, str) else value
 

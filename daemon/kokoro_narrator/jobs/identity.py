@@ -37,7 +37,17 @@ def audio_settings(config: Config) -> dict[str, Any]:
         "nonspeech_version": NONSPEECH_VERSION,
         "normalizer_version": NORMALIZE_VERSION,
         **lexicon_settings(config),  # the user lexicon's entries (lexicon.py): a changed lexicon makes a new job
+        **voices_settings(config),
     }
+
+
+def voices_settings(config: Config) -> dict[str, Any]:
+    """The dialogue voice and the cast mode, when either is on: without them a job's identity is as it was,
+    so that books queued before voices existed are not made twice."""
+    voices = config.voices
+    if not voices.dialogue and voices.cast == "off":
+        return {}
+    return {"dialogue_voice": canonical_voice(voices.dialogue), "cast": voices.cast, "cast_size": voices.cast_size}
 
 
 def job_id(name: str, source_sha256: str, settings: dict[str, Any]) -> str:

@@ -271,6 +271,12 @@ def chapter_times(job: Job, result: ConcatResult) -> list[dict[str, Any]]:
     return chapters
 
 
+def voices_record(job: Job) -> dict[str, Any]:
+    """Who reads the book: the narrator, the dialogue voice (None: the narrator) and the cast, with their lines."""
+    return {"narrator": job.settings.get("voice"), "dialogue": job.settings.get("dialogue_voice") or None,
+            "cast": list(job.source.get("cast") or [])}
+
+
 def book_json(job: Job, provider: Any, result: ConcatResult, concat_seconds: float) -> dict[str, Any]:
     """Given a published job, its provider and its join, return the content of `<book>.json`."""
     wall = job.synth_seconds + concat_seconds
@@ -290,6 +296,7 @@ def book_json(job: Job, provider: Any, result: ConcatResult, concat_seconds: flo
         "letters_sent": coverage_sent,
         "letters_spoken": coverage_spoken,
         "chapters": chapter_times(job, result),
+        "voices": voices_record(job),
         "chunks": len(job.chunks),
         "format": {"samplerate": SAMPLE_RATE, "channels": 1, "container": result.format},
         "versions": {"kokoro_narrator": __version__, "schema": job.schema_version, "chunker": job.chunker_version},

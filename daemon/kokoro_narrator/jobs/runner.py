@@ -28,6 +28,7 @@ import numpy as np
 from ..audio import SAMPLE_RATE, silence, write_chunk_wav
 from ..core import beat, Config, DISK_FULL, remove_stale_temps, wait_for_space
 from ..synthesis import Segment, TtsProvider
+from ..voices import Role, voice_spans
 from .checkpoint import discard, PartialAudio, reset_damaged_chunks, words_path, write_chunk_words
 from .progress import history_speed, measure, Progress, seconds_left, total_chars
 from .publish import measure_chunk, publish
@@ -255,9 +256,13 @@ class JobRunner:
         return pieces + [segment.audio]
 
     def _segments(self, job: Job, text: str, start: int) -> Iterator[Segment]:
-        """The provider's segments from model call `start` on, in the job's own lang_code (TtsProvider)."""
+        """The provider's segments from model call `start` on, in the job's own lang_code, with the chunk's
+        quotations in the dialogue or a character's voice (TtsProvider; voices/plan.py)."""
+        roles = [Role.from_json(role) for role in job.source.get("cast") or ()]
+        spans = voice_spans(text, job.settings.get("dialogue_voice", ""), roles)
+        voices = {"voices": [(span.start, span.end, span.voice) for span in spans]} if spans else {}
         return iter(self.provider.synthesize_chunk(text, job.settings["voice"], job.settings["speed"], start=start,
-                                                   lang_code=job.settings["lang_code"]))
+                                                   lang_code=job.settings["lang_code"], **voices))
 
     def _commit(self, job: Job, chunk: ChunkState, partial: PartialAudio) -> None:
         """Make the chunk's audio so far durable, then record the checkpoint in job.json."""

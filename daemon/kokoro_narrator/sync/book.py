@@ -89,6 +89,20 @@ def to_book(offsets: list[tuple[int, int, int]], span: tuple[int, int] | None) -
     return moved[0], moved[1]
 
 
+class ChunkPlaces:
+    """Where spans of one chunk's spoken text are in the book's clean text (for `chunk --json --voices` too)."""
+
+    def __init__(self, spoken: str, clean: str, book_text: str, cursor: int = 0):
+        self.offsets, self.cursor = chunk_offsets(book_text, clean, cursor)
+        """cursor: where the next chunk's paragraphs are looked for in the book's text."""
+        self.alignment = Alignment(spoken, clean)
+
+    def __call__(self, start: int, end: int, whole: bool = False) -> tuple[int, int] | None:
+        """[start, end) of the spoken text as [start, end) of the book's clean text, or None when it has none;
+        whole: with the punctuation and quotes around it."""
+        return to_book(self.offsets, self.alignment.clean_span(start, end, whole))
+
+
 def book_timings(chunks: Sequence[TimedChunk], book_text: str, chapters: Sequence[dict[str, Any]], duration: float,
                  samplerate: int, audio: str = "", language: str | None = None) -> BookTimings:
     """Given a book's chunks in order, its clean text and its chapter times (publish's `chapter_times`),
@@ -96,14 +110,11 @@ def book_timings(chunks: Sequence[TimedChunk], book_text: str, chapters: Sequenc
     sentences: list[Sentence] = []
     cursor = 0
     for number, chunk in enumerate(chunks):
-        offsets, cursor = chunk_offsets(book_text, chunk.clean, cursor)
-        alignment = Alignment(chunk.spoken, chunk.clean)
+        source = ChunkPlaces(chunk.spoken, chunk.clean, book_text, cursor)
+        cursor = source.cursor
 
         def seconds(sample: int) -> float:
             return round(min(chunk.end, max(chunk.start, chunk.start + (sample - chunk.first) / samplerate)), 3)
-
-        def source(start: int, end: int, whole: bool = False) -> tuple[int, int] | None:
-            return to_book(offsets, alignment.clean_span(start, end, whole))
 
         words = sorted(chunk.words, key=lambda word: word[2])
         bounds = sentence_spans(chunk.spoken)

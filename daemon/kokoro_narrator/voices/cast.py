@@ -32,6 +32,8 @@ KNOWN_VOICES = (
     "jf_alpha jf_gongitsune jf_nezumi jf_tebukuro jm_kumo pf_dora pm_alex pm_santa zf_xiaobei zf_xiaoni zf_xiaoxiao "
     "zf_xiaoyi zm_yunjian zm_yunxi zm_yunxia zm_yunyang").split()
 """Kokoro-82M's voices on the hub (VOICES.md): the choice when no local voices folder is set."""
+FAMILIES = {"a": "en", "b": "en"}
+"""Lang codes that speak one language (US and UK English)."""
 TITLES = re.compile(r"^(?:Mr|Mrs|Miss|Ms|Dr|Sir|Lady|Lord|Madame|Mademoiselle|Monsieur|Captain|Colonel)\.?$")
 
 
@@ -106,11 +108,19 @@ def named_speakers(text: str) -> list[tuple[str, tuple[str, ...], int]]:
     return sorted(speakers, key=lambda s: (-s[2], s[0]))
 
 
+def available_voices(kokoro: Any) -> list[str]:
+    """The voices a cast is chosen from: the local voices folder's packs, else Kokoro's voices on the hub."""
+    if kokoro.voices_dir is not None:
+        return sorted(path.stem for path in kokoro.voices_dir.glob("*.pt"))
+    return list(KNOWN_VOICES)
+
+
 def choose_voices(genders: Sequence[str], voices: Iterable[str], lang_code: str, taken: set[str]) -> list[str | None]:
-    """A distinct voice for each character in turn, of the book's language (any when it has none) and of the
-    character's gender where known; None when no voice is left."""
+    """A distinct voice for each character in turn, of the book's language (of any language when it has none
+    free) and of the character's gender where known; None when no voice is left."""
     pool = [v for v in sorted(set(voices)) if v not in taken]
-    own = [v for v in pool if v[:1] == lang_code] or pool
+    family = FAMILIES.get(lang_code, lang_code)
+    own = [v for v in pool if FAMILIES.get(v[:1], v[:1]) == family] or pool  # US and UK voices both read English
     chosen: list[str | None] = []
     for gender in genders:
         wanted = {"F": "f", "M": "m"}.get(gender)
@@ -125,15 +135,17 @@ def choose_voices(genders: Sequence[str], voices: Iterable[str], lang_code: str,
 def make_cast(text: str, size: int, voices: Iterable[str], lang_code: str, narrator: str, dialogue: str,
               given: Sequence[tuple[str, str, tuple[str, ...]]] = ()) -> list[Role]:
     """Given the book's clean text, return its cast: the sidecar's characters when given, else up to `size`
-    of its most frequent named speakers (at least MIN_LINES lines each), each with a voice."""
-    quotes = find_quotes(text)
+    of its most frequent named speakers (at least MIN_LINES lines each), each with a voice and the number of
+    quotations it will read."""
     if given:
-        characters = [Character(name, (name, *aliases), "U") for name, _, aliases in given]
-        counts = Counter(speaker for speaker in attribute(text, quotes, characters) if speaker)
-        return [Role(name, aliases, voice, guess_gender(text, name), counts[name]) for name, voice, aliases in given]
-    speakers = [s for s in named_speakers(text) if s[2] >= MIN_LINES][:size]
-    genders = [guess_gender(text, name) for name, _, _ in speakers]
-    chosen = choose_voices(genders, voices, lang_code, {narrator, dialogue} - {""})
-    return [Role(name, aliases, voice, gender, lines)
-            for (name, aliases, lines), gender, voice in zip(speakers, genders, chosen) if voice]
-
+        chosen = [(name, aliases, voice, guess_gender(text, name)) for name, voice, aliases in given]
+    else:
+        speakers = [s for s in named_speakers(text) if s[2] >= MIN_LINES][:size]
+        genders = [guess_gender(text, name) for name, _, _ in speakers]
+        voices_chosen = choose_voices(genders, voices, lang_code, {narrator, dialogue} - {""})
+        chosen = [(name, aliases, voice, gender)
+                  for (name, aliases, _), gender, voice in zip(speakers, genders, voices_chosen) if voice]
+    quotes = find_quotes(text)
+    lines = Counter(attribute(text, quotes, [Character(name, (name, *aliases), gender)
+                                             for name, aliases, _, gender in chosen]))
+    return [Role(name, aliases, voice, gender, lines[name]) for name, aliases, voice, gender in chosen]
