@@ -283,8 +283,10 @@ def alternate(text, quotes, where, paragraphs, speakers, mentions) -> None:
         chained += 1
 
 
-NAME = r"(?:(?:Mr|Mrs|Miss|Ms|Dr|Sir|Lady|Lord|Captain|Colonel|Professor|Aunt|Uncle)\.?\s+)?[A-Z][a-z]+" \
+NAME = r"(?:the\s+|(?:Mr|Mrs|Miss|Ms|Dr|Sir|Lady|Lord|Captain|Colonel|Professor|Aunt|Uncle)\.?\s+)?[A-Z][a-z]+" \
        r"(?:\s+[A-Z][a-z]+){0,2}"
+"""A name as a book writes it next to a speech verb: `Holmes`, `Mr. Weston`, and `the Caterpillar` (a character
+named by what it is, as Alice's are)."""
 NOT_NAMES = {"He", "She", "I", "They", "We", "You", "It", "The", "A", "An", "And", "But", "Then", "This", "That",
              "There", "Here", "Now", "What", "Who", "Yes", "No", "Oh", "So", "His", "Her", "My", "Our", "Your"}
 GENERIC = speech_patterns(NAME)
