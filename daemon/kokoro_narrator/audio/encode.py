@@ -4,7 +4,7 @@ The WAV is read in blocks of `wav.BLOCK_FRAMES` and each block goes straight to 
 encoder, so memory stays flat whatever the book's length. PyAV (FFmpeg's libraries, in its
 wheel) encodes and muxes, and writes the chapters and text tags in each container's own form:
 - M4B: the `ipod` muxer, AAC; chapters as a Nero `chpl` atom and a QuickTime chapter track,
-  iTunes tags, `stik` = 2 (audiobook), the track's language in its `mdhd`;
+  iTunes tags (the narrators as composer, `©wrt`), `stik` = 2 (audiobook), the track's language in its `mdhd`;
 - Opus: Ogg Opus, Vorbis comments;
 - MP3: LAME; chapters as ID3v2 `CHAP` frames under a `CTOC`.
 mutagen then adds what FFmpeg does not write from a plain audio stream, or writes wrong: the
@@ -80,6 +80,8 @@ class Tags:
     comment: str = ""
     cover: Path | None = None
     """A JPEG or PNG file, or None."""
+    narrators: tuple[str, ...] = ()
+    """Who reads the book (the voices), written as `composer`: Audiobookshelf takes it as the narrators."""
 
     @property
     def language3(self) -> str | None:
@@ -132,6 +134,8 @@ def _container_tags(fmt: str, tags: Tags) -> dict[str, str]:
     values = {"title": tags.title, "album": tags.title, "genre": "Audiobook"}
     if tags.authors:
         values["artist"] = values["album_artist"] = "; ".join(tags.authors)
+    if tags.narrators:  # M4B: ©wrt, MP3: TCOM, Opus: COMPOSER
+        values["composer"] = "; ".join(tags.narrators)
     if tags.comment and fmt != "mp3":
         values["comment"] = tags.comment
     if fmt == "m4b":

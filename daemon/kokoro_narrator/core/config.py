@@ -141,6 +141,7 @@ class OutputConfig:
     limiter_db: float = _opt("Soft limiting allowed on the loudest peaks (dB), so that a book with a few sharp peaks still reaches `loudness`; 0: gain only.", 3.0, _between(0.0, 12.0))
     lead_silence: float = _opt("Seconds of silence at the start of the book (the model's own edge silence is trimmed to this).", 0.5, _between(0.0, 30.0))
     tail_silence: float = _opt("Seconds of silence at the end of the book (the model's own edge silence is trimmed to this).", 1.0, _between(0.0, 30.0))
+    layout: str = _opt('Where a book\'s files go: "flat" (outbox/<book>.wav, .json, ...) or "library" (an Audiobookshelf library: outbox/<Author>/[<Series>/]<Title>/ with <Title>.m4b, metadata.json, cover, desc.txt, reader.txt; docs/output.md).', "flat", _one_of("flat", "library"))
 
 
 def _command(value: str) -> str | None:

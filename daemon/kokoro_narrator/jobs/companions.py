@@ -52,16 +52,19 @@ def job_timings(job: Job, folder: Path, texts: BookTexts, result: ConcatResult, 
 
 
 def make_companions(host: Any, job: Job, folder: Path, wav_path: Path, result: ConcatResult, pieces: Sequence[Piece],
-                    chapters: list[dict[str, Any]], tags: Tags) -> tuple[list[dict[str, Any]], list[str]]:
-    """Write the book's companions beside wav_path; return (file records, warnings)."""
+                    chapters: list[dict[str, Any]], tags: Tags,
+                    base: Path | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """Write the book's companions beside wav_path, named after base (`<book>.wav`, default wav_path: a library
+    book's WAV may be hidden, `.<book>.wav`, its companions not); return (file records, warnings)."""
     output = host.config.output
+    base = base or wav_path
     try:
         texts = book_texts(host.store, job)
         timings, warnings = job_timings(job, folder, texts, result, pieces, chapters, wav_path.name, tags.language)
     except (OSError, ValueError) as exc:
         log.warning("%s: no timings: %s", job.name, exc)
         return [], [f"timings not made: {exc}"]
-    timings_path = wav_path.with_suffix(".timings.json")
+    timings_path = base.with_suffix(".timings.json")
     host._durably(job, lambda: atomic_write(timings_path, timings_bytes(timings)))
     files = [file_record("timings", timings_path)]
     if not timings.sentences:  # a provider without durations: an ONNX export without them, a test's tone
@@ -70,13 +73,13 @@ def make_companions(host: Any, job: Job, folder: Path, wav_path: Path, result: C
                             "read-along EPUB")
         return files, warnings
     if output.captions:
-        base = wav_path.with_suffix("")
-        written = host._durably(job, lambda: write_captions(timings, base, output.captions, output.captions_words,
+        stem = base.with_suffix("")
+        written = host._durably(job, lambda: write_captions(timings, stem, output.captions, output.captions_words,
                                                             texts.book.text))
         files += [file_record("chapters-vtt" if path.name.endswith(".chapters.vtt") else path.suffix[1:], path)
                   for path in written]
     if "epub" in output.formats:
-        files_epub, more = readalong_epub(host, job, folder, wav_path, timings, tags)
+        files_epub, more = readalong_epub(host, job, folder, wav_path, timings, tags, base)
         files += files_epub
         warnings += more
     log.info("%s: %d sentences timed; %s", job.name, len(timings.sentences),
@@ -84,12 +87,13 @@ def make_companions(host: Any, job: Job, folder: Path, wav_path: Path, result: C
     return files, warnings
 
 
-def readalong_epub(host: Any, job: Job, folder: Path, wav_path: Path, timings: BookTimings,
-                   tags: Tags) -> tuple[list[dict[str, Any]], list[str]]:
-    """Make `<book>.readalong.epub` from the job's source copy; return (file records, warnings)."""
+def readalong_epub(host: Any, job: Job, folder: Path, wav_path: Path, timings: BookTimings, tags: Tags,
+                   base: Path | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """Make `<book>.readalong.epub` (named after base, default wav_path) from the job's source copy; return
+    (file records, warnings)."""
     from ..sync import build_readalong, ReadAlongError
 
-    path = wav_path.with_suffix(".readalong.epub")
+    path = (base or wav_path).with_suffix(".readalong.epub")
     source = folder / job.source["copy"]
     try:
         notes = host._durably(job, lambda: build_readalong(path, timings, wav_path, job.name, source.read_bytes(),
@@ -105,8 +109,10 @@ def export_readalong(json_path: Path, store: JobStore) -> tuple[list[dict[str, A
     EPUB again without synthesizing; return (file records, warnings). Raise ValueError when it cannot be made."""
     from ..sync import build_readalong, read_timings, ReadAlongError
 
+    from .library import wav_beside
+
     meta = json.loads(json_path.read_text(encoding="utf-8"))
-    wav_path = json_path.with_suffix(".wav")
+    wav_path = wav_beside(json_path, meta)
     timings_path = json_path.with_suffix(".timings.json")
     if not timings_path.is_file():
         raise ValueError(f"{timings_path.name} is missing: the book was published before timings were recorded; "
@@ -119,7 +125,7 @@ def export_readalong(json_path: Path, store: JobStore) -> tuple[list[dict[str, A
     folder = store.folder(job)
     cover = (meta.get("tags") or {}).get("cover")
     cover_path = folder / Path(str(cover)).name if cover else None
-    out = wav_path.with_suffix(".readalong.epub")
+    out = json_path.with_suffix(".readalong.epub")
     try:
         warnings = build_readalong(out, timings, wav_path, job.name, (folder / job.source["copy"]).read_bytes(),
                                    cover_path if cover_path and cover_path.is_file() else None)

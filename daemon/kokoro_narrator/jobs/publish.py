@@ -35,6 +35,7 @@ from ..books import LANGUAGES
 from ..core import atomic_write_json, Config, NAME_MAX, numbered_names, shorten_to_bytes
 from .checkpoint import words_path
 from .companions import COMPANIONS, export_readalong, make_companions
+from . import library
 from .store import ChunkState, Job, JobStatus, JobStore, now
 
 log = logging.getLogger(__name__)
@@ -124,24 +125,27 @@ def book_tags(job: Job, folder: Path) -> Tags:
         cover = None
     model = Path(str(job.settings.get("model", ""))).name  # a repo id's name, or a weights file's, not its path
     comment = f"Read by Kokoro-82M ({model}), voice {job.settings.get('voice')}; made by kokoro-narrator {__version__}"
-    return Tags(title, authors, language, comment, cover)
+    return Tags(title, authors, language, comment, cover, tuple(library.narrators(job)))
 
 
 def tags_json(tags: Tags) -> dict[str, Any]:
     return {"title": tags.title, "authors": list(tags.authors), "album": tags.title, "genre": "Audiobook",
-            "language": tags.language, "comment": tags.comment, "cover": str(tags.cover) if tags.cover else None}
+            "language": tags.language, "comment": tags.comment, "cover": str(tags.cover) if tags.cover else None,
+            "narrators": list(tags.narrators)}
 
 
 def tags_from_json(data: dict[str, Any]) -> Tags:
     """Given what tags_json wrote (in a book's JSON), return the Tags; a cover no longer there is left out."""
     cover = Path(data["cover"]) if data.get("cover") and Path(data["cover"]).is_file() else None
     return Tags(data.get("title") or "book", tuple(data.get("authors") or ()), data.get("language"),
-                data.get("comment") or "", cover)
+                data.get("comment") or "", cover, tuple(data.get("narrators") or ()))
 
 
 def encode_formats(host: Host | None, job: Job | None, wav_path: Path, formats: list[str], tags: Tags,
-                   chapters: list[dict[str, Any]], loudness: dict[str, Any]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Given a published WAV, make each format beside it; return (file records, warnings).
+                   chapters: list[dict[str, Any]], loudness: dict[str, Any],
+                   target: Callable[[str], Path] | None = None) -> tuple[list[dict[str, Any]], list[str]]:
+    """Given a published WAV, make each format beside it (at target(format) when given); return (file records,
+    warnings).
 
     With a host (the daemon), disk-full errors wait through it; without one (`export`) they raise.
     """
@@ -149,7 +153,7 @@ def encode_formats(host: Host | None, job: Job | None, wav_path: Path, formats: 
     seconds = wav_info(wav_path).frames / SAMPLE_RATE
     files, warnings = [], []
     for fmt in formats:
-        path = wav_path.with_suffix(f".{fmt}")
+        path = target(fmt) if target else wav_path.with_suffix(f".{fmt}")
         started = time.perf_counter()
         try:
             if host is not None and job is not None:
@@ -180,11 +184,17 @@ def publish(host: Host, job: Job, folder: Path) -> None:
     outbox.mkdir(parents=True, exist_ok=True)
     pieces = trim_edges(chunk_pieces(job, folder), output.tail_silence)
     needed = sum(piece.path.stat().st_size for piece in pieces)
+    tags = book_tags(job, folder)
     if job.output is None:
-        job.output = {"wav": str(free_output_name(job, outbox))}
+        job.output = (host._durably(job, lambda: library.output_record(job, outbox, output.formats, tags))
+                      if output.layout == "library" else {"wav": str(free_output_name(job, outbox))})
         host._durably(job, lambda: host.store.save(job))
     wav_path = Path(job.output["wav"])
-    json_path = wav_path.with_suffix(".json")
+    book_folder = Path(job.output["folder"]) if job.output.get("folder") else None  # a library book's
+    if book_folder is not None:
+        host._durably(job, lambda: book_folder.mkdir(parents=True, exist_ok=True))
+    name = library.name_path(book_folder) if book_folder else wav_path  # every file's name but hidden audio's
+    json_path = name.with_suffix(".json")
     before = combine(chunk_measurements(job, folder))
     gain = book_gain(before, None if output.loudness is False else float(output.loudness), output.peak,
                      output.limiter_db)
@@ -194,19 +204,29 @@ def publish(host: Host, job: Job, folder: Path) -> None:
                                                     meter=Meter(SAMPLE_RATE), limiter=limiter))
     loudness = file_loudness(result.measurement, gain)
     chapters = chapter_times(job, result)
-    tags = book_tags(job, folder)
     files = [{"format": "wav", "path": str(wav_path), "size": wav_path.stat().st_size,
               "duration_seconds": round(result.seconds, 3), **loudness}]
     wanted = [fmt for fmt in output.formats if fmt != "wav"]
+    listen = job.output.get("listen")
+    target = (lambda fmt: library.audio_path(name, fmt, listen)) if book_folder else None
     encoded, warnings = encode_formats(host, job, wav_path, [fmt for fmt in wanted if fmt in CODECS], tags, chapters,
-                                       loudness)
+                                       loudness, target)
     files += encoded
-    companions, more = make_companions(host, job, folder, wav_path, result, pieces, chapters, tags)
+    if book_folder is not None:
+        listen = job.output["listen"] = host._durably(job, lambda: library.settle_listening(files, name, listen))
+        wav_path = Path(files[0]["path"])
+        job.output["wav"] = str(wav_path)
+    companions, more = make_companions(host, job, folder, wav_path, result, pieces, chapters, tags, base=name)
     files += companions
     warnings += more
+    if book_folder is not None:
+        shelf, more = library.write_library_files(host, job, book_folder, tags, chapters)
+        files += shelf
+        warnings += more
     publish_seconds = time.perf_counter() - started
     metadata = book_json(job, host.provider, result, publish_seconds)
-    metadata.update(chapters=chapters, files=files, tags=tags_json(tags), warnings=warnings,
+    metadata.update(chapters=chapters, files=files, tags=tags_json(tags), warnings=warnings, layout=output.layout,
+                    folder=str(json_path.parent), **({"listen_format": listen} if book_folder else {}),
                     loudness={**gain.to_json(), "target_lufs": None if output.loudness is False else output.loudness,
                               "peak_limit_dbtp": output.peak, "after_lufs": loudness["loudness_lufs"],
                               "true_peak_after_dbtp": loudness["true_peak_dbtp"]})
@@ -319,7 +339,7 @@ def export_book(json_path: Path, formats: list[str],
         raise ValueError(f"{json_path}: not a readable book JSON ({exc}); give the .json kokoro-narrator wrote "
                          "beside the book's WAV") from None
     records = {f.get("format"): f for f in meta.get("files") or [] if isinstance(f, dict)}
-    wav_path = json_path.with_suffix(".wav")
+    wav_path = library.wav_beside(json_path, meta)
     if not wav_path.is_file():
         raise ValueError(f"{wav_path}: the book's WAV is missing; export makes the other formats from it")
     if "wav" in records:
@@ -328,7 +348,9 @@ def export_book(json_path: Path, formats: list[str],
         loudness = file_loudness(measure_wav(wav_path), Gain(0.0, None, None, None, False))
     tags = tags_from_json(meta.get("tags") or {"title": wav_path.stem})
     wanted = [fmt for fmt in dict.fromkeys(formats) if fmt in CODECS]
-    files, warnings = encode_formats(None, None, wav_path, wanted, tags, meta.get("chapters") or [], loudness)
+    listen = meta.get("listen_format") if meta.get("layout") == "library" else None
+    target = (lambda fmt: library.audio_path(json_path.with_suffix(".wav"), fmt, listen)) if listen else None
+    files, warnings = encode_formats(None, None, wav_path, wanted, tags, meta.get("chapters") or [], loudness, target)
     if "epub" in formats:
         if store is None:
             raise ValueError("the read-along EPUB needs the job store that made the book")
