@@ -73,7 +73,7 @@ def snapshot(path: Path) -> tuple[bytes, int]:
 REFUSED_TEXT = {
     "empty": (b"", "empty"),
     "whitespace": (b"  \n\t\r\n  ", "empty"),
-    "nul-bytes": (b"%PDF-1.4\x00\x00\x01binary", "NUL bytes"),
+    "nul-bytes": (b"data\x00\x00\x01binary", "NUL bytes"),
     "front-matter-only.md": (b"---\ntitle: Only this\n---\n", "no readable text"),
 }
 

@@ -47,7 +47,8 @@ def drain(reported: queue.Queue, wait: float) -> list[str]:
     (".hidden.txt", False), ("book.txt~", False), ("book.txt.swp", False), ("book.txt.swx", False),
     ("book.txt.part", False), ("book.txt.partial", False), ("book.txt.crdownload", False), ("book.txt.tmp", False),
     ("book.txt.download", False), ("#book.txt#", False), (".#book.txt", False), (".~lock.book.txt#", False),
-    ("~$book.txt", False), ("book.pdf", False), ("book", False), (".txt", False),
+    ("~$book.txt", False), ("book.pdf", True), ("Book.DOCX", True), ("book.fb2.zip", True), ("book.htm", True),
+    ("book.azw3", True), ("book.zip", False), ("book.doc", False), ("book", False), (".txt", False),
 ])
 def test_only_finished_book_names_are_candidates(name, ok):
     assert is_candidate_name(name) is ok
@@ -88,7 +89,7 @@ def test_ignored_and_refused_files_never_reach_the_queue(inbox, watch, tmp_path,
     outside.write_text("Not in the inbox.")
     with caplog.at_level(logging.WARNING, logger="kokoro_narrator.inbox.watcher"):
         watcher.start()
-        for name in (".hidden.txt", "notes.txt~", "x.txt.swp", "y.txt.part", "z.txt.crdownload", "book.pdf"):
+        for name in (".hidden.txt", "notes.txt~", "x.txt.swp", "y.txt.part", "z.txt.crdownload", "book.doc"):
             (inbox / name).write_text("ignored")
         (inbox / "link.txt").symlink_to(outside)
         (inbox / "loop.txt").symlink_to(inbox / "loop.txt")

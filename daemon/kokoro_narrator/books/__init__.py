@@ -1,4 +1,5 @@
-"""Bytes to clean text and metadata: plain text, markdown and its front matter, EPUB (zip, XHTML, navigation).
+"""Bytes to clean text and metadata: plain text, markdown and its front matter, EPUB (zip, XHTML, navigation),
+DOCX, FB2, HTML, PDF, and the formats Calibre converts (each structured reader returns parts.BookParts).
 
 What the other subpackages may use; everything else here is private to books/.
 """

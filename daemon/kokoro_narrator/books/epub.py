@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -44,6 +43,7 @@ from xml.etree import ElementTree
 
 from .epubnav import landmarks, table_of_contents
 from .epubzip import BookZip, EpubError, manifest_of, markup_text, NS, package_path
+from .parts import BookParts
 from .xhtml import read_xhtml, XhtmlText
 
 log = logging.getLogger(__name__)
@@ -66,22 +66,6 @@ LICENCE = re.compile(r"licen[cs]e|copyright|creative\s+commons|public\s+domain|p
 LICENCE_CHARS = 40000
 """A document up to this long, most of whose paragraphs name a licence or a copyright, only holds a licence
 (Project Gutenberg's runs to about 19,000 characters)."""
-
-
-@dataclass
-class Epub:
-    """What `read_epub` found in a book."""
-
-    paragraphs: list[str]
-    headings: list[str]
-    """The chapter headings, in order, each a paragraph of `paragraphs`."""
-    metadata: dict[str, Any]
-    lexicons: list[tuple[str, str]] = field(default_factory=list)
-    titles: list[str] = field(default_factory=list)
-    """The chapter titles, one per heading: the TOC's label, else the heading itself."""
-    levels: list[int] = field(default_factory=list)
-    """The chapter levels, one per heading: how deep its TOC entry is nested (1 at the top)."""
-    warnings: list[str] = field(default_factory=list)
 
 
 def refuse_drm(book: BookZip, manifest: dict[str, dict[str, str]]) -> None:
@@ -108,7 +92,7 @@ def metadata_of(opf: ElementTree.Element) -> dict[str, Any]:
             "language": language[0] if language else None}
 
 
-def read_epub(data: bytes) -> Epub:
+def read_epub(data: bytes) -> BookParts:
     """Given an EPUB's bytes, return its text, chapter headings and metadata; raise EpubError when unusable."""
     book = BookZip(data)
     opf_path = package_path(book)
@@ -118,7 +102,7 @@ def read_epub(data: bytes) -> Epub:
     spine = opf.find(".//opf:spine", NS)
     if spine is None or not len(spine):
         raise EpubError("the EPUB has no reading order (its spine is missing or empty); nothing to read")
-    result = Epub([], [], metadata_of(opf))
+    result = BookParts([], [], metadata_of(opf))
     result.metadata["cover"] = cover_of(book, opf, manifest)
     result.lexicons = [(Path(i["path"]).name, markup_text(book.read(i["path"])))
                        for i in manifest.values() if i["type"] == "application/pls+xml"]

@@ -16,6 +16,8 @@ from io import BytesIO
 from urllib.parse import unquote
 from xml.etree import ElementTree
 
+from .parts import BookError
+
 MAX_ENTRY_BYTES = 64 * 1024 * 1024
 """No single file of a book decompresses to more than this: a larger one is a zip bomb."""
 MAX_BOOK_BYTES = 512 * 1024 * 1024
@@ -26,7 +28,7 @@ NS = {"c": "urn:oasis:names:tc:opendocument:xmlns:container", "opf": "http://www
 XML_ENCODING = re.compile(rb"^<\?xml[^>]*encoding=[\"']([A-Za-z0-9._-]+)[\"']")
 
 
-class EpubError(ValueError):
+class EpubError(BookError):
     """An EPUB that cannot be read; reader.py turns it into a TextError."""
 
 

@@ -44,6 +44,7 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.footnote import footnote_plugin
 
+from .parts import chapter_marks
 from .xhtml import html_text
 
 TASK_BOX = re.compile(r"^\[[ xX]\]\s+")
@@ -111,12 +112,6 @@ def inline_text(token: Token) -> str:
 def tidy(text: str) -> str:
     """Collapse spaces in each line; drop empty lines."""
     return "\n".join(" ".join(line.split()) for line in text.split("\n") if line.strip())
-
-
-def chapter_level(levels: list[int]) -> int:
-    """The shallowest heading level used at least twice; 6 (every level) when none repeats."""
-    repeated = sorted(level for level in set(levels) if levels.count(level) > 1)
-    return repeated[0] if repeated else 6
 
 
 def unclosed(token: Token, lines: list[str]) -> bool:
@@ -211,25 +206,6 @@ def walk(tokens: list[Token], lines: list[str], book: Markdown) -> list[tuple[in
     return out + footnotes
 
 
-NUMBERED_PART = re.compile(r"((part|book|chapter|section)\s+)?([ivxlcdm]+|\d+|one|two|three|first)\.?$", re.I)
-"""A deeper heading that is a part's number ("I", "Part One"): a part, whatever the rest of the book does."""
-
-
-def holds_parts(blocks: list[tuple[int, str]], level: int) -> bool:
-    """Whether the deeper headings right under a title-only chapter heading are its parts (chapters).
-
-    Only when the book does so throughout: a chapter heading followed by text before its deeper
-    headings shows that they are sections of a chapter (`# Chapter One`, text, `## Background`),
-    and then none are chapters, not even under a chapter that happens to start with one.
-    """
-    headed = [position for position, (lvl, _) in enumerate(blocks) if lvl and lvl <= level] + [len(blocks)]
-    for start, end in zip(headed, headed[1:]):
-        deeper = [position for position in range(start + 1, end) if blocks[position][0] > level]
-        if deeper and deeper[0] != start + 1:
-            return False
-    return True
-
-
 class MarkupTooDeep(ValueError):
     """Markdown nested past MAX_NESTING: the parser left out what lay deeper."""
 
@@ -245,18 +221,11 @@ def markdown_body(body: str, fields: dict[str, Any]) -> Markdown:
         raise MarkupTooDeep(f"markup nested past the markdown parser's {MAX_NESTING} levels (lists about "
                             f"{MAX_NESTING // 2} deep, quotes {MAX_NESTING - 1})")
     blocks = [(lvl, paragraph) for lvl, paragraph in walk(tokens, body.split("\n"), book) if SPOKEN.search(paragraph)]
-    level = chapter_level([lvl for lvl, _ in blocks if lvl])
-    parts = holds_parts(blocks, level)
-    inner = 0  # the level of the parts under a chapter heading that holds only its title
+    marks = chapter_marks(blocks)
     for position, (block_level, paragraph) in enumerate(blocks):
         if block_level:
             paragraph = " ".join(paragraph.split())
-            if block_level <= level:
-                following = blocks[position + 1][0] if position + 1 < len(blocks) else 0
-                deeper = following > level
-                numbered = deeper and NUMBERED_PART.match(" ".join(blocks[position + 1][1].split()))
-                inner = following if deeper and (parts or numbered) else 0  # "# A Story" then "## I"
-            if block_level <= level or block_level == inner:
+            if position in marks:
                 book.headings.append(paragraph)
                 book.levels.append(block_level)
         book.paragraphs.append(paragraph)

@@ -46,7 +46,12 @@ Plain text (any name but `.md`):
 Markdown (`.md`, `.markdown`): markdown.py, a CommonMark parser (markdown-it-py).
 
 EPUB (`.epub`): epub.py (container, OPF, spine, nav or NCX) and xhtml.py (the documents'
-text). Its paragraphs are cleaned like the other formats' (normalized, quotes straight).
+text). DOCX (`.docx`: docx.py), FB2 (`.fb2`, `.fb2.zip`, `.fbz`: fb2.py), one HTML or XHTML file
+(`.html`, `.htm`, `.xhtml`: html.py), PDF (`.pdf`: pdf.py) and what Calibre converts to EPUB (`.mobi`,
+`.azw3`, `.rtf`, `.odt`...: calibre.py) are read the same way: each reader returns a `BookParts`
+(parts.py) and `read_parts` cleans its paragraphs like the other formats' (normalized, quotes straight).
+A plain-text book whose bytes are a known binary format (a PDF, a zip, a Word file: magic.py) is
+refused with a message naming the format and the suffix it should have.
 
 Metadata (`SourceText.metadata`): "title" (str or None), "authors" (list of str),
 "language" (str or None), and for EPUB "cover" ({"media_type", "data"} or None). They come
@@ -65,7 +70,9 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
+from .magic import sniff
 from .metadata import EMPTY_METADATA, gutenberg_metadata
+from .parts import BookError, BookParts
 from .unwrap import is_spoken, paragraphs_of
 
 log = logging.getLogger(__name__)
@@ -125,6 +132,10 @@ class SourceText:
 
 def decode(data: bytes) -> tuple[str, str, list[str]]:
     """Given raw bytes, return (text, encoding, warnings); raise TextError for binary or empty input."""
+    if kind := sniff(data):
+        what, suffix = kind
+        rename = f": name it *{suffix} to read it as one" if suffix else ""
+        raise TextError(f"not plain text: the file is {what}{rename}")
     text, encoding, warnings = decode_any(data)
     refuse_binary(text)
     if not text.strip():
@@ -148,8 +159,9 @@ def decode_any(data: bytes) -> tuple[str, str, list[str]]:
         warnings = ["invalid UTF-8 bytes after the byte order mark were replaced"] if "\ufffd" in text else []
         return text, "utf-8-sig", warnings
     if b"\x00" in data:
-        raise TextError("binary file (contains NUL bytes): only plain text (.txt), markdown (.md) or EPUB (.epub) "
-                        "can be read; if it is UTF-16 text without a byte order mark, re-save it as UTF-8")
+        raise TextError("binary file (contains NUL bytes): only plain text (.txt), markdown (.md) and the book "
+                        "formats in docs/input.md can be read; if it is UTF-16 text without a byte order mark, "
+                        "re-save it as UTF-8")
     try:
         return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError as exc:
@@ -169,7 +181,7 @@ def refuse_binary(text: str) -> None:
     controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in "\t\n\r\f\v")
     if controls > max(8, len(text) * MAX_CONTROL_SHARE):
         raise TextError(f"binary file ({controls} control characters in {len(text)}): only plain text "
-                        "(.txt), markdown (.md) or EPUB (.epub) can be read")
+                        "(.txt), markdown (.md) and the book formats in docs/input.md can be read")
 
 
 def clean_characters(text: str) -> str:
@@ -227,30 +239,68 @@ def read_markdown(body: str, fields: dict[str, Any]) -> tuple[str, list[str], di
 # ----------------------------------------------------------------------------- the entry point
 
 
-BOOK_SUFFIXES = (".txt", ".md", ".epub")
+CALIBRE_SUFFIXES = (".mobi", ".azw", ".azw3", ".prc", ".pdb", ".lit", ".lrf", ".rtf", ".odt", ".docm")
+"""Read through Calibre's `ebook-convert` (calibre.py), when it is installed."""
+FB2_SUFFIXES = (".fb2.zip", ".fbz", ".fb2")
+HTML_SUFFIXES = (".html", ".htm", ".xhtml")
+BOOK_SUFFIXES = (".txt", ".md", ".epub", ".docx", *FB2_SUFFIXES, *HTML_SUFFIXES, ".pdf", *CALIBRE_SUFFIXES)
 """What `read_book` reads, and so what the inbox watcher takes."""
 
 
 def source_suffix(name: str) -> str:
-    """The suffix of a book's copy in its job folder: .epub, .md or .txt, by its name."""
+    """The suffix of a book's copy in its job folder, by its name: one of BOOK_SUFFIXES (.txt for any other)."""
     lower = name.lower()
-    return ".epub" if lower.endswith(".epub") else ".md" if lower.endswith(".md") else ".txt"
+    return next((suffix for suffix in BOOK_SUFFIXES if lower.endswith(suffix)), ".txt")
 
 
-def read_epub_book(data: bytes) -> SourceText:
-    """Given an EPUB's bytes, return its clean text, TOC headings, metadata and lexicons."""
-    from .epub import EpubError, read_epub
-
-    try:
-        book = read_epub(data)
-    except EpubError as exc:
-        raise TextError(str(exc)) from None
+def read_parts(book: BookParts) -> SourceText:
+    """Given what a structured reader found (parts.py), return its clean text, headings, metadata and lexicons."""
     paragraphs = [clean_characters(p) for p in book.paragraphs]
     headings = tuple(clean_characters(h) for h in book.headings)
     titles = tuple(" ".join(clean_characters(t).split()) for t in book.titles)
     text = "\n\n".join(p for p in paragraphs if is_spoken(p))
-    return SourceText(text, "utf-8", tuple(book.warnings), headings, titles, book.metadata, tuple(book.lexicons),
-                      tuple(book.levels))
+    metadata = {**EMPTY_METADATA, **book.metadata}
+    return SourceText(text, book.encoding, tuple(book.warnings), headings, titles, metadata,
+                      tuple(book.lexicons), tuple(book.levels))
+
+
+def read_structured(data: bytes, suffix: str) -> BookParts:
+    """Given a structured book's bytes and its suffix, return its parts from the reader for the suffix."""
+    if suffix == ".epub":
+        from .epub import read_epub
+        return read_epub(data)
+    if suffix == ".docx":
+        from .docx import read_docx
+        return read_docx(data)
+    if suffix in FB2_SUFFIXES:
+        from .fb2 import read_fb2
+        return read_fb2(data)
+    if suffix in HTML_SUFFIXES:
+        from .html import read_html
+        return read_html(data)
+    if suffix == ".pdf":
+        try:
+            from .pdf import read_pdf
+        except ImportError as exc:
+            raise TextError(f"PDF support is not installed ({exc}); convert the book to EPUB or text") from None
+        return read_pdf(data)
+    from .calibre import read_calibre
+    return read_calibre(data, suffix)
+
+
+def read_structured_book(data: bytes, suffix: str) -> SourceText:
+    """Given the bytes of a book that is not plain text or markdown, return its clean text, TOC headings,
+    metadata and lexicons; raise TextError when it cannot be read."""
+    try:
+        book = read_structured(data, suffix)
+    except BookError as exc:
+        raise TextError(str(exc)) from None
+    return read_parts(book)
+
+
+def read_epub_book(data: bytes) -> SourceText:
+    """Given an EPUB's bytes, return its clean text, TOC headings, metadata and lexicons."""
+    return read_structured_book(data, ".epub")
 
 
 @dataclass(frozen=True)
@@ -281,12 +331,13 @@ def decode_book(data: bytes, name: str) -> Decoded:
 def read_book(data: bytes, name: str, decoded: Decoded | None = None) -> SourceText:
     """Given a book's bytes and file name, return its clean text; raise TextError when unusable.
 
-    By the name's suffix (any case): `.epub` is an EPUB, `.md` markdown, anything else plain text.
+    By the name's suffix (any case): `.md` is markdown, `.txt` or any suffix not in BOOK_SUFFIXES plain
+    text, every other one of BOOK_SUFFIXES the reader for its format (`read_structured`).
     decoded: what `decode_book` already made of these bytes, so they are not decoded again.
     """
     suffix = source_suffix(name)
-    if suffix == ".epub":
-        book = read_epub_book(data)
+    if suffix not in (".md", ".txt"):
+        book = read_structured_book(data, suffix)
         encoding, warnings, text = book.encoding, list(book.warnings), book.text
         headings, metadata, lexicons, titles = list(book.headings), book.metadata, book.lexicons, book.titles
         levels, spaced, front_matter = list(book.levels), [], {}

@@ -50,7 +50,7 @@ class RefusedFile(Exception):
 
 
 def is_candidate_name(name: str) -> bool:
-    """Whether a file name looks like a finished book: a .txt, .md or .epub, any case.
+    """Whether a file name looks like a finished book: one of books.BOOK_SUFFIXES (.txt, .md, .epub...), any case.
 
     Hidden files (editor locks such as `.#x.txt` and `.~lock.x.txt#`, our own temp files),
     backups (`x.txt~`) and office owner files (`~$x.txt`) are not. Download and editor temp
