@@ -239,6 +239,18 @@ def test_a_text_book_gets_a_document_per_chapter_with_its_heading(tmp_path):
     epubcheck(out)
 
 
+@pytest.mark.parametrize("name", ["book.docx", "book.fb2", "book.html"])
+def test_a_docx_fb2_or_html_book_is_made_from_its_clean_text_never_its_bytes(tmp_path, name):
+    from support.formats import docx_book, fb2_book, html_book
+
+    data = {".docx": docx_book, ".fb2": fb2_book, ".html": html_book}[Path(name).suffix]()
+    out, timings, warnings = make(tmp_path, data, name)
+    book, pars = check_pars(out, timings)
+    text = " ".join(book.read(n).decode() for n in book.namelist() if n.startswith("EPUB/ch"))
+    assert "A plain sentence of this chapter" in text
+    assert not any(raw in text for raw in ("PK", "word/", "FictionBook", "l:href", "&lt;", "not read"))
+
+
 def test_the_same_input_makes_the_same_bytes(tmp_path):
     first, timings, _ = make(tmp_path, TEXT.encode(), "small.txt")
     again = tmp_path / "again.epub"
