@@ -2,7 +2,8 @@
 scanned page (a picture, no text), an encrypted trailer.
 
 `pdf(pages, ...)`: each page is a list of `(x, y, text)`, `(x, y, text, size)` or `(x, y, text, size,
-measure)` lines (PDF points, y up from the bottom of an A4 page; a measure spreads the letters to that width). In a line's text `{^1}` is a raised, smaller note marker.
+measure)` lines (PDF points, y up from the bottom of an A4 page; a measure spreads the letters to that
+width). In a line's text `{^1}` is a raised, smaller note marker.
 """
 
 from __future__ import annotations
