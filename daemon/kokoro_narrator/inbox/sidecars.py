@@ -46,7 +46,13 @@ def books_of_sidecar(sidecar: Path) -> list[Path] | None:
     suffix = next((s for s in SIDECAR_SUFFIXES if name.lower().endswith(s)), None)
     if suffix is None or name.startswith("."):
         return None
-    return [sidecar.with_name(name[:-len(suffix)] + book_suffix) for book_suffix in BOOK_SUFFIXES]
+    base = name[:-len(suffix)]
+    books = [sidecar.with_name(base + book_suffix) for book_suffix in BOOK_SUFFIXES]
+    for book_suffix in BOOK_SUFFIXES:  # a book's sidecars drop its last suffix only: `x.fb2.zip` has `x.fb2.toml`
+        inner, _, last = book_suffix.rpartition(".")
+        if inner and base.lower().endswith(inner):
+            books.append(sidecar.with_name(f"{base}.{last}"))
+    return books
 
 
 def lexicon_sidecar_settings(book: Path, lang_code: str = "a") -> dict[str, Any]:
