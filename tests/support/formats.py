@@ -25,7 +25,8 @@ def docx_book(title: str = "The Word Book", chapters: tuple[str, ...] = ("Chapte
         paragraph = document.add_paragraph(PROSE * 3)
         if number == 0:
             if footnote:
-                paragraph.add_run("Noted.")._r.append(_footnote_reference(document, 1, "The note of the first chapter."))
+                paragraph.add_run("Noted.")
+                paragraph._p.append(_footnote_reference(document, 1, "The note of the first chapter."))
             document.add_paragraph("First item", style="List Bullet")
             document.add_paragraph("Second item", style="List Bullet")
             table = document.add_table(rows=2, cols=2)
