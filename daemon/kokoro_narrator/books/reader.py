@@ -54,8 +54,9 @@ A plain-text book whose bytes are a known binary format (a PDF, a zip, a Word fi
 refused with a message naming the format and the suffix it should have.
 
 Metadata (`SourceText.metadata`): "title" (str or None), "authors" (list of str),
-"language" (str or None), and for EPUB "cover" ({"media_type", "data"} or None). They come
-from the EPUB's OPF, markdown front matter, or a Project Gutenberg header's `Title:` and
+"language" (str or None), and for the structured formats "cover" ({"media_type", "data"} or None).
+They come from the EPUB's OPF, a DOCX's core properties, an FB2's title-info, an HTML page's head,
+markdown front matter, or a Project Gutenberg header's `Title:` and
 `Author:` lines (read before the header is cut off). `source_metadata` makes the
 JSON-safe record `job.json` keeps, with a warning when the book's language is not its
 job's `lang_code`'s.
@@ -114,8 +115,8 @@ class SourceText:
     """Chapter titles, one per heading, when the book names them apart from its text (an EPUB's
     TOC labels); empty otherwise. Pass to `plan_chunks` too."""
     metadata: dict[str, Any] = field(default_factory=lambda: dict(EMPTY_METADATA))
-    """"title" (str or None), "authors" (list of str), "language" (str or None); for EPUB
-    also "cover": {"media_type": str, "data": bytes} or None."""
+    """"title" (str or None), "authors" (list of str), "language" (str or None); for the structured
+    formats (parts.BookParts) also "cover": {"media_type": str, "data": bytes} or None."""
     lexicons: tuple[tuple[str, str], ...] = ()
     """(file name, XML text) of each PLS lexicon in an EPUB's manifest (lexicon.py reads them)."""
     levels: tuple[int, ...] = ()
