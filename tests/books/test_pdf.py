@@ -71,12 +71,14 @@ def test_short_lines_and_headings_end_their_paragraph():
 def test_a_word_hyphenated_at_a_line_end_is_joined_and_a_compound_keeps_its_hyphen():
     lines = ["She gave an example of the well-known road and the mill on its", "hill, and then another exam-",
              "ple of the old mill on the well-", "known road, as the keeper of the mill-",
-             "pond had told her once; a tea-", "time story, and an Anglo-", "Saxon one."]
+             "pond had told her once; a tea-", "time story, and an Anglo-", "Saxon one, for half-an-",
+             "hour or half-", "a day."]
     book = read_pdf(pdf([[(72, 760 - 14 * k, line, 11, 330 if k + 1 < len(lines) else None)
                           for k, line in enumerate(lines)]]))
     assert book.paragraphs == ["She gave an example of the well-known road and the mill on its hill, and then "
                                "another example of the old mill on the well-known road, as the keeper of the "
-                               "millpond had told her once; a teatime story, and an Anglo-Saxon one."]
+                               "millpond had told her once; a teatime story, and an Anglo-Saxon one, for half-an-hour or "
+                               "half-a day."]
 
 
 # ----------------------------------------------------------------------------- columns, notes

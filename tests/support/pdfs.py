@@ -2,7 +2,7 @@
 scanned page (a picture, no text), an encrypted trailer.
 
 `pdf(pages, ...)`: each page is a list of `(x, y, text)`, `(x, y, text, size)` or `(x, y, text, size,
-measure)` lines (PDF points, y up from the bottom of an A4 page; a measure spreads the letters to that
+measure)` lines (PDF points, y up from the bottom of an A4 page; a measure spreads the words to that
 width). In a line's text `{^1}` is a raised, smaller note marker.
 """
 
@@ -23,8 +23,8 @@ def escape(text: str) -> bytes:
 def line_operators(line: tuple) -> bytes:
     """One line as a text object: its runs, the markers raised and smaller."""
     x, y, text, size, measure = (*line, *(11, None)[len(line) - 3:])
-    spread = (measure - width(text, size)) / max(1, len(MARKER.sub("", text)) - 1) if measure else 0
-    out = [f"BT /F1 {size} Tf {spread:.3f} Tc {x} {y} Td ".encode()]
+    spread = (measure - width(text, size)) / max(1, MARKER.sub("", text).count(" ")) if measure else 0
+    out = [f"BT /F1 {size} Tf {spread:.3f} Tw {x} {y} Td ".encode()]
     for number, part in enumerate(MARKER.split(text)):
         if number % 2:
             out.append(f"/F1 {size * 0.6:.1f} Tf {size * 0.4:.1f} Ts (".encode() + escape(part)
