@@ -264,3 +264,23 @@ def test_a_changed_lexicon_sidecar_makes_a_new_job_and_settings_stay_put_at_rest
     assert daemon.store.find(first.id).status == "queued", "a book's own lexicon counted as changed settings"
     (voices_config.paths.inbox / "lex.lexicon.toml").write_text('Emma = "EM-ah"\n')
     assert daemon.ingest(path).id != first.id
+
+
+def test_a_sidecar_names_the_books_dialogue_voice_and_cast(tmp_path, kokoro):
+    sidecar = ('dialogue = "bf_emma"\n[cast]\n"Sherlock Holmes" = "af_heart*0.5 + jf_alpha*0.5"\n'
+               '"Dr. Watson" = { voice = "jf_alpha", aliases = ["Watson", "Doctor"] }\n')
+    assert settings(tmp_path / "inbox", "b.txt", "Text.", kokoro, sidecar) == {
+        "dialogue": "bf_emma",
+        "cast": [["Sherlock Holmes", "af_heart+jf_alpha", []], ["Dr. Watson", "jf_alpha", ["Watson", "Doctor"]]]}
+
+
+@pytest.mark.parametrize("sidecar, message", [
+    ('[cast]\n"Holmes" = "xx_nobody"', "b.toml: cast.Holmes: is not one of the voices in"),
+    ('[cast]\n"Holmes" = { voice = "bf_emma", aliases = "Sherlock" }', "b.toml: cast.Holmes: aliases must be a list"),
+    ('[cast]\n"Holmes" = 3', "b.toml: cast.Holmes: must be a voice, or"),
+    ('cast = "everyone"', "b.toml: cast: must be a table of character = voice"),
+    ('dialogue = "xx_nobody"', "b.toml: dialogue: is not one of the voices in"),
+])
+def test_a_bad_cast_is_an_error_naming_the_character(tmp_path, kokoro, sidecar, message):
+    with pytest.raises(BookSettingsError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        settings(tmp_path / "inbox", "b.txt", "Text.", kokoro, sidecar)

@@ -117,3 +117,20 @@ def test_the_preview_shows_the_cast_and_who_reads_each_segment(tmp_path, tiny_en
     first = next(s for s in report["segments"] if s["speaker"] == "Holmes")
     assert first["text"] == '"Come in,"' and BOOK[first["start"]:first["end"]] == '"Come in,"'
     assert [s["voice"] for s in report["segments"][:3]] == ["tiny_voice", first["voice"], "tiny_voice"]
+
+
+def test_a_sidecar_cast_gives_its_characters_their_voices_without_a_dialogue_voice(tmp_path, tiny_engine, voices_dir):
+    import dataclasses
+
+    kokoro = dataclasses.replace(tiny_engine.settings, voices_dir=voices_dir)
+    config = build_config(tmp_path, tts={"kokoro": kokoro})
+    store = JobStore(config.paths.jobs)
+    own = {"cast": [["Sherlock Holmes", "bm_george", ["Holmes"]], ["Dr. Watson", "bm_lewis", ["Watson"]]]}
+    job, _ = add_book(store, "book.txt", BOOK, config, book=own)
+    assert [(r["name"], r["voice"], r["lines"]) for r in job.source["cast"]] == [
+        ("Sherlock Holmes", "bm_george", 4), ("Dr. Watson", "bm_lewis", 4)]
+    recorder = Recorder(engine_with(tiny_engine, voices_dir))
+    assert JobRunner(store, config, recorder).run(job).status == "done"
+    said = {text: voice for voice, text in recorder.voices}
+    assert said['"Come in,"'] == "bm_george" and said['"Thank you,"'] == "bm_lewis"
+    assert JobStore(config.paths.jobs).find(job.id).settings["dialogue_voice"] == ""
