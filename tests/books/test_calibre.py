@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import struct
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from kokoro_narrator.books import calibre
 from kokoro_narrator.books.reader import read_book, TextError
 
-from support.epubs import epub3
+from support.epubs import epub2, epub3
 
 REAL = shutil.which("ebook-convert")
 FAKE = f"""#!{sys.executable}
@@ -125,3 +126,15 @@ def test_a_real_conversion_of_an_rtf_book():
     book = read_book(rtf, "small.rtf")
     assert "The first chapter of a small book, converted by Calibre." in book.text
     assert "The second chapter follows the first one." in book.text
+
+
+@pytest.mark.skipif(REAL is None, reason="Calibre's ebook-convert is not installed (sudo apt install calibre)")
+def test_a_real_mobi_made_from_an_epub_keeps_its_chapters(tmp_path):
+    """Calibre's MOBI: one file, the TOC pointing at file positions (the first at a page number before its heading)."""
+    (tmp_path / "book.epub").write_bytes(epub2())
+    subprocess.run([REAL, "book.epub", "book.mobi"], cwd=tmp_path, check=True, capture_output=True, timeout=300)
+    book = read_book((tmp_path / "book.mobi").read_bytes(), "book.mobi")
+    epub = read_book(epub2(), "book.epub")
+    assert book.titles == epub.titles == ("Chapter One: The Gate", "Chapter Two: The Hills", "A Part")
+    assert book.headings == epub.headings
+    assert "The keeper said so and went in." in book.text

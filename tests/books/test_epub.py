@@ -207,6 +207,26 @@ def test_a_part_and_its_first_chapter_pointing_at_one_place_make_one_chapter_tit
     assert chapters(book)[:2] == ["Part One: Chapter One: The Gate", "Chapter Two: The Hills"]
 
 
+def test_a_toc_entry_pointing_at_a_page_number_above_its_heading_takes_the_heading_and_a_bare_number_heading_stays():
+    """As in a MOBI Calibre converted: an entry points at a page number left alone in the document before
+    its heading, another at an ornament and a page number above a heading of two lines; a heading that is
+    only a number is the heading."""
+    files = {"a.xhtml": xhtml("<p>7</p>"),
+             "b.xhtml": xhtml(f'<p>Chapter One: The Gate</p><p>{PROSE}</p><p id="o">* * *</p><p>12</p>'
+                              f'<p>Chapter Two:</p><p>The Hills</p><p>{PROSE}</p><p id="n">3</p><p>{PROSE}</p>'),
+             "nav.xhtml": xhtml('<nav epub:type="toc"><ol><li><a href="a.xhtml">Chapter One: The Gate</a></li>'
+                                '<li><a href="b.xhtml#o">Chapter Two: The Hills</a></li>'
+                                '<li><a href="b.xhtml#n">Chapter Three</a></li></ol></nav>')}
+    manifest = ('<item id="a" href="a.xhtml" media-type="application/xhtml+xml"/>'
+                '<item id="b" href="b.xhtml" media-type="application/xhtml+xml"/>'
+                '<item id="nav" href="nav.xhtml" media-type="application/xhtml+xml" properties="nav"/>')
+    book = read_book(build({"META-INF/container.xml": CONTAINER, "OEBPS/content.opf": opf(
+        "3.0", "en", '<itemref idref="a"/><itemref idref="b"/>', manifest),
+        **{f"OEBPS/{name}": text for name, text in files.items()}}), "book.epub")
+    assert book.headings == ("Chapter One: The Gate", "Chapter Two:", "3")
+    assert book.titles == ("Chapter One: The Gate", "Chapter Two: The Hills", "Chapter Three")
+
+
 def nested_collection(ncx: bool = False) -> bytes:
     """Two stories: the first's own document holds only its title, its parts I, II, III are nested under it."""
     parts = [("p1", "I"), ("p2", "II"), ("p3", "III")]

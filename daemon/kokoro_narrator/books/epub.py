@@ -22,7 +22,10 @@
 4. Chapters come from the table of contents: the EPUB 3 navigation document
    (`<nav epub:type="toc">`), else the EPUB 2 NCX. Each entry `file.xhtml#id` points at a
    paragraph; that paragraph is the chapter's heading, the entry's label its title (two
-   entries at one place, a part and its first chapter, make one chapter titled by both). A
+   entries at one place, a part and its first chapter, make one chapter titled by both). When
+   that paragraph holds no letters (a page number or an ornament the entry points just above,
+   as in a book Calibre converted from MOBI) and one of the next few, in that document or the
+   next, says the label or its first line, that one is the heading. A
    spine document no entry points
    into gets its own first heading (`h1`..`h3` at its top) as its title, or joins the
    chapter before it.
@@ -55,6 +58,10 @@ MARKED_FRONT_MATTER_CHARS = 5000
 PAGE_NUMBER_END = re.compile(r"(?:\s|\.)(?:\d{1,4}|[ivxlc]{1,7})\s*$", re.I)
 """A contents line's end: its page number ("... 7", "Preface . . . xi")."""
 TOC_LINKS = 3
+LABEL_LOOKAHEAD = 4
+"""A TOC entry pointing at a paragraph without letters: so many paragraphs from it are searched for its label."""
+WORDS = re.compile(r"\w+")
+LETTER = re.compile(r"[^\W\d_]")
 TOC_SHARE = 0.6
 """A document with this many paragraphs, and this share of them, all links is a contents page."""
 FRONT_MATTER_NAMES = (("a cover page", ("cover",), 300), ("a title page", ("titlepage", "title_page", "title-page",
@@ -225,6 +232,20 @@ def cover_of(book: BookZip, opf: ElementTree.Element, manifest: dict[str, dict[s
     return {"media_type": items[0]["type"], "data": book.read(items[0]["path"])}
 
 
+def heading_at(paragraphs: list[str], at: int, label: str) -> int:
+    """The paragraph a TOC entry points at; or, when it holds no letters (`7`, `* * *`) and does not begin the
+    label, the first of the next few that begins it (a label set as two lines is two paragraphs), past
+    paragraphs without letters only."""
+    said = WORDS.findall(label.casefold())
+    for index in range(at, min(at + LABEL_LOOKAHEAD, len(paragraphs))):
+        words = WORDS.findall(paragraphs[index].casefold())
+        if words and said[:len(words)] == words:
+            return index
+        if LETTER.search(paragraphs[index]):
+            break
+    return at
+
+
 def chapter_headings(paragraphs: list[str], toc: list[tuple[str, str, str, int]], starts: dict[str, int],
                      documents: dict[str, XhtmlText]) -> list[tuple[int, str, int]]:
     """(paragraph index, title, level) of each chapter: the paragraphs the TOC points at, titled by its labels
@@ -239,7 +260,7 @@ def chapter_headings(paragraphs: list[str], toc: list[tuple[str, str, str, int]]
         document = documents[path]
         local = document.ids.get(fragment, 0) if fragment else 0
         if local < len(document.paragraphs):
-            index = starts[path] + local
+            index = heading_at(paragraphs, starts[path] + local, label)
             title = label or paragraphs[index]
             marks[index] = f"{marks[index]}: {title}" if index in marks else title  # "Part One: Chapter 1"
             levels[index] = min(levels.get(index, level), level)
