@@ -134,3 +134,17 @@ def test_a_sidecar_cast_gives_its_characters_their_voices_without_a_dialogue_voi
     said = {text: voice for voice, text in recorder.voices}
     assert said['"Come in,"'] == "bm_george" and said['"Thank you,"'] == "bm_lewis"
     assert JobStore(config.paths.jobs).find(job.id).settings["dialogue_voice"] == ""
+
+
+def test_a_blended_narrator_makes_a_published_book(tmp_path, tiny_engine, voices_dir):
+    import dataclasses
+
+    kokoro = dataclasses.replace(tiny_engine.settings, voices_dir=voices_dir, voice="tiny_voice * 0.7 + bm_george * 0.3")
+    config = build_config(tmp_path, tts={"kokoro": kokoro})
+    store = JobStore(config.paths.jobs)
+    job, _ = add_book(store, "book.txt", "A short book, read by a blend of two voices.\n", config)
+    assert job.settings["voice"] == "tiny_voice*0.7+bm_george*0.3"
+    recorder = Recorder(engine_with(tiny_engine, voices_dir))
+    assert JobRunner(store, config, recorder).run(job).status == "done"
+    assert {voice for voice, _ in recorder.voices} == {"tiny_voice*0.7+bm_george*0.3"}
+    assert json.loads((config.paths.outbox / "book.json").read_text())["voices"]["narrator"] == job.settings["voice"]
