@@ -183,3 +183,15 @@ def test_a_truncated_pdf_is_read_or_refused_never_crashes():
         except BookError:
             continue
         assert all(isinstance(p, str) for p in book.paragraphs)
+
+
+def test_a_page_of_tiny_characters_in_long_lines_is_read_in_linear_time():
+    """One line of 12,000 letters and a paragraph of 300 lines of 100 letters (a hostile or broken PDF): each line
+    used to be searched again for each character, the paragraph for each line (seconds, minutes at 100,000)."""
+    import time
+
+    page = [(10, 800, "a" * 12000, 0.5)] + [(10, 700 - k * 0.5, "b" * 100, 0.5) for k in range(300)]
+    start = time.monotonic()
+    book = read_pdf(pdf([page]))
+    assert time.monotonic() - start < 1.5
+    assert sum(p.count("a") for p in book.paragraphs) == 12000 and sum(p.count("b") for p in book.paragraphs) == 30000

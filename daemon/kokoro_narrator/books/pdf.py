@@ -100,6 +100,7 @@ def page_lines(text_page: pdfium.PdfTextPage) -> list[Line]:
     x, y = ctypes.c_double(), ctypes.c_double()
     left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
     lines, chars = [], []  # chars: (text, x0, x1, baseline, size) of the line being read
+    ref = None  # the line's largest character so far: its body type, not a raised marker
     for index in range(count):
         code = raw.FPDFText_GetUnicode(text_page, index)
         char = "-" if code == PDFIUM_HYPHEN else chr(code) if code else ""
@@ -113,19 +114,22 @@ def page_lines(text_page: pdfium.PdfTextPage) -> list[Line]:
         raw.FPDFText_GetCharOrigin(text_page, index, x, y)
         raw.FPDFText_GetCharBox(text_page, index, left, right, bottom, top)
         x0, x1 = min(x.value, left.value), max(right.value, x.value)
-        if chars and not same_line(chars, x0, y.value, size):
+        if chars and not same_line(chars[-1], ref, x0, y.value, size):
             lines.append(make_line(chars))
-            chars = []
+            chars, ref = [], None
         chars.append((char, x0, x1, y.value, size))
+        if ref is None or size > ref[4]:
+            ref = chars[-1]
     if chars:
         lines.append(make_line(chars))
     return [line for line in lines if line.text]
 
 
-def same_line(chars: list[tuple[str, float, float, float, float]], x0: float, base: float, size: float) -> bool:
-    """Whether a character continues the line of chars: near its baseline, not back to the left, no wide gap."""
-    last = chars[-1]
-    ref = max(chars, key=lambda c: c[4])  # the line's body type, not a raised marker
+def same_line(last: tuple[str, float, float, float, float], ref: tuple[str, float, float, float, float], x0: float,
+              base: float, size: float) -> bool:
+    """Whether a character continues a line, given its last character and its largest (its body type, not a raised
+    marker; kept as the line grows, so that a line of 100,000 characters is not searched for each): near its
+    baseline, not back to the left, no wide gap."""
     big = max(ref[4], size)
     if abs(base - ref[3]) > 0.5 * big:
         return False

@@ -51,7 +51,8 @@ PAGE_NUMBER = re.compile(r"[\s\-\u2013\u2014|.]*(?:page\s+)?(?:\d{1,4}|[ivxlcdm]
 NUMBERS = re.compile(r"\d+|\b[ivxlcdm]+\b")
 NOT_WORD = re.compile(r"[^\w#]+")
 WORDS = re.compile(r"[^\W\d_]+(?:['\u2019-][^\W\d_]+)*")
-HYPHENATED = re.compile(r"([^\W\d_]+)-$")
+HYPHENATED = re.compile(r"(?<![^\W\d_])([^\W\d_]+)-$")
+"""A word hyphenated at the end: matched from a word's start only, so that a search is linear in a long line."""
 CONTINUED = re.compile(r"^([^\W\d_]+)")
 
 
@@ -171,10 +172,13 @@ def take_notes(lines: list[Line], body: float) -> list[str]:
 
 def join_text(lines: list[Line], vocabulary: Counter | None = None) -> str:
     """Lines' texts as one paragraph, words hyphenated at a line's end joined."""
-    text = ""
+    pieces: list[str] = []  # each line's text, the seam to the next one settled: joined once, at the end
     for line in lines:
-        text = joined(text, line.text, vocabulary or Counter()) if text else line.text
-    return " ".join(text.split())
+        if pieces:
+            seamed = joined(pieces[-1], line.text, vocabulary or Counter())  # ends with line.text
+            pieces[-1] = seamed[:len(seamed) - len(line.text)]
+        pieces.append(line.text)
+    return " ".join("".join(pieces).split())
 
 
 # ----------------------------------------------------------------------------- columns
