@@ -85,3 +85,45 @@ def test_a_zip_that_is_no_word_document_is_refused():
 
     with pytest.raises(TextError, match="not a Word document"):
         read_book(epub3(), "book.docx")
+
+
+def rezipped(data: bytes, parts: dict[str, bytes]) -> bytes:
+    """The DOCX with parts replaced or added."""
+    import zipfile
+
+    out = BytesIO()
+    with zipfile.ZipFile(BytesIO(data)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            target.writestr(info.filename, parts.pop(info.filename, None) or source.read(info.filename))
+        for name, body in parts.items():
+            target.writestr(name, body)
+    return out.getvalue()
+
+
+W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+
+
+def test_an_xml_part_too_large_to_parse_is_refused_before_it_is_parsed(monkeypatch):
+    from kokoro_narrator.books import docx as reader
+
+    monkeypatch.setattr(reader, "MAX_XML_BYTES", 2**20)  # 64 MiB in the reader: 300 MB took over 4 GiB
+    body = b"<w:p><w:r><w:t>x</w:t></w:r></w:p>" * 40000
+    data = rezipped(docx_book(), {"word/document.xml": f"<w:document {W}><w:body>".encode() + body
+                                  + b"</w:body></w:document>"})
+    with pytest.raises(TextError, match=r"word/document.xml unpacks to more than 1 MiB \(a zip bomb"):
+        read_book(data, "bomb.docx")
+
+
+def test_notes_nested_deeper_than_python_recurses_are_left_out_with_a_warning():
+    deep = "<w:r>" * 3000 + "<w:t>x</w:t>" + "</w:r>" * 3000  # a RecursionError escaped the reader
+    notes = f'<w:footnotes {W}><w:footnote w:id="1"><w:p>{deep}</w:p></w:footnote></w:footnotes>'.encode()
+    book = read_book(rezipped(docx_book(footnote=True), {"word/footnotes.xml": notes}), "deep.docx")
+    assert "Chapter One" in book.headings and "The note of the first chapter." not in book.text
+    assert "not read: the footnotes (the document's footnotes part nests too deep)" in book.warnings
+
+
+def test_xml_beyond_the_parser_s_limits_says_so():
+    deep = "<w:sdt><w:sdtContent>" * 200 + "<w:p><w:r><w:t>Deep</w:t></w:r></w:p>" + "</w:sdtContent></w:sdt>" * 200
+    data = rezipped(docx_book(), {"word/document.xml": f"<w:document {W}><w:body>{deep}</w:body></w:document>".encode()})
+    with pytest.raises(TextError, match="XML cannot be read .*nested more than 256 deep.*save it again as .docx"):
+        read_book(data, "deep.docx")

@@ -40,6 +40,9 @@ SKIPPED = {f"{W}delText", f"{W}instrText", f"{W}txbxContent", f"{W}pict", f"{W}d
 HEADING = re.compile(r"heading\s*(\d)$", re.I)
 MAX_BYTES = 512 * 1024 * 1024
 """All the parts of one document together, unpacked: more is a zip bomb."""
+MAX_XML_BYTES = 64 * 1024 * 1024
+"""One XML part unpacked (an EPUB's limit for one file): python-docx parses each whole, at some 30 times its size
+in memory, so a larger document.xml of small paragraphs would take the daemon's memory (300 MB: over 4 GiB)."""
 
 
 def read_docx(data: bytes) -> BookParts:
@@ -50,8 +53,13 @@ def read_docx(data: bytes) -> BookParts:
     try:
         with zipfile.ZipFile(BytesIO(data)) as archive:
             size = sum(info.file_size for info in archive.infolist())
+            xml = max(((info.file_size, info.filename) for info in archive.infolist()
+                       if info.filename.lower().endswith((".xml", ".rels"))), default=(0, ""))
     except (zipfile.BadZipFile, OSError) as exc:
         raise BookError(f"not a Word document: the file is not a zip archive ({exc}); re-save it as .docx") from None
+    if xml[0] > MAX_XML_BYTES:
+        raise BookError(f"the Word document's {xml[1]} unpacks to more than {MAX_XML_BYTES // 2**20} MiB (a zip bomb, "
+                        "or not a book): refused; split the book into smaller documents")
     if size > MAX_BYTES:
         raise BookError(f"the Word document unpacks to more than {MAX_BYTES // 2**20} MiB (a zip bomb, or not a "
                         "book): refused")
@@ -60,6 +68,9 @@ def read_docx(data: bytes) -> BookParts:
     try:
         document = docx.Document(BytesIO(data))
     except Exception as exc:  # python-docx raises KeyError, ValueError, its own errors for a bad package
+        if type(exc).__name__ == "XMLSyntaxError":  # lxml's, which python-docx parses with
+            raise BookError(f"the Word document's XML cannot be read ({exc}): damaged, nested more than 256 deep, or "
+                            "an entity bomb; open it in Word or LibreOffice and save it again as .docx") from None
         raise BookError(f"not a Word document ({type(exc).__name__}: {exc}); re-save it as .docx") from None
     return Reader(document).read()
 
@@ -80,7 +91,7 @@ class Reader:
     def read(self) -> BookParts:
         self.walk(self.document.element.body)
         self.end_list()
-        notes = notes_of(self.document)
+        notes = notes_of(self.document, self.warnings)
         by_block = {position: [notes[key] for key in keys if key in notes] for position, keys in self.refs.items()}
         referred = {key for keys in self.refs.values() for key in keys}
         left = [text for key, text in notes.items() if key not in referred]
@@ -215,21 +226,26 @@ def text_of(element: Any) -> tuple[str, list[str]]:
     return "\n".join(line for line in lines if line), refs
 
 
-def notes_of(document: Any) -> dict[str, str]:
-    """Every footnote and endnote's text by its key ("footnote:3"), separators left out."""
+def notes_of(document: Any, warnings: list[str]) -> dict[str, str]:
+    """Every footnote and endnote's text by its key ("footnote:3"), separators left out; a notes part that cannot be
+    read (bad XML, an entity bomb, nesting deeper than Python's recursion) is named in warnings, the book read
+    without it."""
     notes: dict[str, str] = {}
     for rel in document.part.rels.values():
         kind = rel.reltype.rsplit("/", 1)[-1]
         if kind not in ("footnotes", "endnotes") or rel.is_external:
             continue
+        found: dict[str, str] = {}
         try:
-            root = ElementTree.fromstring(rel.target_part.blob)
-        except ElementTree.ParseError:
+            for note in ElementTree.fromstring(rel.target_part.blob):
+                if note.get(f"{W}type") in ("separator", "continuationSeparator", "continuationNotice"):
+                    continue
+                text = "\n".join(t for t, _ in (text_of(p) for p in note.iter(f"{W}p")) if t)
+                if text:
+                    found[f"{kind[:-1]}:{note.get(f'{W}id')}"] = text
+        except (ElementTree.ParseError, RecursionError) as exc:
+            problem = "nests too deep" if isinstance(exc, RecursionError) else f"is not well-formed XML: {exc}"
+            warnings.append(f"not read: the {kind} (the document's {kind} part {problem})")
             continue
-        for note in root:
-            if note.get(f"{W}type") in ("separator", "continuationSeparator", "continuationNotice"):
-                continue
-            text = "\n".join(t for t, _ in (text_of(p) for p in note.iter(f"{W}p")) if t)
-            if text:
-                notes[f"{kind[:-1]}:{note.get(f'{W}id')}"] = text
+        notes.update(found)
     return notes
