@@ -54,3 +54,11 @@ def test_the_engine_speaks_each_run_with_its_voice_and_resumes_inside_a_run(two_
     assert segments[3].audio.tobytes() != alone[0].audio.tobytes()  # seeded by its place in the chunk
     resumed = list(two_voices.synthesize_chunk(TEXT, "tiny_voice", start=3, voices=voices))
     assert [s.audio.tobytes() for s in resumed] == [s.audio.tobytes() for s in segments[3:]]
+
+
+def test_a_quotation_in_the_narrators_own_voice_is_not_cut_out(two_voices):
+    voices = spans(TEXT, '"Come in, come in. Sit by the fire,"', '"Thank you,"', voice="tiny_voice")
+    segments = list(two_voices.synthesize_chunk(TEXT, "tiny_voice", voices=voices))
+    plain = list(two_voices.synthesize_chunk(TEXT, "tiny_voice"))
+    assert [s.text for s in segments] == [s.text for s in plain] and len(segments) == 2
+    assert [s.audio.tobytes() for s in segments] == [s.audio.tobytes() for s in plain]

@@ -184,6 +184,7 @@ class KokoroEngine:
 
         narrator = voice or self.settings.voice
         speed = self.settings.speed if speed is None else speed
+        voices = [span for span in voices if span[2] != narrator]  # the narrator's own voice: no cut, no extra call
         for named in {narrator, *(spoken for _, _, spoken in voices)}:
             self.voice_pack(named)  # a voice that cannot load fails the chunk before any model call
         g2p = G2P(self.g2p_pipeline(lang_code) if lang_code else self.pipeline)
