@@ -124,6 +124,7 @@ def test_notes_nested_deeper_than_python_recurses_are_left_out_with_a_warning():
 
 def test_xml_beyond_the_parser_s_limits_says_so():
     deep = "<w:sdt><w:sdtContent>" * 200 + "<w:p><w:r><w:t>Deep</w:t></w:r></w:p>" + "</w:sdtContent></w:sdt>" * 200
-    data = rezipped(docx_book(), {"word/document.xml": f"<w:document {W}><w:body>{deep}</w:body></w:document>".encode()})
+    document = f"<w:document {W}><w:body>{deep}</w:body></w:document>".encode()
+    data = rezipped(docx_book(), {"word/document.xml": document})
     with pytest.raises(TextError, match="XML cannot be read .*nested more than 256 deep.*save it again as .docx"):
         read_book(data, "deep.docx")

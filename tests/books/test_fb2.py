@@ -71,3 +71,13 @@ def test_a_zip_without_an_fb2_is_refused():
         archive.writestr("readme.txt", "hello")
     with pytest.raises(TextError, match="holds no .fb2"):
         read_book(buffer.getvalue(), "book.fb2.zip")
+
+
+@pytest.mark.parametrize("tag, inner", [("section", "<p>x</p>"), ("epigraph", "<p>x</p>"), ("emphasis", "x")])
+def test_nesting_deeper_than_python_recurses_is_refused_with_a_clear_error(tag, inner):
+    nested = f"<{tag}>" * 3000 + inner + f"</{tag}>" * 3000
+    body = f"<section><p>{nested}</p></section>" if tag == "emphasis" else f"<section>{nested}</section>"
+    data = (f'<?xml version="1.0"?><FictionBook xmlns="http://www.gribuser.ru/xml/fictionbook/2.0"><body>{body}</body>'
+            "</FictionBook>").encode()
+    with pytest.raises(TextError, match="nests its elements too deep"):  # a RecursionError escaped the reader
+        read_book(data, "deep.fb2")

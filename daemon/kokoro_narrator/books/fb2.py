@@ -73,11 +73,15 @@ def read_fb2(data: bytes) -> BookParts:
     bodies = [child for child in root if local(child.tag) == "body"]
     main = [body for body in bodies if (body.get("name") or "").lower() not in NOTE_BODIES] or bodies[:1]
     walker = Walker()
-    for note_body in bodies:
-        if note_body not in main:
-            walker.collect_notes(note_body)
-    for body in main:
-        walker.section(body, 0)
+    try:
+        for note_body in bodies:
+            if note_body not in main:
+                walker.collect_notes(note_body)
+        for body in main:
+            walker.section(body, 0)
+    except RecursionError:  # nesting no book has (sections, emphasis, epigraphs some thousand deep)
+        raise BookError("the FB2 book nests its elements too deep to be read (some thousand levels: damaged, or not "
+                        "a book); re-export it from the program that made it") from None
     headings = [lvl for lvl, _ in walker.blocks if lvl]
     shift = min(headings) - 1 if headings else 0
     blocks = [(lvl - shift if lvl else 0, text) for lvl, text in walker.blocks]
