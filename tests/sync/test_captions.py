@@ -195,3 +195,18 @@ def test_pyav_reads_the_captions_back(tmp_path, words):
             assert packets[0].pts * packets[0].time_base * 1000 == round(timings.sentences[0].start * 1000)
             assert texts[1] == "Tom & Jerry met <Spike> at noon."  # unescaped, inline timestamps dropped
             assert not any("<0" in text for text in texts)
+
+
+@pytest.mark.parametrize("words", [False, True])
+def test_words_with_no_time_at_a_trimmed_edge_keep_their_text_in_the_captions(tmp_path, words):
+    # The chunk's end trimmed the last words to nothing (book.py clamps them to the chunk's end): their text
+    # stays in a cue, in the long sentence's last piece and the SRT's last word group alike.
+    timed = sentence(LONG, 4.5, 16.0, "s3")
+    cut = len(timed.words) - 8
+    zero = tuple(w if n < cut else Word(16.0, 16.0, w.text, w.source) for n, w in enumerate(timed.words))
+    long_ = Sentence("s3", 0, 0, 4.5, 16.0, LONG, timed.source, LONG, zero)
+    alone = Sentence("s4", 0, 0, 16.5, 17.0, "Silence.", (CLEAN.index("Silence."), CLEAN.index("Silence.") + 8),
+                     "Silence.", (Word(16.5, 16.5, "Silence", (CLEAN.index("Silence."), CLEAN.index("Silence.") + 7)),))
+    for path in write_captions(book(long_, alone), tmp_path / "Book", ["vtt", "srt"], words, CLEAN)[:2]:
+        shown = " ".join(" ".join(text.split()) for _, _, text in cues(path))
+        assert re.sub(r"<[^>]*>", "", shown).endswith('"We go now," said the old guide to them all. Silence.'), path

@@ -98,11 +98,22 @@ def sentence_cues(sentence: Sentence, clean_text: str | None, groups: bool) -> l
     else:
         cuts = anchor.reading_cuts()
     points = [0, *cuts, len(sentence.words)]
-    cues = []
+
+    pieces: list[tuple[int, int, int, int]] = []  # words [i, j), first and last ms
     for i, j in zip(points, points[1:]):
-        text, marks = anchor.piece(i, j)
         first = start if i == 0 and not groups else max(start, ms(sentence.words[i].start))
         last = end if j == len(sentence.words) and not groups else min(end, ms(sentence.words[j - 1].end))
+        # A piece whose words have no time (zero-length words at a trimmed edge) joins the piece before it, or the
+        # one after when it is first: its text is never lost.
+        if pieces and (first >= last or pieces[-1][2] >= pieces[-1][3]):
+            pieces[-1] = (pieces[-1][0], j, min(pieces[-1][2], first), max(pieces[-1][3], last))
+        else:
+            pieces.append((i, j, first, last))
+    if len(pieces) == 1 and pieces[0][2] >= pieces[0][3]:  # no word has a time of its own: the sentence's
+        pieces = [(0, len(sentence.words), start, end)]
+    cues = []
+    for i, j, first, last in pieces:
+        text, marks = anchor.piece(i, j)
         if visible(collapse(text)):
             cues.append(Cue(first, last, wrap(collapse(text)), marks))
     return cues
