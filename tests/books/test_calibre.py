@@ -6,7 +6,9 @@ proves the path without Calibre; the real conversion runs only where Calibre is 
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -30,6 +32,10 @@ if mode == "hang":
     child = subprocess.Popen(["sleep", "60"])
     open(os.environ["FAKE_CHILD"], "w").write(str(child.pid))
     time.sleep(60)
+if mode == "escape":  # a worker in a session of its own holds the output open long after the program ends
+    child = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    open(os.environ["FAKE_CHILD"], "w").write(str(child.pid))
+    sys.exit(0)
 if mode == "fail":
     print("ValueError: not a book Calibre knows")
     sys.exit(1)
@@ -100,6 +106,17 @@ def test_a_conversion_past_its_time_is_killed_with_its_workers(fake, monkeypatch
     child = int((fake.parent / "child").read_text())
     time.sleep(0.2)
     assert not alive(child)  # the worker it started went with it
+
+
+def test_a_worker_that_left_the_group_does_not_hold_the_conversion(fake, monkeypatch):
+    monkeypatch.setenv("FAKE_MODE", "escape")
+    started = time.monotonic()
+    try:
+        with pytest.raises(calibre.BookError, match=r"could not convert the .rtf book \(exit status 0: no output\)"):
+            calibre.convert(b"{\\rtf1 fake}", ".rtf", seconds=30)
+        assert time.monotonic() - started < 5  # the output went to a pipe the worker held: 60 s here, any time there
+    finally:
+        os.kill(int((fake.parent / "child").read_text()), signal.SIGKILL)
 
 
 def alive(pid: int) -> bool:

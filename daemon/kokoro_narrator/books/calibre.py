@@ -57,17 +57,23 @@ def convert(data: bytes, suffix: str, seconds: float = CONVERT_SECONDS) -> bytes
     with tempfile.TemporaryDirectory(prefix="kokoro-calibre-") as folder:
         source, target = Path(folder) / f"book{suffix}", Path(folder) / "book.epub"
         source.write_bytes(data)
-        process = subprocess.Popen([program, str(source), str(target)], stdin=subprocess.DEVNULL,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=folder,
-                                   start_new_session=True)  # its own group: its workers die with it
+        log = Path(folder) / "convert.log"  # a file, not a pipe: a worker that left the group cannot hold the wait
+        with log.open("wb") as output:
+            process = subprocess.Popen([program, str(source), str(target)], stdin=subprocess.DEVNULL,
+                                       stdout=output, stderr=subprocess.STDOUT, cwd=folder,
+                                       start_new_session=True)  # its own group: its workers die with it
         try:
-            output, _ = process.communicate(timeout=seconds)
+            process.wait(timeout=seconds)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
-            process.communicate()
+            process.wait()
             raise BookError(f"Calibre's ebook-convert took more than {seconds:.0f} s to convert the {suffix} book "
                             "and was stopped; convert it to EPUB yourself") from None
-        last = " ".join(output.decode("utf-8", "replace").strip().splitlines()[-1:])[-300:]
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # workers it left behind in its group
+        except ProcessLookupError:
+            pass
+        last = " ".join(log.read_bytes()[-4096:].decode("utf-8", "replace").strip().splitlines()[-1:])[-300:]
         if process.returncode or not target.is_file():
             raise BookError(f"Calibre's ebook-convert could not convert the {suffix} book (exit status "
                             f"{process.returncode}: {last or 'no output'}); convert it to EPUB yourself")
