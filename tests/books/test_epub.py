@@ -390,3 +390,9 @@ def test_a_nav_group_label_without_a_link_titles_the_numbered_chapters_under_it(
                             "OEBPS/nav.xhtml": nav, **{f"OEBPS/{n}.xhtml": d for n, d in documents.items()}}),
                      "parts.epub")
     assert chapters(book) == ["Part One — I", "Part One — II", "The Last Word"]
+
+
+@pytest.mark.parametrize("encoding", ["idna", "undefined", "no-such-codec"])
+def test_a_document_declaring_an_encoding_that_cannot_decode_is_read_as_utf8(encoding):
+    data = f'<?xml version="1.0" encoding="{encoding}"?><p>caf\u00e9</p>'.encode()
+    assert epubzip.markup_text(data) == data.decode()  # idna's and undefined's UnicodeError escaped the reader

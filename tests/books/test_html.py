@@ -39,6 +39,8 @@ def test_the_head_is_the_metadata():
     (html_book().replace(b'<meta charset="utf-8">', b""), "utf-8"),
     (html_book(charset="windows-1252").replace(b'<meta charset="windows-1252">', b""), "cp1252"),
     (html_book().replace(b'charset="utf-8"', b'charset="no-such-thing"'), "utf-8"),
+    (html_book().replace(b'charset="utf-8"', b'charset="idna"'), "utf-8"),  # its UnicodeError escaped the reader
+    (html_book().replace(b'charset="utf-8"', b'charset="undefined"'), "utf-8"),
 ])
 def test_the_charset_is_the_meta_s_else_the_bom_s_else_utf8_else_cp1252(data, encoding):
     book = read_book(data, "book.html")
@@ -70,3 +72,10 @@ def test_a_project_gutenberg_page_is_read_between_its_start_and_end_lines():
 def test_a_page_without_text_is_refused():
     with pytest.raises(TextError, match="holds no text"):
         read_book(b"<html><head><title>Only a title</title></head><body><img src=a.png></body></html>", "x.html")
+
+
+def test_a_pdf_named_html_is_refused_by_name_not_read_as_markup():
+    from support.pdfs import pdf
+
+    with pytest.raises(TextError, match=r"not HTML: the file is a PDF document: name it \*.pdf"):
+        read_book(pdf([[(72, 700, "A line of the book.")]]), "book.html")

@@ -78,7 +78,7 @@ def markup_text(data: bytes) -> str:
     encoding = declared.group(1).decode("ascii") if declared else "utf-8"
     try:
         return data.decode(encoding, "replace")
-    except LookupError:  # an encoding Python does not know
+    except (LookupError, UnicodeError):  # an encoding Python does not know, or one that cannot replace (idna)
         return data.decode("utf-8", "replace")
 
 

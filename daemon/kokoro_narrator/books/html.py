@@ -22,6 +22,7 @@ import re
 from html.parser import HTMLParser
 from typing import Any
 
+from .magic import sniff
 from .metadata import gutenberg_metadata
 from .parts import BookError, BookParts, from_blocks
 from .xhtml import read_xhtml
@@ -45,7 +46,7 @@ def decode_html(data: bytes) -> tuple[str, str, list[str]]:
             encoding = "utf-8"  # bytes readable as ASCII are not UTF-16, whatever the page says (as browsers do)
         try:
             text = data.decode(encoding, "replace")
-        except LookupError:  # a charset Python does not know: as if none were named
+        except (LookupError, UnicodeError):  # unknown to Python, or unable to replace (idna): as if none were named
             found = None
         else:
             return text, encoding, [f"bytes that are not valid {encoding} were replaced"] if "\ufffd" in text else []
@@ -98,6 +99,10 @@ def metadata_of(markup: str) -> dict[str, Any]:
 
 def read_html(data: bytes) -> BookParts:
     """Given an HTML or XHTML file's bytes, return its parts; raise BookError when it holds no text."""
+    if kind := sniff(data):  # a PDF or an EPUB named .html: not read as markup, its bytes as words
+        what, suffix = kind
+        rename = f": name it *{suffix} to read it as one" if suffix else ""
+        raise BookError(f"not HTML: the file is {what}{rename}")
     markup, encoding, warnings = decode_html(data)
     page = read_xhtml(markup)
     paragraphs = page.paragraphs
