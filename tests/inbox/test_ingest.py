@@ -215,3 +215,25 @@ def test_a_chunk_that_is_all_noise_is_silent_and_the_book_around_it_is_published
     assert silent, "no chunk was all noise"
     assert sf.info(config.paths.outbox / "book.wav").frames > 0
     assert any("The last words." in spoken for spoken in provider.order)
+
+
+# ----------------------------------------------------------------------------- a reader's own failure
+
+
+def test_a_reader_failing_unforeseen_fails_its_job_with_the_reason_and_the_next_book_is_published(config, monkeypatch,
+                                                                                                  caplog):
+    from kokoro_narrator.inbox import ingest
+
+    def broken(data, name, decoded=None):
+        raise RecursionError("maximum recursion depth exceeded")  # escaped take_in: no job, read again each rescan
+
+    daemon = make_daemon(config)
+    with monkeypatch.context() as patch, caplog.at_level(logging.ERROR, logger="kokoro_narrator.inbox.ingest"):
+        patch.setattr(ingest, "read_book", broken)
+        job = process(daemon, drop(config, "deep.fb2", b"<FictionBook/>"))
+    assert job.status == "failed"
+    assert job.error.startswith("could not read the book: RecursionError: maximum recursion depth exceeded (a bug")
+    assert "Traceback" in caplog.text
+    assert json.loads((config.paths.jobs / job.id / "job.json").read_text())["status"] == "failed"
+    assert (config.paths.inbox / "failed" / "deep.fb2").exists()
+    assert process(daemon, drop(config, "book.txt", BOOK)).status == "done"

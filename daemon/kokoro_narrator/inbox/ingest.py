@@ -19,8 +19,10 @@ reports:
 into chunks (chunker.py), and each chunk's text that is not speech is found (nonspeech.py),
 recorded per chunk and summed up in a job warning. A book that cannot become speech (binary,
 empty, nothing but noise, a bad per-book setting) still gets a job, `failed` with the
-reason, so that `status` and `inbox/failed/` show it. `JobStore` only stores what this
-module decides.
+reason, so that `status` and `inbox/failed/` show it; so does one whose reader fails in a way
+it did not foresee (any exception but OSError, which a full disk raises: its traceback is
+logged), instead of being read again, and failing again, at each rescan. `JobStore` only
+stores what this module decides.
 
 `core.atomic.wait_for_space` is the one wait for disk space, used here and by the job runner.
 """
@@ -194,6 +196,13 @@ def create_job(store: JobStore, name: str, inbox_path: str, data: bytes, config:
     except (TextError, BookSettingsError, ValueError) as exc:
         job.move(JobStatus.FAILED, f"bad input: {exc}")
         log.error("book %s refused: %s", shown(name), exc)
+    except OSError:
+        raise  # a full disk: take_in waits for space and tries again
+    except Exception as exc:  # a reader's bug (RecursionError, KeyError, MemoryError...): this book fails, said so
+        job.move(JobStatus.FAILED, f"could not read the book: {type(exc).__name__}: {exc} (a bug in kokoro-narrator's "
+                                   "reader for this format, the log has its traceback: please report it; converting "
+                                   "the book to EPUB or text may get it read)")
+        log.exception("book %s could not be read", shown(name))
     if inbox_path and (sidecar := read_lexicon_sidecar(Path(inbox_path))) is not None:
         keep[SIDECAR_COPY] = sidecar  # the job reads its own copy, from its first chunk to its last
         source["lexicon_sidecar"] = lexicon_sidecar(Path(inbox_path)).name
