@@ -120,7 +120,8 @@ def narrators(job: Job) -> list[str]:
     return list(dict.fromkeys(str(v) for v in voices if v))
 
 
-def _owner(json_path: Path) -> str | None:
+def output_owner(json_path: Path) -> str | None:
+    """Given an output JSON path, return the id of the job that wrote it, None when absent, else "unknown"."""
     try:
         return json.loads(json_path.read_text(encoding="utf-8")).get("job_id")
     except FileNotFoundError:
@@ -135,7 +136,7 @@ def _is_free_book_folder(path: Path, job_id: str) -> bool:
         return True
     if path.is_symlink() or not path.is_dir():
         return False
-    return not any(path.iterdir()) or _owner(path / f"{path.name}.json") == job_id
+    return not any(path.iterdir()) or output_owner(path / f"{path.name}.json") == job_id
 
 
 def _is_series_folder(path: Path) -> bool:
