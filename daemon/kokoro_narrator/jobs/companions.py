@@ -19,10 +19,12 @@ from typing import Any, Sequence
 
 from ..audio import ConcatResult, Piece, SAMPLE_RATE, Tags
 from ..core import atomic_write
-from ..sync import book_timings, BookTimings, TimedChunk, timings_bytes, write_captions
+from ..sync import (book_timings, BookTimings, build_readalong, read_timings, ReadAlongError, TimedChunk,
+                    timings_bytes, write_captions)
 from .checkpoint import read_chunk_words, words_path
+from .library import wav_beside
 from .store import Job, JobStore
-from .texts import book_texts, BookTexts
+from .texts import BookTexts
 
 log = logging.getLogger(__name__)
 
@@ -51,15 +53,14 @@ def job_timings(job: Job, folder: Path, texts: BookTexts, result: ConcatResult, 
     return timings, warnings
 
 
-def make_companions(host: Any, job: Job, folder: Path, wav_path: Path, result: ConcatResult, pieces: Sequence[Piece],
-                    chapters: list[dict[str, Any]], tags: Tags,
+def make_companions(host: Any, job: Job, folder: Path, texts: BookTexts, wav_path: Path, result: ConcatResult,
+                    pieces: Sequence[Piece], chapters: list[dict[str, Any]], tags: Tags,
                     base: Path | None = None) -> tuple[list[dict[str, Any]], list[str]]:
-    """Write the book's companions beside wav_path, named after base (`<book>.wav`, default wav_path: a library
+    """Given the book as the runner read it (texts), write its companions beside wav_path, named after base (`<book>.wav`, default wav_path: a library
     book's WAV may be hidden, `.<book>.wav`, its companions not); return (file records, warnings)."""
     output = host.config.output
     base = base or wav_path
     try:
-        texts = book_texts(host.store, job)
         timings, warnings = job_timings(job, folder, texts, result, pieces, chapters, wav_path.name, tags.language)
     except (OSError, ValueError) as exc:
         log.warning("%s: no timings: %s", job.name, exc)
@@ -91,8 +92,6 @@ def readalong_epub(host: Any, job: Job, folder: Path, wav_path: Path, timings: B
                    base: Path | None = None) -> tuple[list[dict[str, Any]], list[str]]:
     """Make `<book>.readalong.epub` (named after base, default wav_path) from the job's source copy; return
     (file records, warnings)."""
-    from ..sync import build_readalong, ReadAlongError
-
     path = (base or wav_path).with_suffix(".readalong.epub")
     source = folder / job.source["copy"]
     try:
@@ -107,10 +106,6 @@ def readalong_epub(host: Any, job: Job, folder: Path, wav_path: Path, timings: B
 def export_readalong(json_path: Path, store: JobStore) -> tuple[list[dict[str, Any]], list[str]]:
     """Given a published book's JSON (its WAV and timings beside it, its job in store), make its read-along
     EPUB again without synthesizing; return (file records, warnings). Raise ValueError when it cannot be made."""
-    from ..sync import build_readalong, read_timings, ReadAlongError
-
-    from .library import wav_beside
-
     meta = json.loads(json_path.read_text(encoding="utf-8"))
     wav_path = wav_beside(json_path, meta)
     timings_path = json_path.with_suffix(".timings.json")

@@ -37,6 +37,7 @@ from .checkpoint import words_path
 from .companions import COMPANIONS, export_readalong, make_companions
 from . import library
 from .store import ChunkState, Job, JobStatus, JobStore, now
+from .texts import BookTexts
 
 log = logging.getLogger(__name__)
 
@@ -176,8 +177,9 @@ def encode_formats(host: Host | None, job: Job | None, wav_path: Path, formats: 
     return files, warnings
 
 
-def publish(host: Host, job: Job, folder: Path) -> None:
-    """Given a job whose chunks are all done, publish it to the outbox and record it done."""
+def publish(host: Host, job: Job, folder: Path, texts: BookTexts) -> None:
+    """Given a job whose chunks are all done and its book as the runner read it, publish it to the outbox and
+    record it done."""
     started = time.perf_counter()
     output = host.config.output
     outbox = host.config.paths.outbox
@@ -216,7 +218,7 @@ def publish(host: Host, job: Job, folder: Path) -> None:
         listen = job.output["listen"] = host._durably(job, lambda: library.settle_listening(files, name, listen))
         wav_path = Path(files[0]["path"])
         job.output["wav"] = str(wav_path)
-    companions, more = make_companions(host, job, folder, wav_path, result, pieces, chapters, tags, base=name)
+    companions, more = make_companions(host, job, folder, texts, wav_path, result, pieces, chapters, tags, base=name)
     files += companions
     warnings += more
     if book_folder is not None:
@@ -258,20 +260,10 @@ def free_output_name(job: Job, outbox: Path) -> Path:
     longest = max(len(suffix.encode()) for suffix in SUFFIXES)  # ".readalong.epub"
     stem = shorten_to_bytes(stem, NAME_MAX - len(" (9999)") - longest)
     for candidate in numbered_names(outbox, stem, ".wav"):
-        owner = output_owner(candidate.with_suffix(".json"))
+        owner = library.output_owner(candidate.with_suffix(".json"))
         if owner == job.id or (owner is None and not any(candidate.with_suffix(s).exists() for s in SUFFIXES)):
             return candidate
     raise RuntimeError(f"no free output name for {job.name} in {outbox}; remove old books from it")
-
-
-def output_owner(json_path: Path) -> str | None:
-    """Given an output JSON path, return the id of the job that wrote it, None when absent, else "unknown"."""
-    try:
-        return json.loads(json_path.read_text(encoding="utf-8")).get("job_id")
-    except FileNotFoundError:
-        return None
-    except (OSError, ValueError, AttributeError):
-        return "unknown"
 
 
 def chapter_times(job: Job, result: ConcatResult) -> list[dict[str, Any]]:

@@ -33,7 +33,7 @@ from .checkpoint import discard, PartialAudio, reset_damaged_chunks, words_path,
 from .progress import history_speed, measure, Progress, seconds_left, total_chars
 from .publish import measure_chunk, publish
 from .store import ChunkState, Job, JobStatus, JobStore, now, UNFINISHED
-from .texts import chunk_texts
+from .texts import book_texts, BookTexts
 
 __all__ = ["Interrupted", "JobRunner", "leave_interrupted"]
 
@@ -98,7 +98,7 @@ class JobRunner:
         for stale in remove_stale_temps(folder):
             log.info("job %s: removed leftover temp file %s", job.id, stale.name)
         try:
-            texts = chunk_texts(self.store, job)
+            texts = book_texts(self.store, job)  # read once: the chunks speak it, publishing times it
         except (OSError, ValueError) as exc:
             return self._fail(job, f"cannot read the job's source copy: {exc}")
         job.move(JobStatus.RUNNING)
@@ -115,11 +115,11 @@ class JobRunner:
                     continue
                 self._check_interrupt(job)
                 self._report(job, chunk.index)
-                if not self._chunk_with_retries(job, chunk, texts[chunk.index - 1], folder):
+                if not self._chunk_with_retries(job, chunk, texts.spoken[chunk.index - 1], folder):
                     return self._fail(job, f"chunk {chunk.index} failed after {chunk.attempts} attempts: {chunk.error}")
             self._report(job, len(job.chunks))
             self._check_interrupt(job)
-            return self._publish_with_retries(job, folder)
+            return self._publish_with_retries(job, folder, texts)
         except Interrupted as stop:
             job.move(AFTER[stop.reason], "cancelled by the user" if stop.reason == CANCEL else None)
             log.info("job %s left (%s): %s", job.name, stop.reason, {
@@ -270,12 +270,12 @@ class JobRunner:
         self.store.save(job)
         log.debug("checkpoint: %s chunk %d at model call %d", job.name, chunk.index, partial.checkpoint.calls)
 
-    def _publish_with_retries(self, job: Job, folder: Path) -> Job:
+    def _publish_with_retries(self, job: Job, folder: Path, texts: BookTexts) -> Job:
         """Publish; a full disk waits, any other error is retried, then fails the job with the reason."""
         allowed = 1 + self.config.jobs.retries
         for attempt in range(1, allowed + 1):
             try:
-                self._publish(job, folder)
+                self._publish(job, folder, texts)
                 return job
             except Interrupted:
                 raise
@@ -291,8 +291,8 @@ class JobRunner:
 
     # ------------------------------------------------------------------ output
 
-    def _publish(self, job: Job, folder: Path) -> None:
-        publish(self, job, folder)
+    def _publish(self, job: Job, folder: Path, texts: BookTexts) -> None:
+        publish(self, job, folder, texts)
 
     # ------------------------------------------------------------------ disk and progress
 
