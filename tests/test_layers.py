@@ -15,7 +15,7 @@ import pytest
 import kokoro_narrator
 
 PACKAGE = Path(kokoro_narrator.__file__).parent
-LAYERS = ("cli", "service", "inbox", "jobs", "sync", "synthesis", "voices", "narration", "chapters", "books", "audio", "core")
+LAYERS = ("cli", "service", "web", "inbox", "jobs", "engines", "sync", "synthesis", "voices", "narration", "chapters", "books", "audio", "core")
 """Top to bottom: a subpackage may import only those after it."""
 
 

@@ -204,7 +204,30 @@ class WebConfig:
     listen: str = _opt('"host:port", or an absolute path for a Unix socket (made 0600). Any host but loopback needs tls_cert and tls_key.', "127.0.0.1:8765", _listen)
     tls_cert: Path | None = _opt("PEM certificate, required to listen beyond loopback.", None, kind=Path)
     tls_key: Path | None = _opt("PEM private key of tls_cert.", None, kind=Path)
-    max_upload_mb: int = _opt("Largest book the page accepts for upload, in MiB.", 200, _between(1, 4096))
+    max_upload_mb: int = _opt("Largest book the page accepts for upload, in MiB (the inbox refuses books over 256 MiB anyway).", 200, _between(1, 256))
+    state_dir: Path | None = _opt("Folder of the login token file (made 0600); default $XDG_STATE_HOME/kokoro-tts (~/.local/state/kokoro-tts).", None, kind=Path)
+
+
+LOOPBACK_HOSTS = ("localhost", "[::1]")
+
+
+def is_loopback_listen(listen: str) -> bool:
+    """Whether a valid `web.listen` is a Unix socket or a loopback address (127.0.0.0/8, ::1, localhost)."""
+    if listen.startswith("/"):
+        return True
+    host = listen.rpartition(":")[0]
+    return host in LOOPBACK_HOSTS or bool(re.fullmatch(r"127(\.\d{1,3}){3}", host))
+
+
+def _web_checks(web: WebConfig, source: str) -> list[str]:
+    """Beyond loopback the token and the cookie would cross the network in clear: TLS is required there."""
+    if bool(web.tls_cert) != bool(web.tls_key):
+        missing = "tls_key" if web.tls_cert else "tls_cert"
+        return [f"{source}: web.{missing}: must be set together with the other TLS file, got nothing"]
+    if not web.enabled or is_loopback_listen(web.listen) or web.tls_cert:
+        return []
+    return [f"{source}: web.listen: listening beyond loopback needs web.tls_cert and web.tls_key (the login token "
+            f"would cross the network in clear), got {web.listen!r} without them"]
 
 
 @dataclass(frozen=True)
@@ -324,6 +347,7 @@ def _cross_checks(config: Config, source: str) -> list[str]:
         errors.append(f"{source}: tts.kokoro.{missing[0]}: must be set together with the other local model file, got nothing")
     if k.backend == "onnx" and k.onnx_model is None:
         errors.append(f"{source}: tts.kokoro.onnx_model: required when backend = \"onnx\", got nothing")
+    errors += _web_checks(config.web, source)
     return errors
 
 

@@ -97,6 +97,10 @@ class Daemon:
         """The unfinished jobs as last listed (`_unfinished`), with the store's signature then."""
         self.listed_signature: tuple | None = None
         self.listed_at = float("-inf")
+        self.latest_progress: Progress | None = None
+        """The worker's latest progress report, as the page reads it (web/queue.py): set, never waited on."""
+        self.web = None
+        """The page's server (web/server.py) while `[web] enabled`; None with the page off."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -129,6 +133,7 @@ class Daemon:
         self.steering.take_requests()  # left while no daemon ran
         self._supersede_changed_jobs()
         self.done_count = sum(job.status == "done" for job in self.store.all())
+        self.web = self._start_web()  # before the other threads: a page that cannot listen stops the start
         self.watcher = watcher = InboxWatcher(paths.inbox, self.paths.put, self.config.watch.settle_seconds,
                                               self.config.watch.rescan_seconds)
         # Daemon threads: one stuck in a call must never keep the process from exiting.
@@ -151,8 +156,18 @@ class Daemon:
             watcher.stop()
             self.paths.put(None)
             ingest.join(timeout=5.0)
+            if self.web is not None:
+                self.web.stop(timeout=5.0)
             self.notifier.close()
         return code
+
+    def _start_web(self):
+        """Serve the page when `[web] enabled`; imported only then, so with it off the web stack never loads."""
+        if not self.config.web.enabled:
+            return None
+        from ..web import start_web  # raises WebError, with the reason, when it cannot listen
+
+        return start_web(self.config, self.store, lambda: self.latest_progress)
 
     def _supervise(self, worker: threading.Thread) -> None:
         """Until a stop, or the worker's end: send held-back status lines, feed the watchdog."""
@@ -319,6 +334,7 @@ class Daemon:
 
     def _on_progress(self, progress: Progress) -> None:
         """Send STATUS= at most every STATUS_SECONDS and a log line every LOG_SECONDS."""
+        self.latest_progress = progress  # one reference swap: the page reads it without a lock
         moment = time.monotonic()
         if moment - self.last_status < STATUS_SECONDS:
             return

@@ -1,0 +1,131 @@
+"""Who may use the page: the login token, the session cookie, and the Host and Origin a request may carry.
+
+The token is made once, at the first start (or the first `kokoro-narrator web-url`), in a file only
+its owner can read (0600, in a 0700 folder): other local users cannot read it, so they cannot log
+in, although loopback lets them connect. The first visit gives the token in the URL and gets a
+cookie instead (HttpOnly: no script reads it; SameSite=Strict: no other site's page sends it).
+The cookie holds a value derived from the token, not the token itself.
+
+Host is checked against the listen address, so a DNS name rebound to 127.0.0.1 reaches nothing;
+Origin is checked on every request that changes something, so no other site's page can steer.
+Only standard-library code here: `web-url` and the daemon's start read it without the web stack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..core import Config
+
+TOKEN_FILE = "web-token"
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+WILDCARD = ("0.0.0.0", "[::]")
+COOKIE = "kokoro_session"
+
+
+class WebError(RuntimeError):
+    """The page cannot be served or reached as configured, and why."""
+
+
+def state_dir(config: Config) -> Path:
+    """Where the token lives: web.state_dir, else $XDG_STATE_HOME/kokoro-tts (~/.local/state/kokoro-tts)."""
+    if config.web.state_dir is not None:
+        return config.web.state_dir
+    home = os.environ.get("XDG_STATE_HOME", "")
+    base = Path(home) if os.path.isabs(home) else Path("~/.local/state").expanduser()  # XDG: relative is ignored
+    return base / "kokoro-tts"
+
+
+def login_token(config: Config) -> str:
+    """Return the login token, making its 0600 file on first use; raise WebError when it cannot be read or made."""
+    folder = state_dir(config)
+    path = folder / TOKEN_FILE
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:  # O_EXCL: two first starts at once keep one token
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+        except FileExistsError:
+            return _read_token(path)
+        with os.fdopen(fd, "w", encoding="ascii") as file:
+            file.write(secrets.token_urlsafe(32) + "\n")
+            file.flush()
+            os.fsync(file.fileno())
+        return _read_token(path)
+    except OSError as exc:
+        raise WebError(f"cannot keep the page's login token in {path}: {exc.strerror or exc}; "
+                       "set [web] state_dir to a folder you own") from None
+
+
+def _read_token(path: Path) -> str:
+    info = path.lstat()
+    if info.st_mode & 0o077:  # readable by others: another user could log in
+        raise WebError(f"{path} is readable by other users (mode {info.st_mode & 0o777:o}); "
+                       f"run `chmod 600 {path}` or delete it for a new token")
+    token = path.read_text(encoding="ascii").strip()
+    if len(token) < 32:
+        raise WebError(f"{path} holds no usable token; delete it for a new one")
+    return token
+
+
+def session_value(token: str) -> str:
+    """The cookie's value: derived from the token, so the cookie never carries the token itself."""
+    return hmac.new(token.encode(), b"kokoro-narrator web session", hashlib.sha256).hexdigest()
+
+
+def same(a: str, b: str) -> bool:
+    """Compare secrets in constant time."""
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+@dataclass(frozen=True)
+class Address:
+    """What `web.listen` means: a host and port (TCP) or a Unix socket path, and the Hosts it answers to."""
+
+    host: str | None
+    port: int | None
+    socket_path: Path | None
+    tls: bool
+
+    @classmethod
+    def of(cls, config: Config) -> "Address":
+        web = config.web
+        tls = bool(web.tls_cert and web.tls_key)
+        if web.listen.startswith("/"):
+            return cls(None, None, Path(web.listen), tls)
+        host, _, port = web.listen.rpartition(":")
+        return cls(host, int(port), None, tls)
+
+    @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    def hosts(self) -> frozenset[str] | None:
+        """The Host headers accepted; None for a Unix socket (no browser reaches it but through a proxy)."""
+        if self.host is None:
+            return None
+        names = {self.host}
+        if self.host in LOOPBACK or self.host in WILDCARD:  # loopback has these names on every machine
+            names |= set(LOOPBACK)
+        if self.host in WILDCARD:  # every address: the machine's own names (a rebound name is none of them)
+            names |= {socket.gethostname(), socket.getfqdn()}
+        default = 443 if self.tls else 80
+        return frozenset(f"{name}:{self.port}" for name in names) | (
+            frozenset(names) if self.port == default else frozenset())
+
+    def url(self, path: str = "/") -> str:
+        host = self.host if self.host is not None else "localhost"
+        if host in WILDCARD:
+            host = socket.getfqdn()
+        port = f":{self.port}" if self.port is not None else ""
+        return f"{self.scheme}://{host}{port}{path}"
+
+
+def login_url(config: Config) -> str:
+    """The URL `kokoro-narrator web-url` prints: the page's address with the token (made if need be)."""
+    return Address.of(config).url(f"/login?token={login_token(config)}")

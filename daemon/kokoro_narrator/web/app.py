@@ -1,0 +1,249 @@
+"""The page's HTTP side: a Starlette app, its routes, and the guard every request passes first.
+
+The guard (`Guard`, plain ASGI so it covers streams and files alike), in order:
+1. Host must be one the listen address answers to (web/access.py), else 400: DNS rebinding;
+2. every request but `/login` needs the session cookie, else 401: the event stream and audio too;
+3. a request that changes something (not GET or HEAD) needs an Origin equal to the page's own, else 403;
+4. every answer carries a strict Content-Security-Policy (scripts from the page's origin only, none
+   inline), no-referrer, nosniff, frame-ancestors none; no CORS header is ever sent.
+Routes name jobs by id and files by format; no parameter is ever used as a path (shelf.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import threading
+from http.cookies import SimpleCookie
+from importlib import resources
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, RedirectResponse, Response, \
+    StreamingResponse
+from starlette.routing import Route
+
+from ..jobs import command, ControlError, set_paused
+from .access import Address, COOKIE, same, session_value
+from .queue import QueueView
+from .shelf import MEDIA_TYPES, Shelf
+from .uploads import check_declared, clean_name, limit_bytes, receive, UploadRefused
+
+log = logging.getLogger(__name__)
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
+       "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+HEADERS = [(b"content-security-policy", CSP.encode()), (b"x-content-type-options", b"nosniff"),
+           (b"referrer-policy", b"no-referrer"), (b"x-frame-options", b"DENY"),
+           (b"cross-origin-opener-policy", b"same-origin"), (b"cross-origin-resource-policy", b"same-origin")]
+SAFE_METHODS = (b"GET", b"HEAD")
+STATIC = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
+          "style.css": "text/css; charset=utf-8"}
+"""Every file the page is made of: they ship in the wheel (package data); nothing comes from elsewhere."""
+JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
+EVENT_SECONDS = 1.0
+"""How often the event stream looks for a change (the page moves within ~2 s of one)."""
+KEEPALIVE_SECONDS = 15.0
+STEER = ("cancel", "retry", "next", "pause", "resume")
+
+
+class Guard:
+    """The checks every request passes before any route (see the module's docstring)."""
+
+    def __init__(self, app, address: Address, token: str):
+        self.app = app
+        self.hosts = address.hosts()
+        self.scheme = address.scheme
+        self.session = session_value(token)
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        host = headers.get(b"host", b"").decode("latin-1")
+        refusal = self._refusal(scope, headers, host)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                message = {**message, "headers": [*message.get("headers", []), *HEADERS]}
+            await send(message)
+
+        if refusal is not None:
+            return await refusal(scope, receive, send_with_headers)
+        await self.app(scope, receive, send_with_headers)
+
+    def _refusal(self, scope, headers: dict[bytes, bytes], host: str) -> Response | None:
+        if self.hosts is not None and host not in self.hosts:  # a rebound DNS name, or a wrong address
+            return PlainTextResponse(f"this page answers to {', '.join(sorted(self.hosts))}, not Host {host[:80]!r}\n",
+                                     400)
+        if scope["path"] != "/login" and not self._has_session(headers):
+            return PlainTextResponse("not logged in: open the URL that `kokoro-narrator web-url` prints\n", 401)
+        if scope["method"].encode() not in SAFE_METHODS:
+            origin = headers.get(b"origin", b"").decode("latin-1")
+            if origin != f"{self.scheme}://{host}":  # another site's page, or no Origin at all
+                return PlainTextResponse(f"refused: a change must come from this page (Origin {origin[:80]!r})\n", 403)
+        return None
+
+    def _has_session(self, headers: dict[bytes, bytes]) -> bool:
+        cookie = SimpleCookie()
+        try:
+            cookie.load(headers.get(b"cookie", b"").decode("latin-1"))
+        except Exception:  # a malformed Cookie header is no session
+            return False
+        morsel = cookie.get(COOKIE)
+        return morsel is not None and same(morsel.value, self.session)
+
+
+class Page:
+    """The routes, over the job store, the latest progress and the outbox."""
+
+    def __init__(self, config, store, latest, token: str, closing: threading.Event):
+        self.config = config
+        self.store = store
+        self.token = token
+        self.address = Address.of(config)
+        self.queue = QueueView(store, latest)
+        self.shelf = Shelf(store, config.paths.outbox)
+        self.closing = closing
+        package = resources.files(__package__) / "static"
+        self.static = {name: (package / name).read_bytes() for name in STATIC}
+
+    def routes(self) -> list[Route]:
+        return [Route("/login", self.login), Route("/", self.index), Route("/static/{name}", self.asset),
+                Route("/api/queue", self.queue_json), Route("/api/events", self.events),
+                Route("/api/steer", self.steer, methods=["POST"]), Route("/api/upload", self.upload, methods=["PUT"]),
+                Route("/api/books", self.books), Route("/api/books/{job}/chapters/{index:int}", self.chapter),
+                Route("/api/jobs/{job}/preview", self.preview), Route("/files/{job}/{fmt}", self.file)]
+
+    # ------------------------------------------------------------------ login and the page's own files
+
+    async def login(self, request: Request) -> Response:
+        if not same(request.query_params.get("token", ""), self.token):
+            return PlainTextResponse("wrong or missing token: open the URL that `kokoro-narrator web-url` prints\n", 401)
+        response = RedirectResponse("/", 303)  # the token leaves the address bar at once
+        response.set_cookie(COOKIE, session_value(self.token), httponly=True, samesite="strict",
+                            secure=self.address.tls, path="/")
+        return response
+
+    async def index(self, request: Request) -> Response:
+        return Response(self.static["index.html"], media_type=STATIC["index.html"], headers={"cache-control": "no-store"})
+
+    async def asset(self, request: Request) -> Response:
+        name = request.path_params["name"]
+        if name not in self.static:  # a fixed set: no name is ever looked up on disk
+            return PlainTextResponse("no such file\n", 404)
+        return Response(self.static[name], media_type=STATIC[name], headers={"cache-control": "no-cache"})
+
+    # ------------------------------------------------------------------ the queue
+
+    async def queue_json(self, request: Request) -> Response:
+        return _json(await run_in_threadpool(self.queue.snapshot))
+
+    async def events(self, request: Request) -> Response:
+        async def stream():
+            last, quiet = None, 0.0
+            while not self.closing.is_set():
+                text = json.dumps(await run_in_threadpool(self.queue.snapshot), separators=(",", ":"))
+                if text != last:
+                    last, quiet = text, 0.0
+                    yield f"event: queue\ndata: {text}\n\n"
+                elif quiet >= KEEPALIVE_SECONDS:
+                    quiet = 0.0
+                    yield ": still here\n\n"
+                await asyncio.sleep(EVENT_SECONDS)
+                quiet += EVENT_SECONDS
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"cache-control": "no-store", "x-accel-buffering": "no"})
+
+    async def steer(self, request: Request) -> Response:
+        try:
+            body = await request.json()
+            action, ref = body.get("action"), body.get("job")
+        except (ValueError, AttributeError):
+            return _json({"ok": False, "message": 'send JSON: {"action": ..., "job": ...}'}, 400)
+        if action not in STEER:
+            return _json({"ok": False, "message": f"unknown action {str(action)[:40]!r}; one of {', '.join(STEER)}"}, 400)
+        jobs_dir = self.config.paths.jobs
+        if action in ("pause", "resume"):
+            return _json({"ok": True, "message": await run_in_threadpool(set_paused, jobs_dir, action == "pause")})
+        if not isinstance(ref, str) or not JOB_ID.fullmatch(ref) or self.queue.find(ref) is None:
+            return _json({"ok": False, "message": f"no job {str(ref)[:80]!r}"}, 404)
+        try:  # the CLI's own path: the same decisions and the same words (jobs/steering.py)
+            message = await run_in_threadpool(command, jobs_dir, action, ref)
+        except ControlError as exc:
+            return _json({"ok": False, "message": str(exc)}, 409)
+        return _json({"ok": True, "message": message})
+
+    # ------------------------------------------------------------------ adding a book
+
+    async def upload(self, request: Request) -> Response:
+        limit = limit_bytes(self.config.web.max_upload_mb)
+        try:
+            name = clean_name(request.query_params.get("name", ""))
+            check_declared(request.headers.get("content-length"), limit)
+            message = await receive(request.stream(), name, self.config.paths.inbox, self.store, limit)
+        except UploadRefused as refused:
+            # Connection: close: the client is told to stop sending the rest of a refused body.
+            return _json({"ok": False, "message": refused.reason}, refused.status, {"connection": "close"})
+        return _json({"ok": True, "message": message, "name": name}, 201)
+
+    # ------------------------------------------------------------------ listening and previews
+
+    async def books(self, request: Request) -> Response:
+        def listed():
+            jobs = sorted(self.queue.listed(), key=lambda job: -(job.finished_at or 0))
+            return [book for job in jobs if (book := self.shelf.book(job)) is not None]
+        return _json({"books": await run_in_threadpool(listed)})
+
+    async def chapter(self, request: Request) -> Response:
+        job = self._job(request)
+        if job is None:
+            return _json({"message": "no such book"}, 404)
+        try:
+            text = await run_in_threadpool(self.shelf.chapter_text, job, request.path_params["index"])
+        except (OSError, ValueError) as exc:
+            return _json({"message": f"the book's timings cannot be read: {exc}"}, 500)
+        return _json(text) if text is not None else _json({"message": "this book has no timings"}, 404)
+
+    async def preview(self, request: Request) -> Response:
+        job = self._job(request)
+        if job is None:
+            return _json({"message": "no such job"}, 404)
+        try:
+            return _json(await run_in_threadpool(self.shelf.preview, job))
+        except (OSError, ValueError) as exc:
+            return _json({"message": f"the book cannot be previewed: {exc}"}, 409)
+
+    async def file(self, request: Request) -> Response:
+        job, fmt = self._job(request), request.path_params["fmt"]
+        if job is None or (fmt not in MEDIA_TYPES and fmt != "cover"):
+            return PlainTextResponse("no such file\n", 404)
+        found = await run_in_threadpool(self.shelf.cover if fmt == "cover" else self.shelf.file, *(
+            (job,) if fmt == "cover" else (job, fmt)))
+        if found is None:
+            return PlainTextResponse("no such file\n", 404)
+        path, media_type = found
+        download = request.query_params.get("download") == "1"
+        return FileResponse(path, media_type=media_type, filename=path.name if download else None,
+                            content_disposition_type="attachment" if download else "inline")
+
+    def _job(self, request: Request):
+        """The job a request names by id, from the store's listing (never a path), or None."""
+        ref = request.path_params.get("job", "")
+        return self.queue.find(ref) if JOB_ID.fullmatch(ref) else None
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return JSONResponse(data, status, headers={"cache-control": "no-store", **(headers or {})})
+
+
+def make_app(config, store, latest, token: str, closing: threading.Event):
+    """Given the config, the job store, a way to read the latest progress and the login token, return the ASGI app."""
+    page = Page(config, store, latest, token, closing)
+    app = Starlette(routes=page.routes())
+    return Guard(app, page.address, token)
