@@ -210,6 +210,29 @@ def cmd_queue(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_web_url(config: Config, args: argparse.Namespace) -> int:
+    """`web-url`: print the page's address with its login token (made on first use; docs/web.md)."""
+    try:
+        from ..web import login_url, WebError
+    except ImportError as exc:  # the extra is not installed
+        print(f"kokoro-narrator web-url: the page needs its extra ({exc.name} is missing): "
+              "pip install 'kokoro-narrator[web]'", file=sys.stderr)
+        return 1
+    try:
+        url = login_url(config)
+    except WebError as exc:
+        print(f"kokoro-narrator web-url: {exc}", file=sys.stderr)
+        return 1
+    if not config.web.enabled:
+        print("kokoro-narrator web-url: the page is off; set `[web] enabled = true` and restart the daemon",
+              file=sys.stderr)
+    if config.web.listen.startswith("/"):
+        print(f"kokoro-narrator web-url: the page listens on the Unix socket {config.web.listen}; "
+              "open this URL through the proxy that serves it", file=sys.stderr)
+    print(url)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kokoro-narrator", description="Turn ebooks into audiobooks with Kokoro-82M.")
     parser.add_argument("--version", action="version", version=f"kokoro-narrator {__version__}")
@@ -268,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("pause", parents=[common], help="stop making books at the next utterance, until resume (kept across restarts)")
     sub.add_parser("resume", parents=[common], help="go on making books after pause")
 
+    sub.add_parser("web-url", parents=[common], help="print the page's address with its login token (docs/web.md)")
+
     install = sub.add_parser("install-service", parents=[common], help="install the systemd user unit")
     install.add_argument("--unit-dir", type=Path, default=None, help="default ~/.config/systemd/user")
     return parser
@@ -307,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     from ..synthesis import EngineError
 
     commands = {"run": cmd_run, "status": cmd_status, "synth": cmd_synth, "chunk": cmd_chunk,
-                "install-service": cmd_install_service, "export": cmd_export,
+                "install-service": cmd_install_service, "export": cmd_export, "web-url": cmd_web_url,
                 **dict.fromkeys(("cancel", "retry", "next", "pause", "resume"), cmd_queue)}
     try:
         code = commands[args.command](config, args)
