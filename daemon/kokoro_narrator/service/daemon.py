@@ -167,7 +167,7 @@ class Daemon:
             return None
         from ..web import start_web  # raises WebError, with the reason, when it cannot listen
 
-        return start_web(self.config, self.store, lambda: self.latest_progress)
+        return start_web(self.config, self.store, lambda: self.latest_progress, self.wake.set)
 
     def _supervise(self, worker: threading.Thread) -> None:
         """Until a stop, or the worker's end: send held-back status lines, feed the watchdog."""

@@ -48,6 +48,7 @@ JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
 EVENT_SECONDS = 1.0
 """How often the event stream looks for a change (the page moves within ~2 s of one)."""
 KEEPALIVE_SECONDS = 15.0
+WAKE_SECONDS = 0.2
 STEER = ("cancel", "retry", "next", "pause", "resume")
 
 
@@ -101,8 +102,9 @@ class Guard:
 class Page:
     """The routes, over the job store, the latest progress and the outbox."""
 
-    def __init__(self, config, store, latest, token: str, closing: threading.Event):
+    def __init__(self, config, store, latest, token: str, closing: threading.Event, wake=lambda: None):
         self.config = config
+        self.wake = wake
         self.store = store
         self.token = token
         self.address = Address.of(config)
@@ -173,8 +175,12 @@ class Page:
             return _json({"ok": True, "message": await run_in_threadpool(set_paused, jobs_dir, action == "pause")})
         if not isinstance(ref, str) or not JOB_ID.fullmatch(ref) or self.queue.find(ref) is None:
             return _json({"ok": False, "message": f"no job {str(ref)[:80]!r}"}, 404)
+        answer = asyncio.ensure_future(run_in_threadpool(command, jobs_dir, action, ref))
+        while not answer.done():  # the idle worker takes requests every 2 s: wake it until it has taken this one
+            self.wake()
+            await asyncio.wait([answer], timeout=WAKE_SECONDS)
         try:  # the CLI's own path: the same decisions and the same words (jobs/steering.py)
-            message = await run_in_threadpool(command, jobs_dir, action, ref)
+            message = answer.result()
         except ControlError as exc:
             return _json({"ok": False, "message": str(exc)}, 409)
         return _json({"ok": True, "message": message})
@@ -242,8 +248,9 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return JSONResponse(data, status, headers={"cache-control": "no-store", **(headers or {})})
 
 
-def make_app(config, store, latest, token: str, closing: threading.Event):
-    """Given the config, the job store, a way to read the latest progress and the login token, return the ASGI app."""
-    page = Page(config, store, latest, token, closing)
+def make_app(config, store, latest, token: str, closing: threading.Event, wake=lambda: None):
+    """Given the config, the job store, a way to read the latest progress, the login token, the event that ends
+    the streams and a way to wake the daemon's idle worker, return the ASGI app."""
+    page = Page(config, store, latest, token, closing, wake)
     app = Starlette(routes=page.routes())
     return Guard(app, page.address, token)

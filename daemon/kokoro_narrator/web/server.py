@@ -52,15 +52,16 @@ class WebServer:
             log.warning("the page's server did not stop within %.0f s; left behind", timeout)
 
 
-def start_web(config: Config, store: JobStore, latest) -> WebServer:
-    """Given the config, the job store and a way to read the worker's latest Progress, serve the page; return
-    its server. Raise WebError (with the reason) when it cannot listen as configured."""
+def start_web(config: Config, store: JobStore, latest, wake=lambda: None) -> WebServer:
+    """Given the config, the job store, a way to read the worker's latest Progress and one to wake the idle
+    worker (a steering request is then taken at once), serve the page; return its server.
+    Raise WebError (with the reason) when it cannot listen as configured."""
     address = Address.of(config)
     token = login_token(config)
     _check_tls(config)
     sock = _bind(address)
     closing = threading.Event()
-    app = make_app(config, store, latest, token, closing)
+    app = make_app(config, store, latest, token, closing, wake)
     settings = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", loop="asyncio",
                               proxy_headers=False, server_header=False, date_header=False,
                               timeout_graceful_shutdown=GRACE_SECONDS, timeout_keep_alive=5,
