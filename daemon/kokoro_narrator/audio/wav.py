@@ -9,6 +9,7 @@ where the model's own silence ends, for trimming the book's edges.
 
 from __future__ import annotations
 
+import io
 import logging
 import math
 from dataclasses import dataclass
@@ -145,15 +146,24 @@ def write_chunk_wav(path: Path, segments: Iterable[np.ndarray], samplerate: int 
     segments raises, no file is written and the error propagates.
     """
 
-    def write(f: BinaryIO) -> None:
-        with sf.SoundFile(f, "w", samplerate=samplerate, channels=1, subtype=SUBTYPE, format="WAV") as out:
-            for number, segment in enumerate(segments):
-                audio = _clean_segment(segment, path, number)
-                if len(audio):
-                    out.write(fade_edges(audio, samplerate=samplerate))
-
-    atomic_write(path, write)
+    atomic_write(path, lambda f: _write_segments(f, segments, path, samplerate))
     return wav_info(path)
+
+
+def chunk_wav_bytes(segments: Iterable[np.ndarray], samplerate: int = SAMPLE_RATE) -> bytes:
+    """Return the bytes `write_chunk_wav` writes for segments, made in memory by the same code:
+    an engine on another host (engines/) sends a chunk back as them."""
+    buffer = io.BytesIO()
+    _write_segments(buffer, segments, Path("chunk.wav"), samplerate)
+    return buffer.getvalue()
+
+
+def _write_segments(f: BinaryIO, segments: Iterable[np.ndarray], path: Path, samplerate: int) -> None:
+    with sf.SoundFile(f, "w", samplerate=samplerate, channels=1, subtype=SUBTYPE, format="WAV") as out:
+        for number, segment in enumerate(segments):
+            audio = _clean_segment(segment, path, number)
+            if len(audio):
+                out.write(fade_edges(audio, samplerate=samplerate))
 
 
 def sound_bounds(path: Path, threshold: float) -> tuple[int, int]:
@@ -174,14 +184,15 @@ def sound_bounds(path: Path, threshold: float) -> tuple[int, int]:
     return (0, 0) if first is None else (first, last + 1)
 
 
-def measure_wav(path: Path) -> Measurement:
-    """Given a mono WAV, return its loudness measurement (streamed); raise AudioError when unreadable."""
+def measure_wav(path: Path | BinaryIO) -> Measurement:
+    """Given a mono WAV (a path, or an open file such as a chunk's bytes in memory), return its loudness
+    measurement (streamed); raise AudioError when unreadable."""
     try:
-        with sf.SoundFile(str(path)) as source:
+        with sf.SoundFile(str(path) if isinstance(path, Path) else path) as source:
             meter = Meter(source.samplerate)
             for block in source.blocks(BLOCK_FRAMES, dtype="float32", always_2d=True):
                 beat()
                 meter.add(block[:, 0])
     except (RuntimeError, OSError) as exc:
-        raise AudioError(f"{path.name}: not a readable WAV ({exc})") from exc
+        raise AudioError(f"{getattr(path, 'name', 'audio')}: not a readable WAV ({exc})") from exc
     return meter.result()

@@ -25,10 +25,10 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE, silence, write_chunk_wav
+from ..audio import SAMPLE_RATE, write_chunk_wav
 from ..core import beat, Config, DISK_FULL, remove_stale_temps, wait_for_space
+from ..engines import add_segment, segments, synthesis_args
 from ..synthesis import Segment, TtsProvider
-from ..voices import Role, voice_spans
 from .checkpoint import discard, PartialAudio, reset_damaged_chunks, words_path, write_chunk_words
 from .progress import history_speed, measure, Progress, seconds_left, total_chars
 from .publish import measure_chunk, publish
@@ -227,18 +227,11 @@ class JobRunner:
             if segment is None:
                 return
             beat()
-            pieces = self._pieces(segment, kept)
+            pieces, words = add_segment(kept, segment, offset, chunk.chars, self.config.jobs.paragraph_pause)
             for piece in pieces:
                 partial.append(piece)
-            start = offset + sum(len(piece) for piece in pieces[:-1])  # after a paragraph pause
-            partial.append_words([[first, last, start + begin, start + end]
-                                  for first, last, begin, end in segment.words])
+            partial.append_words(words)
             offset += sum(len(piece) for piece in pieces)
-            kept.calls += 1
-            kept.chars = min(chunk.chars, kept.chars + len(segment.text))
-            kept.coverage["sent"] += segment.coverage.sent
-            kept.coverage["spoken"] += segment.coverage.spoken
-            kept.coverage["dropped"] += list(segment.coverage.dropped)
             yield from pieces
             kept.seconds = earlier + time.perf_counter() - started
             if time.monotonic() - last_commit >= self.config.jobs.checkpoint_seconds:
@@ -246,23 +239,11 @@ class JobRunner:
                 last_commit = time.monotonic()
             self._report(job, chunk.index, (chunk.index, kept.chars, kept.seconds))
 
-    def _pieces(self, segment: Segment, kept) -> list[np.ndarray]:
-        """Given a segment, return the arrays it adds to the chunk (a paragraph pause first when one is owed)."""
-        if segment.audio.size == 0:
-            kept.pending_pause = kept.pending_pause or segment.ends_paragraph
-            return []
-        pieces = [silence(self.config.jobs.paragraph_pause)] if kept.pending_pause else []
-        kept.pending_pause = segment.ends_paragraph
-        return pieces + [segment.audio]
-
     def _segments(self, job: Job, text: str, start: int) -> Iterator[Segment]:
-        """The provider's segments from model call `start` on, in the job's own lang_code, with the chunk's
-        quotations in the dialogue or a character's voice (TtsProvider; voices/plan.py)."""
-        roles = [Role.from_json(role) for role in job.source.get("cast") or ()]
-        spans = voice_spans(text, job.settings.get("dialogue_voice", ""), roles)
-        voices = {"voices": [(span.start, span.end, span.voice) for span in spans]} if spans else {}
-        return iter(self.provider.synthesize_chunk(text, job.settings["voice"], job.settings["speed"], start=start,
-                                                   lang_code=job.settings["lang_code"], **voices))
+        """The provider's segments from model call `start` on, in the job's own voice and lang_code, with the
+        chunk's quotations in the dialogue or a character's voice (engines/assembly.py)."""
+        args = synthesis_args(job.settings, job.source.get("cast") or (), text)
+        return segments(self.provider, text, args, start)
 
     def _commit(self, job: Job, chunk: ChunkState, partial: PartialAudio) -> None:
         """Make the chunk's audio so far durable, then record the checkpoint in job.json."""
