@@ -58,7 +58,7 @@ function renderQueue(data) {
 }
 
 function jobRow(job) {
-  const where = job.chunks ? `chunk ${job.chunk}/${job.chunks}` + (job.chapter ? ` · ${job.chapter}` : "") : "";
+  const where = job.chunks && job.status !== "done" ? `chunk ${job.chunk}/${job.chunks}` + (job.chapter ? ` · ${job.chapter}` : "") : "";
   const progress = element("td", { class: "progress" },
     element("progress", { max: String(job.chars || 1), value: String(job.chars_done), title: `${job.percent}%` }),
     element("span", { text: `${job.percent}%` }));
@@ -205,7 +205,9 @@ function follow() {
     if (player.loading !== chapter.index) loadChapter(chapter.index);
     return;
   }
-  const sentence = player.sentences.find((s) => s.start <= t && t < s.end) || null;
+  // The last sentence begun: it stays lit through the pause after it, so the highlight never flickers off.
+  let sentence = null;
+  for (const s of player.sentences) { if (s.start <= t) sentence = s; else break; }
   const id = sentence ? sentence.id : null;
   if (id === player.current) return;
   if (player.current) document.getElementById(`s-${player.current}`)?.classList.remove("current");
