@@ -1,9 +1,12 @@
 """Several warm engines: a pool of Ray actors that make a book's chunks, and the chunk assembly they share.
 
 What the other subpackages may use; everything else here is private to engines/. Ray is imported
-only when a pool is started (backend = "ray"): the local backend never imports it.
+only when a pool is started (backend = "ray", `start_pool`): the local backend never imports it.
 """
 
 from .assembly import add_segment, Made, segments, synthesis_args
+from .pool import Dispatch, Done, ENGINES_FILE, EnginePool, Failed, Refused, start_pool, Task
+from .runtime import ray_temp_dir, Unreachable
 
-__all__ = ["add_segment", "Made", "segments", "synthesis_args"]
+__all__ = ["add_segment", "Dispatch", "Done", "ENGINES_FILE", "EnginePool", "Failed", "Made", "ray_temp_dir",
+           "Refused", "segments", "start_pool", "synthesis_args", "Task", "Unreachable"]

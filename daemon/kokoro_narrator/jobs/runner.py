@@ -25,12 +25,12 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from ..audio import SAMPLE_RATE, write_chunk_wav
-from ..core import beat, Config, DISK_FULL, remove_stale_temps, wait_for_space
-from ..engines import add_segment, segments, synthesis_args
+from ..audio import SAMPLE_RATE, wav_info, write_chunk_wav
+from ..core import atomic_write, beat, Config, DISK_FULL, remove_stale_temps, wait_for_space
+from ..engines import add_segment, Dispatch, Done, EnginePool, Failed, Refused, segments, synthesis_args, Task
 from ..synthesis import Segment, TtsProvider
 from .checkpoint import discard, PartialAudio, reset_damaged_chunks, words_path, write_chunk_words
-from .progress import history_speed, measure, Progress, seconds_left, total_chars
+from .progress import history_speed, measure, MIN_TIMED_CHARS, Progress, seconds_left, total_chars
 from .publish import measure_chunk, publish
 from .store import ChunkState, Job, JobStatus, JobStore, now, UNFINISHED
 from .texts import book_texts, BookTexts
@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 SPACE_MARGIN = 64 * 1024 * 1024
 # Disk needed per character of a chunk: its 16-bit WAV and its float32 .partial (~1,600 samples a character).
 BYTES_PER_CHAR = 12_000
+
+POOL_WAIT_SECONDS = 0.5
+"""Most time the runner waits for a pool's answer before it looks at stop, pause and cancel again."""
 
 STOP, PAUSE, CANCEL = "stop", "pause", "cancel"
 AFTER = {STOP: JobStatus.INTERRUPTED, PAUSE: JobStatus.QUEUED, CANCEL: JobStatus.CANCELLED}
@@ -75,10 +78,12 @@ class JobRunner:
         space_margin: int = SPACE_MARGIN,
         control: Callable[[Job], str | None] | None = None,
         retry_wait_seconds: float = 5.0,
+        pool: EnginePool | None = None,
     ):
         self.store = store
         self.config = config
-        self.provider = provider
+        self.local = provider
+        """The warm engine in this process: it makes the chunks unless a pool does."""
         self.stop = stop or threading.Event()
         self.on_progress = on_progress or (lambda progress: None)
         self.control = control or (lambda job: None)
@@ -87,6 +92,15 @@ class JobRunner:
         self.space_margin = space_margin
         self.fallback_speed: float | None = None
         """Characters per second of the last books, for the ETA until this book's own speed is known."""
+        self.wall_mark = 0.0
+        """When the pool's last chunk was kept (perf_counter): the job's seconds are the pool's wall time."""
+        self.pool = pool
+        """A pool of engines (engines/, backend = "ray") that makes the chunks instead of provider; None: local."""
+
+    @property
+    def provider(self) -> TtsProvider | EnginePool:
+        """Who makes the chunks (publishing names it in book.json): the pool when there is one, else the local engine."""
+        return self.pool if self.pool is not None else self.local
 
     # ------------------------------------------------------------------ the job
 
@@ -110,8 +124,11 @@ class JobRunner:
         log.info("job start: %s (%d chunks, %d to do)", job.name, len(job.chunks),
                  sum(chunk.status != "done" for chunk in job.chunks))
         try:
+            failed = self._chunks_on_pool(job, texts, folder) if self.pool is not None else None
+            if failed is not None:
+                return self._fail(job, failed)
             for chunk in job.chunks:
-                if chunk.status == "done":
+                if chunk.status == "done" or self.pool is not None:  # the pool made them all, or none is left
                     continue
                 self._check_interrupt(job)
                 self._report(job, chunk.index)
@@ -243,13 +260,113 @@ class JobRunner:
         """The provider's segments from model call `start` on, in the job's own voice and lang_code, with the
         chunk's quotations in the dialogue or a character's voice (engines/assembly.py)."""
         args = synthesis_args(job.settings, job.source.get("cast") or (), text)
-        return segments(self.provider, text, args, start)
+        return segments(self.local, text, args, start)
 
     def _commit(self, job: Job, chunk: ChunkState, partial: PartialAudio) -> None:
         """Make the chunk's audio so far durable, then record the checkpoint in job.json."""
         chunk.checkpoint = partial.commit()
         self.store.save(job)
         log.debug("checkpoint: %s chunk %d at model call %d", job.name, chunk.index, partial.checkpoint.calls)
+
+    # ------------------------------------------------------------------ chunks on a pool of engines
+
+    def _chunks_on_pool(self, job: Job, texts: BookTexts, folder: Path) -> str | None:
+        """Make every pending chunk on the pool, in any order; return why the job fails, or None.
+
+        The pool's workers make the audio; this thread alone writes chunk_NNNN.wav and job.json, as
+        the local path does. A chunk's own failure is retried `retries` times, on whichever worker;
+        a stop, pause or cancel leaves the chunks in flight (kept if they finish within the pool's
+        close) and raises Interrupted.
+        """
+        allowed = 1 + self.config.jobs.retries
+        dispatch = self.pool.dispatch(job.id, {"precision": job.settings.get("precision"),
+                                               "backend": job.settings.get("backend")}, job.engine_path, allowed)
+        pending = [chunk for chunk in job.chunks if chunk.status != "done"]
+        tasks = {}
+        for chunk in pending:
+            text = texts.spoken[chunk.index - 1]
+            tasks[chunk.index] = Task(chunk.index, text, chunk.chars,
+                                      synthesis_args(job.settings, job.source.get("cast") or (), text))
+            dispatch.submit(tasks[chunk.index])
+        self.wall_mark = time.perf_counter()
+        try:
+            while dispatch.pending:
+                self._check_interrupt(job)
+                beat()
+                try:
+                    outcome = dispatch.next(POOL_WAIT_SECONDS)
+                except Refused as exc:
+                    return str(exc)
+                self._report_pool(job, dispatch)
+                if isinstance(outcome, Failed):
+                    chunk = job.chunks[outcome.index - 1]
+                    if not self._pool_chunk_failed(job, chunk, outcome, folder, allowed):
+                        return f"chunk {chunk.index} failed after {chunk.attempts} attempts: {chunk.error}"
+                    dispatch.submit(tasks[chunk.index])
+                elif outcome is not None:
+                    self._keep_pool_chunk(job, outcome, folder)
+        except Interrupted:
+            for done in dispatch.close():  # finished while the others left: keep them
+                self._keep_pool_chunk(job, done, folder)
+            raise
+        finally:
+            dispatch.close()
+            self.pool.write_status({"id": job.id, "name": job.name}, force=True)
+        return None
+
+    def _pool_chunk_failed(self, job: Job, chunk: ChunkState, outcome: Failed, folder: Path, allowed: int) -> bool:
+        """Record a chunk's failed attempt; return whether it may be tried again."""
+        chunk.attempts += 1
+        chunk.status, chunk.error = "failed", outcome.error
+        log.warning("chunk %d/%d of %s failed on %s (attempt %d of %d): %s", chunk.index, len(job.chunks), job.name,
+                    outcome.worker, chunk.attempts, allowed, chunk.error)
+        self._save_if_possible(job)
+        if chunk.attempts >= allowed:
+            return False
+        chunk.status = "pending"
+        return True
+
+    def _keep_pool_chunk(self, job: Job, done: Done, folder: Path) -> None:
+        """Write a chunk a worker made (its WAV bytes, words) and record it in job.json, as the local path does."""
+        chunk = job.chunks[done.index - 1]
+        if chunk.status == "done":
+            log.warning("chunk %d of %s came back twice; the second is dropped", chunk.index, job.name)
+            return
+        self._durably(job, lambda: self._write_pool_chunk(job, chunk, done, folder))
+        moment = time.perf_counter()  # the job's seconds are the pool's wall time: its speed is the pool's
+        job.synth_seconds = round(job.synth_seconds + moment - self.wall_mark, 3)
+        self.wall_mark = moment
+        self._durably(job, lambda: self.store.save(job))  # a full disk here waits: never make the chunk again
+        discard(folder, chunk)  # what a local run kept inside this chunk is not needed any more
+        log.info("chunk done: %s %d/%d on %s, %.1f s audio in %.1f s", job.name, chunk.index, len(job.chunks),
+                 done.worker, chunk.audio_seconds, done.seconds)
+
+    def _write_pool_chunk(self, job: Job, chunk: ChunkState, done: Done, folder: Path) -> None:
+        self._wait_for_space(job, folder, len(done.wav) + len(done.words) * 32)
+        atomic_write(folder / chunk.wav_name, done.wav)
+        info = wav_info(folder / chunk.wav_name)
+        write_chunk_words(words_path(folder, chunk), done.words, SAMPLE_RATE)
+        chunk.status, chunk.error, chunk.checkpoint = "done", None, None
+        chunk.attempts += 1
+        chunk.words = len(done.words)
+        chunk.frames, chunk.audio_seconds = info.frames, round(info.frames / SAMPLE_RATE, 3)
+        chunk.synth_seconds = round(done.seconds, 3)
+        chunk.coverage, chunk.loudness = done.coverage, done.loudness
+        job.engine_path = done.path
+
+    def _report_pool(self, job: Job, dispatch: Dispatch) -> None:
+        """Progress summed over the workers; the ETA from the pool's own speed (wall time) once measured."""
+        live = {index: chars for index, chars in dispatch.in_flight()}
+        done = sum(chunk.chars if chunk.status == "done" else min(chunk.chars, live.get(chunk.index, 0))
+                   for chunk in job.chunks)
+        spent = job.synth_seconds + time.perf_counter() - self.wall_mark
+        made = sum(chunk.chars for chunk in job.chunks if chunk.status == "done")
+        speed = made / spent if made >= MIN_TIMED_CHARS and spent > 0 else self.fallback_speed
+        eta = round(max(0, total_chars(job) - done) / speed, 1) if speed else None
+        chunk = min(live) if live else next((c.index for c in job.chunks if c.status != "done"), len(job.chunks))
+        self.on_progress(Progress(job, done, total_chars(job), chunk, eta))
+        self.pool.write_status({"id": job.id, "name": job.name, "chars_done": done, "chars": total_chars(job),
+                                "chars_per_second": round(speed, 1) if speed else None, "eta_seconds": eta})
 
     def _publish_with_retries(self, job: Job, folder: Path, texts: BookTexts) -> Job:
         """Publish; a full disk waits, any other error is retried, then fails the job with the reason."""

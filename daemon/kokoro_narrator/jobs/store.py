@@ -149,6 +149,9 @@ class Job:
     """After publishing: {"wav": path, "json": path, "audio_seconds": s}."""
     priority: int = 0
     """Higher goes first; `kokoro-narrator next` raises it above every other job's."""
+    engine_path: dict[str, Any] | None = None
+    """The numeric path (device, torch, precision, backend, threads) of the pool's engines that made its chunks
+    (engines/): a pool never mixes two within one job. None: made by the local engine only."""
 
     def __post_init__(self) -> None:
         self.status = JobStatus(self.status)
