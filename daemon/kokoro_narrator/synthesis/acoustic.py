@@ -210,6 +210,8 @@ def load_acoustic(settings: KokoroConfig) -> LoadedAcoustic:
                 model=str(settings.model_weights) if settings.model_weights else None,
             ))
             model = model.to(device).eval()
+            if device == "cuda":
+                deterministic_gpu()
             speed_up(model)
             if resolve_precision(settings) == "bf16":
                 generator_in_bf16(model)
@@ -217,6 +219,18 @@ def load_acoustic(settings: KokoroConfig) -> LoadedAcoustic:
     except (OSError, RuntimeError, KeyError, ValueError) as exc:
         raise EngineError(f"could not load the Kokoro model from {source}: {exc}{offline_hint(settings)}") from exc
     return LoadedAcoustic(acoustic, device, label, source)
+
+
+def deterministic_gpu() -> None:
+    """Same input, same samples on a GPU too, as resume's byte-identical chunks need.
+
+    cuDNN's default picks convolution and LSTM algorithms by timing them (`benchmark`), and some
+    of those add in an order that changes run to run; the deterministic ones cost a few percent.
+    """
+    import torch
+
+    torch.backends.cudnn.benchmark = False
+    torch.backends.cudnn.deterministic = True
 
 
 def offline_hint(settings: KokoroConfig) -> str:
