@@ -85,9 +85,15 @@ class Guard:
             return PlainTextResponse("not logged in: open the URL that `kokoro-narrator web-url` prints\n", 401)
         if scope["method"].encode() not in SAFE_METHODS:
             origin = headers.get(b"origin", b"").decode("latin-1")
-            if origin != f"{self.scheme}://{host}":  # another site's page, or no Origin at all
+            if origin not in self._origins(host):  # another site's page, or no Origin at all
                 return PlainTextResponse(f"refused: a change must come from this page (Origin {origin[:80]!r})\n", 403)
         return None
+
+    def _origins(self, host: str) -> tuple[str, ...]:
+        """The page's own origin; behind a Unix socket's proxy it may have been reached over https or http."""
+        if self.hosts is None:
+            return (f"http://{host}", f"https://{host}")
+        return (f"{self.scheme}://{host}",)
 
     def _has_session(self, headers: dict[bytes, bytes]) -> bool:
         cookie = SimpleCookie()
