@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -19,12 +20,19 @@ import pytest
 
 ray = pytest.importorskip("ray", reason="ray is not installed (pip install 'kokoro-narrator[ray]')")
 
+from kokoro_narrator import engines  # noqa: E402
+from kokoro_narrator.cli.status import collect, render  # noqa: E402
 from kokoro_narrator.core import atomic  # noqa: E402
 from kokoro_narrator.engines import ENGINES_FILE, start_pool  # noqa: E402
 from kokoro_narrator.jobs.runner import JobRunner  # noqa: E402
 from kokoro_narrator.jobs.store import JobStore  # noqa: E402
+from kokoro_narrator.service import daemon as service  # noqa: E402
+from kokoro_narrator.service.daemon import Daemon  # noqa: E402
+from kokoro_narrator.service.notify import Notifier  # noqa: E402
 
 from support.config import build_config  # noqa: E402
+from support.daemons import wait_for  # noqa: E402
+from support.providers import ToneProvider  # noqa: E402
 from support.jobs import add_book  # noqa: E402
 from support.tiny_model import build_tiny_model, VOICE  # noqa: E402
 
@@ -148,6 +156,104 @@ def test_a_job_whose_settings_name_another_numeric_path_is_refused_with_the_reas
     assert not list((config.paths.jobs / job.id).glob("chunk_*.wav"))
 
 
+def test_a_pause_leaves_the_book_within_an_utterance_per_worker_and_it_resumes_byte_identical(pool, settings,
+                                                                                             reference, tmp_path):
+    expected, _ = reference
+    asked: list[float] = []
+
+    def pause_once_busy(job):
+        """Pause as soon as a worker says it has made part of a chunk, once."""
+        if asked:
+            return None
+        if any(worker["making"] and worker["making"]["chars"] for worker in pool.snapshot()):
+            asked.append(time.monotonic())
+            return "pause"
+        return None
+
+    job, config = run_on_pool(tmp_path, settings, pool, control=pause_once_busy)
+    left = time.monotonic() - asked[0]
+
+    assert job.status == "queued" and any(chunk.status != "done" for chunk in job.chunks)
+    assert left < 5.0  # an utterance of the tiny model takes well under a second
+    assert all(not worker["making"] for worker in pool.snapshot())  # nothing left running on the workers
+    store = JobStore(config.paths.jobs)
+    job = JobRunner(store, config, provider=None, space_margin=0, pool=pool).run(store.load(store.folder(job)))
+    assert job.status == "done", job.error
+    assert (config.paths.outbox / "book.wav").read_bytes() == expected
+
+
+class Notes(Notifier):
+    """A notifier that keeps the STATUS= lines."""
+
+    def __init__(self):
+        super().__init__(socket_path="")
+        self.sent: list[str] = []
+
+    def send(self, *fields: str) -> bool:
+        self.sent.extend(fields)
+        return True
+
+
+def test_the_daemon_runs_its_books_on_the_pool_and_status_shows_the_workers(pool, settings, reference, tmp_path,
+                                                                            monkeypatch):
+    """The daemon starts the pool (here: the module's, by start_pool), STATUS= and `status` name the workers,
+    the book is the local backend's byte for byte, and the pool is shut down at the stop."""
+    expected, _ = reference
+    config = book_config(tmp_path, settings, service={"stop_timeout_seconds": 60})
+    status_file = config.paths.jobs / ENGINES_FILE
+    started, stopped = [], []
+    monkeypatch.setattr(engines, "start_pool", lambda config, path: started.append(path) or pool)
+    monkeypatch.setattr(pool, "status_path", status_file)
+    monkeypatch.setattr(pool, "shutdown", lambda: stopped.append(True))
+    monkeypatch.setattr(service, "STATUS_SECONDS", 0.0)
+    notes = Notes()
+    daemon = Daemon(config, ToneProvider(), notes, space_wait_seconds=0.01)  # a tone would show in the bytes
+    job, _ = add_book(daemon.store, "book.txt", BOOK, config)
+    thread = threading.Thread(target=daemon.run, daemon=True)
+    thread.start()
+    seen: list[str] = []
+
+    def a_worker_is_shown_making_a_chunk():
+        if daemon.lock is not None and status_file.exists():
+            text = render(collect(daemon.store))
+            if "engines (ray" in text and "chunk " in text:
+                seen.append(text)
+        return bool(seen) or job_status(daemon.store, job) == "done"
+
+    try:
+        wait_for(a_worker_is_shown_making_a_chunk, 120, "status showing a worker at work")
+        wait_for(lambda: job_status(daemon.store, job) == "done", 120, "the book")
+    finally:
+        daemon.stop.set()
+        daemon.wake.set()
+        thread.join(60)
+    assert not thread.is_alive() and started == [status_file] and stopped == [True]
+    assert (config.paths.outbox / "book.wav").read_bytes() == expected
+    lines = [line for line in notes.sent if line.startswith("STATUS=Synthesizing book.txt")]
+    assert lines and all("; engines: 1 " in line and ", 2 " in line for line in lines)
+    assert seen, "`status` never showed a worker making a chunk"
+    assert "  1. " in seen[0] and "  2. " in seen[0] and "cpu" in seen[0]
+
+
+def job_status(store, job) -> str:
+    return str(store.load(store.folder(job)).status)
+
+
+def test_an_unreachable_cluster_is_said_in_one_line_within_seconds():
+    from kokoro_narrator.engines import Unreachable
+    from kokoro_narrator.engines.runtime import probe
+
+    started = time.monotonic()
+    with pytest.raises(Unreachable) as error:
+        probe("127.0.0.1:1")
+    assert time.monotonic() - started < 10
+    assert "127.0.0.1:1" in str(error.value) and "\n" not in str(error.value)
+
+
+def test_the_workers_have_the_thread_count_they_were_given(pool):
+    assert all(worker["path"]["threads"] == 1 for worker in pool.snapshot())
+
+
 def test_a_worker_killed_mid_book_costs_only_its_chunk_in_flight(pool, settings, reference, tmp_path, monkeypatch,
                                                                  caplog):
     expected, _ = reference
@@ -182,19 +288,3 @@ def test_a_worker_killed_mid_book_costs_only_its_chunk_in_flight(pool, settings,
     leftovers = [path for path in (config.paths.jobs / job.id).iterdir() if ".tmp-" in path.name
                  or path.suffix == ".partial"] + [path for path in config.paths.outbox.iterdir() if ".tmp-" in path.name]
     assert leftovers == []
-
-
-def test_an_unreachable_cluster_is_said_in_one_line_within_seconds():
-    from kokoro_narrator.engines import Unreachable
-    from kokoro_narrator.engines.runtime import probe
-
-    started = time.monotonic()
-    with pytest.raises(Unreachable) as error:
-        probe("127.0.0.1:1")
-    assert time.monotonic() - started < 10
-    assert "127.0.0.1:1" in str(error.value) and "\n" not in str(error.value)
-
-
-def test_the_workers_have_the_thread_count_they_were_given(pool):
-    assert all(worker["path"]["threads"] == 1 for worker in pool.snapshot())
-

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..books import BOOK_SUFFIXES
 from ..core import shown
+from ..engines import read_status
 from ..jobs import (duration, history_speed, holder, is_paused, Job, JobStore, measure, queue_order, seconds_left,
                     total_chars, UNFINISHED, voices_record)
 
@@ -86,6 +87,12 @@ def collect(store: JobStore) -> dict[str, Any]:
         report[summary["status"]].append(summary)
     report["daemon"] = {"pid": daemon, "running": daemon is not None, "paused": is_paused(store.root),
                         "chars_per_second": round(speed, 1) if speed else None}
+    report["engines"] = engines = read_status(store.root) if daemon is not None else None  # else: left by a kill
+    pool_job = (engines or {}).get("job") or {}
+    for job in report["running"]:  # several engines: the pool's progress and speed, not one engine's
+        if job["id"] == pool_job.get("id") and pool_job.get("chars_done") is not None:
+            job["chars_done"], job["eta_seconds"] = pool_job["chars_done"], pool_job.get("eta_seconds")
+            job["percent"] = round(100 * job["chars_done"] / job["chars"], 1) if job["chars"] else 0.0
     return report
 
 
@@ -101,9 +108,24 @@ def _daemon_line(daemon: dict[str, Any]) -> str:
     return state
 
 
+def _engines_lines(engines: dict[str, Any] | None) -> list[str]:
+    """`engines (ray, local): 2` and a line per engine: where it runs and what it is making."""
+    if not engines:
+        return []
+    lines = [f"engines ({engines.get('backend')}, {engines.get('address')}): {len(engines['workers'])}"]
+    for worker in engines["workers"]:
+        making = worker.get("making")
+        doing = (f"chunk {making['index']} ({making['chars']:,} of {making['of']:,} chars)" if making
+                 else "idle" if worker.get("state") == "ready" else worker.get("state"))
+        where = f"{shown(str(worker.get('host')))} {worker.get('device')}" if worker.get("host") else "-"
+        lines.append(f"  {worker.get('number')}. {where}: {doing}; {worker.get('made', 0)} made")
+    return lines
+
+
 def render(report: dict[str, Any]) -> str:
-    """Return the human-readable status: the daemon, the book in progress, the queue, then the rest."""
-    lines: list[str] = [_daemon_line(report["daemon"])]
+    """Return the human-readable status: the daemon, the engines, the book in progress, the queue, then the rest."""
+    lines: list[str] = [_daemon_line(report["daemon"])] + _engines_lines(report.get("engines"))
+    head = len(lines)
     for job in report["running"] + report["waiting"] + report["interrupted"]:
         label = {"interrupted": "interrupted; resumes at next start"}.get(job["status"], job["status"])
         lines.append(f"{label}: {shown(job['name'])}")
@@ -130,7 +152,7 @@ def render(report: dict[str, Any]) -> str:
             if len(job["files"]) > 1:
                 named = [f"{shown(Path(f['path']).name)} {file_size(f['size'])}" for f in job["files"]]
                 lines.append("    " + ", ".join(named))
-    if len(lines) == 1:
+    if len(lines) == head:
         kinds = ", ".join(BOOK_SUFFIXES[:-1]) + " or " + BOOK_SUFFIXES[-1]
         lines.append(f"no books yet: copy a {kinds} file into the inbox")
     return "\n".join(lines)

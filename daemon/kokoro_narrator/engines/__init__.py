@@ -5,8 +5,8 @@ only when a pool is started (backend = "ray", `start_pool`): the local backend n
 """
 
 from .assembly import add_segment, Made, segments, synthesis_args
-from .pool import Dispatch, Done, ENGINES_FILE, EnginePool, Failed, Refused, start_pool, Task
+from .pool import Dispatch, Done, ENGINES_FILE, EnginePool, Failed, read_status, Refused, start_pool, Task
 from .runtime import ray_temp_dir, Unreachable
 
 __all__ = ["add_segment", "Dispatch", "Done", "ENGINES_FILE", "EnginePool", "Failed", "Made", "ray_temp_dir",
-           "Refused", "segments", "start_pool", "synthesis_args", "Task", "Unreachable"]
+           "read_status", "Refused", "segments", "start_pool", "synthesis_args", "Task", "Unreachable"]

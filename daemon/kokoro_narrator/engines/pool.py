@@ -21,6 +21,7 @@ Every wait is bounded: `next` waits at most its timeout, `close` at most CLOSE_S
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -451,6 +452,16 @@ class Dispatch:
         if pool.current is self:
             pool.current = None
         return done
+
+
+def read_status(jobs: Path) -> dict[str, Any] | None:
+    """Given the jobs folder, return the pool's status file (ENGINES_FILE) as the daemon last wrote it; None
+    when there is none or it cannot be read."""
+    try:
+        data = json.loads((jobs / ENGINES_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("workers"), list) else None
 
 
 def start_pool(config: Config, status_path: Path | None = None) -> EnginePool:

@@ -30,6 +30,7 @@ import traceback
 from pathlib import Path
 
 from ..core import age, beat, Config, remove_stale_temps, shown
+from ..engines import EnginePool
 from ..inbox import book_ended, create_job, InboxWatcher, job_settings, take_in
 from ..jobs import (duration, Job, JobRunner, JobStatus, JobStore, leave_interrupted, Progress, requeue, Steering,
                     StoreLock)
@@ -46,6 +47,8 @@ LIST_SECONDS = 60.0
 """Most time the idle worker goes without listing the store (reading every job.json)."""
 INGEST_WARN_SECONDS = 300.0
 """Taking in one book longer than this is warned about (a 20 MB book takes seconds)."""
+UNREACHABLE_SECONDS = 30.0
+"""How often the daemon tries again to reach a Ray cluster that could not be reached ([engines] on_unreachable = wait)."""
 EX_STUCK = 75
 """sysexits.h EX_TEMPFAIL: the worker was stuck at stop and was left; the next start resumes its job."""
 
@@ -98,6 +101,8 @@ class Daemon:
         self.listed_signature: tuple | None = None
         self.listed_at = float("-inf")
         self.latest_progress: Progress | None = None
+        self.pool: EnginePool | None = None
+        """The pool of engines (backend = "ray"), once started by the worker thread."""
         """The worker's latest progress report, as the page reads it (web/queue.py): set, never waited on."""
         self.web = None
         """The page's server (web/server.py) while `[web] enabled`; None with the page off."""
@@ -231,6 +236,39 @@ class Daemon:
             log.exception("the worker stopped on an unexpected error; the daemon stops")
 
     def _work(self) -> None:
+        if self.config.engines.backend == "ray":
+            self._start_pool()
+        try:
+            self._serve_queue()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown()
+
+    def _start_pool(self) -> None:
+        """backend = "ray": start the pool of engines (engines/). A cluster that cannot be reached is said in
+        one line; then the daemon waits for it (STATUS= says why) or makes books with its local engine
+        ([engines] on_unreachable)."""
+        from ..engines import ENGINES_FILE, start_pool, Unreachable
+
+        said = ""
+        while not self.stop.is_set():
+            try:
+                self.pool = self.runner.pool = start_pool(self.config, self.config.paths.jobs / ENGINES_FILE)
+                return
+            except Unreachable as exc:
+                if self.config.engines.on_unreachable == "local":
+                    log.error("%s; books are made by the local engine ([engines] on_unreachable = \"local\")", exc)
+                    return
+                if str(exc) != said:  # one line, not one a try
+                    log.error("%s; trying again every %.0f s ([engines] on_unreachable = \"wait\")", exc,
+                              UNREACHABLE_SECONDS)
+                    said = str(exc)
+                self.notifier.status(f"Waiting for the Ray cluster: {exc}")
+                deadline = time.monotonic() + UNREACHABLE_SECONDS
+                while time.monotonic() < deadline and not self.stop.wait(1.0):
+                    beat()  # waiting for the cluster is the worker working: not stuck
+
+    def _serve_queue(self) -> None:
         busy = False
         while not self.stop.is_set():
             beat()
@@ -242,7 +280,8 @@ class Daemon:
                     release_freed_memory()
                     busy = False
                 state = "Paused (kokoro-narrator resume)" if paused else "Idle"
-                self.notifier.status(f"{state}; {self.done_count} book{'' if self.done_count == 1 else 's'} done" + self._queued_suffix())
+                self.notifier.status(f"{state}; {self.done_count} book{'' if self.done_count == 1 else 's'} done"
+                                     + self._queued_suffix() + self._engines_suffix())
                 beat()
                 self.wake.wait(timeout=self._idle_timeout())
                 self.wake.clear()
@@ -328,6 +367,10 @@ class Daemon:
 
     # ------------------------------------------------------------------ status
 
+    def _engines_suffix(self) -> str:
+        """`; engines: 1 host-a/cpu chunk 3, 2 host-b/cpu idle` with a pool, else nothing."""
+        return f"; {self.pool.summary()}" if self.pool is not None else ""
+
     def _queued_suffix(self) -> str:
         waiting = len(self._unfinished()) + self.paths.qsize()
         return f"; {waiting} queued" if waiting else ""
@@ -339,7 +382,7 @@ class Daemon:
         if moment - self.last_status < STATUS_SECONDS:
             return
         self.last_status = moment
-        text = describe_progress(progress, self._queued_besides(progress.job.id))
+        text = describe_progress(progress, self._queued_besides(progress.job.id)) + self._engines_suffix()
         self.notifier.status(text)
         if moment - self.last_log >= LOG_SECONDS:
             self.last_log = moment
