@@ -10,16 +10,21 @@ store is listed again only when its signature (a stat per job.json) changes.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Callable
 
 from ..jobs import duration, history_speed, is_paused, Job, JobStatus, JobStore, measure, Progress, queue_order, \
     seconds_left, total_chars
 
-ORDER = {JobStatus.RUNNING: 0, JobStatus.WAITING: 0, JobStatus.INTERRUPTED: 1, JobStatus.QUEUED: 1}
-
-
 class QueueView:
-    """Given the store and a way to read the latest progress, make the page's queue snapshot."""
+    """Given the store and a way to read the latest progress, make the page's queue snapshot.
+
+    Jobs are described again only when the store's signature changes; between changes only the
+    book in progress is, from the worker's latest report. A snapshot is shared by every page open
+    for SHARE_SECONDS, so more pages cost the worker's process no more work.
+    """
+
+    SHARE_SECONDS = 0.5
 
     def __init__(self, store: JobStore, latest: Callable[[], Progress | None]):
         self.store = store
@@ -27,27 +32,41 @@ class QueueView:
         self.lock = threading.Lock()  # page threads only; the worker never takes it
         self.signature: tuple | None = None
         self.jobs: list[Job] = []
+        self.described: list[dict[str, Any]] = []
+        self.speed: float | None = None
+        self.shared: tuple[float, dict[str, Any]] | None = None
 
     def listed(self) -> list[Job]:
         """Every job, listed again only when a job.json changed."""
         with self.lock:
-            signature = self.store.signature()
-            if signature != self.signature:
-                self.jobs, self.signature = self.store.all(), signature
-            return self.jobs
+            return self._listed()
+
+    def _listed(self) -> list[Job]:
+        signature = self.store.signature()
+        if signature != self.signature:
+            jobs = self.store.all()
+            self.speed = history_speed(jobs)
+            order = {job.id: place for place, job in enumerate(queue_order(jobs))}
+            jobs.sort(key=lambda job: (job.id not in order, order.get(job.id, 0), -(job.finished_at or 0)))
+            self.jobs, self.signature = jobs, signature
+            self.described = [describe(job, None, self.speed) for job in jobs]
+        return self.jobs
 
     def find(self, job_id: str) -> Job | None:
         return next((job for job in self.listed() if job.id == job_id), None)
 
     def snapshot(self) -> dict[str, Any]:
-        jobs = self.listed()
-        progress = self.latest()
-        speed = history_speed(jobs)
-        order = {job.id: place for place, job in enumerate(queue_order(jobs))}
-        shown = sorted(jobs, key=lambda job: (job.id not in order, order.get(job.id, 0), -(job.finished_at or 0)))
-        return {"paused": is_paused(self.store.root),
-                "jobs": [describe(job, progress if progress and progress.job.id == job.id else None, speed)
-                         for job in shown]}
+        with self.lock:
+            moment = time.monotonic()
+            if self.shared is not None and moment - self.shared[0] < self.SHARE_SECONDS:
+                return self.shared[1]
+            jobs = self._listed()
+            progress = self.latest()
+            described = [describe(job, progress, self.speed) if progress is not None and progress.job.id == job.id
+                         else entry for job, entry in zip(jobs, self.described)]
+            snapshot = {"paused": is_paused(self.store.root), "jobs": described}
+            self.shared = (moment, snapshot)
+            return snapshot
 
 
 def describe(job: Job, progress: Progress | None, speed: float | None) -> dict[str, Any]:
