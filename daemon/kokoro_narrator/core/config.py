@@ -235,9 +235,9 @@ class EnginesConfig:
     """How many warm engines make the chunks, and where (docs/scaling.md; pip install kokoro-narrator[ray])."""
 
     backend: str = _opt('"local": one warm engine in the daemon; "ray": a pool of engines (Ray actors) on this host\'s GPUs or cores, or on a Ray cluster.', "local", _one_of("local", "ray"))
-    address: str = _opt('Ray cluster: "" starts a local Ray runtime for this host; "auto" or "ray://host:10001" joins an existing cluster.', "")
+    address: str = _opt('Ray cluster: "" starts a local Ray runtime for this host; "auto", "head-host:6379" or "ray://head-host:10001" joins an existing one.', "")
     workers: int = _opt("Warm engines in the pool; 0: one per GPU, else one.", 0, _between(0, 1024))
-    gpus_per_worker: float = _opt("GPUs each engine holds (0: CPU engines; a fraction shares a GPU).", 0.0, _between(0.0, 8.0))
+    gpus_per_worker: float = _opt('GPUs each engine holds; a fraction shares a GPU; 0: one when the cluster has GPUs and tts.kokoro.device is not "cpu", else none.', 0.0, _between(0.0, 8.0))
     threads_per_worker: int = _opt("CPU threads each engine's torch uses (set explicitly: Ray sets OMP_NUM_THREADS=1).", 1, _between(1, 256))
     on_unreachable: str = _opt('A cluster that cannot be reached at start: "wait" (retry, STATUS says why) or "local" (fall back to one local engine).', "wait", _one_of("wait", "local"))
 
