@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import os
+import shutil
 import socket
+import ssl
 import stat
+import subprocess
 
 import pytest
 
@@ -100,3 +104,32 @@ def test_web_url_says_when_the_page_is_off(tmp_path, capsys):
     assert main(["web-url", "--config", str(path)]) == 0
     captured = capsys.readouterr()
     assert captured.out.startswith("http://127.0.0.1:8765/login?token=") and "enabled = true" in captured.err
+
+
+@pytest.mark.skipif(not shutil.which("openssl"), reason="openssl is needed to make a test certificate")
+def test_with_tls_the_page_speaks_https_and_its_cookie_is_secure(serve, tmp_path):
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "1", "-subj", "/CN=127.0.0.1"], check=True, capture_output=True, timeout=60)
+    page = serve(tls_cert=cert, tls_key=key)
+    port = int(page.config.web.listen.rpartition(":")[2])
+    context = ssl.create_default_context(cafile=str(cert))
+    context.check_hostname = False  # the test certificate names an IP address in its CN only
+
+    def get(path: str, headers: dict[str, str] | None = None):
+        connection = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+        try:
+            connection.request("GET", path, headers=headers or {})
+            response = connection.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            connection.close()
+
+    status, headers, _ = get(f"/login?token={login_token(page.config)}")
+    assert status == 303 and "Secure" in headers["set-cookie"]
+    cookie = headers["set-cookie"].split(";")[0]
+    assert get("/api/queue", {"Cookie": cookie})[0] == 200
+    with pytest.raises((ssl.SSLError, http.client.RemoteDisconnected, ConnectionResetError)):
+        plain = http.client.HTTPConnection("127.0.0.1", port, timeout=5)  # no clear text on a TLS page
+        plain.request("GET", "/api/queue", headers={"Cookie": cookie})
+        plain.getresponse().read()

@@ -89,3 +89,15 @@ def test_a_failed_book_says_why_in_words_and_finished_books_follow_the_queue(pag
     jobs = {job["name"]: job for job in client.request("GET", "/api/queue").json()["jobs"]}
     assert jobs["empty.txt"]["status"] == "failed" and "empty" in jobs["empty.txt"]["error"].lower()
     assert jobs["fine.txt"]["published"] and jobs["fine.txt"]["percent"] == 100.0
+
+
+def test_the_daemon_stops_promptly_with_a_page_holding_the_event_stream(serve):
+    page = serve()
+    client = page.client().login()
+    stream = events(client)
+    next(stream)
+    started = time.monotonic()
+    page.stop()
+    assert time.monotonic() - started < 5
+    assert list(stream) == []  # the stream ended with the server, it was not left hanging
+    assert not page.daemon.web.thread.is_alive()

@@ -1,4 +1,4 @@
-"""The `kokoro-narrator` command: run, status, synth, chunk, export, config init, install-service.
+"""The `kokoro-narrator` command: run, status, synth, chunk, export, config init, install-service, web-url.
 
 Each subcommand is a small function that parses nothing itself and calls into the modules;
 argparse exits with code 2 on invalid flags. Output meant for a person goes to stdout,

@@ -62,7 +62,7 @@ def start_web(config: Config, store: JobStore, latest, wake=lambda: None) -> Web
     sock = _bind(address)
     closing = threading.Event()
     app = make_app(config, store, latest, token, closing, wake)
-    settings = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", loop="asyncio",
+    settings = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="off", loop="asyncio",
                               proxy_headers=False, server_header=False, date_header=False,
                               timeout_graceful_shutdown=GRACE_SECONDS, timeout_keep_alive=5,
                               ssl_certfile=config.web.tls_cert, ssl_keyfile=config.web.tls_key)
