@@ -39,8 +39,9 @@ def tiny_page(make_config, tiny_settings, tiny_engine, tmp_path):
 
 @pytest.fixture
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
+    from playwright.sync_api import sync_playwright  # installed by make test: missing, the test fails
+
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
                                              args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"])
         yield browser

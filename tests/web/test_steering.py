@@ -94,3 +94,9 @@ def test_unknown_actions_and_jobs_are_refused_plainly(page):
     assert steer(client, "cancel", "no-such-job").status == 404
     bad = client.request("POST", "/api/steer", b"not json", headers={"Content-Type": "application/json"})
     assert bad.status == 400 and b"send JSON" in bad.body
+
+
+def test_a_large_steering_request_is_refused_without_being_held(page):
+    client = page.client().login()
+    answer = client.request("POST", "/api/steer", b'{"action": "pause", "job": "' + b"x" * 100_000 + b'"}')
+    assert answer.status == 413 and not (page.config.paths.jobs / "paused").exists()

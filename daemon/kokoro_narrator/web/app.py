@@ -49,6 +49,7 @@ EVENT_SECONDS = 1.0
 """How often the event stream looks for a change (the page moves within ~2 s of one)."""
 KEEPALIVE_SECONDS = 15.0
 WAKE_SECONDS = 0.2
+STEER_BYTES = 4096
 STEER = ("cancel", "retry", "next", "pause", "resume")
 
 
@@ -169,8 +170,14 @@ class Page:
                                  headers={"cache-control": "no-store", "x-accel-buffering": "no"})
 
     async def steer(self, request: Request) -> Response:
+        raw = b""
+        async for block in request.stream():  # a steering request is a few bytes: never hold a large body
+            raw += block
+            if len(raw) > STEER_BYTES:
+                return _json({"ok": False, "message": f"a steering request is at most {STEER_BYTES} bytes"}, 413,
+                             {"connection": "close"})
         try:
-            body = await request.json()
+            body = json.loads(raw)
             action, ref = body.get("action"), body.get("job")
         except (ValueError, AttributeError):
             return _json({"ok": False, "message": 'send JSON: {"action": ..., "job": ...}'}, 400)
