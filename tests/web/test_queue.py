@@ -101,3 +101,24 @@ def test_the_daemon_stops_promptly_with_a_page_holding_the_event_stream(serve):
     assert time.monotonic() - started < 5
     assert list(stream) == []  # the stream ended with the server, it was not left hanging
     assert not page.daemon.web.thread.is_alive()
+
+
+def test_a_queued_book_s_eta_counts_the_books_ahead_of_it(page):
+    from kokoro_narrator.jobs import history_speed, seconds_left
+
+    from support.web import published
+
+    published(page)  # a finished book: the machine's speed is known
+    client = page.client().login()
+    client.request("POST", "/api/steer", b'{"action": "pause"}')
+    for name in ("a.txt", "b.txt"):
+        (page.config.paths.inbox / name).write_text(f"The book {name}. " * 30)
+    wait_for(lambda: len(page.daemon.store.all()) == 3, 20, "two queued books")
+    jobs = {job["name"]: job for job in client.request("GET", "/api/queue").json()["jobs"]}
+    stored = {job.name: job for job in page.daemon.store.all()}
+    speed = history_speed(list(stored.values()))
+    own = {name: seconds_left(stored[name], speed) for name in ("a.txt", "b.txt")}
+    first, second = sorted(("a.txt", "b.txt"), key=lambda name: jobs[name]["eta_seconds"])
+    assert jobs[first]["eta_seconds"] == own[first]
+    assert abs(jobs[second]["eta_seconds"] - (own[first] + own[second])) < 1e-6
+    assert jobs["small.md"]["eta"] == "" and jobs["small.md"]["eta_seconds"] is None  # done: no ETA

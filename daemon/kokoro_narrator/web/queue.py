@@ -14,7 +14,7 @@ import time
 from typing import Any, Callable
 
 from ..jobs import duration, history_speed, is_paused, Job, JobStatus, JobStore, measure, Progress, queue_order, \
-    seconds_left, total_chars
+    seconds_left, total_chars, UNFINISHED
 
 class QueueView:
     """Given the store and a way to read the latest progress, make the page's queue snapshot.
@@ -64,9 +64,22 @@ class QueueView:
             progress = self.latest()
             described = [describe(job, progress, self.speed) if progress is not None and progress.job.id == job.id
                          else entry for job, entry in zip(jobs, self.described)]
-            snapshot = {"paused": is_paused(self.store.root), "jobs": described}
+            snapshot = {"paused": is_paused(self.store.root), "jobs": waits_added(described)}
             self.shared = (moment, snapshot)
             return snapshot
+
+
+def waits_added(described: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Given the jobs in queue order, make each unfinished one's ETA count the books ahead of it too."""
+    ahead: float | None = 0.0
+    shown = []
+    for entry in described:
+        if entry["status"] in UNFINISHED:
+            own = entry["eta_seconds"]
+            ahead = None if ahead is None or own is None else ahead + own  # one unknown: the rest unknown too
+            entry = {**entry, "eta_seconds": ahead, "eta": duration(ahead)}
+        shown.append(entry)
+    return shown
 
 
 def describe(job: Job, progress: Progress | None, speed: float | None) -> dict[str, Any]:
@@ -79,7 +92,7 @@ def describe(job: Job, progress: Progress | None, speed: float | None) -> dict[s
         current = min(max(progress.chunk - 1, 0), len(chunks) - 1) if chunks else None
     else:
         done, total = measure(job)[0], total_chars(job)
-        eta = seconds_left(job, speed) if job.status not in (JobStatus.DONE,) else 0.0
+        eta = seconds_left(job, speed) if job.status in UNFINISHED else None
         current = next((i for i, chunk in enumerate(chunks) if chunk.status != "done"), None)
     chunk = chunks[current] if current is not None else None
     finished = sum(c.chars for c in chunks if c.status == "done")
@@ -94,7 +107,7 @@ def describe(job: Job, progress: Progress | None, speed: float | None) -> dict[s
         "chunk_chars_done": in_chunk,
         "chunk_chars": chunk.chars if chunk is not None else 0,
         "chars_done": done, "chars": total, "percent": round(100.0 * done / total, 1) if total else 100.0,
-        "eta_seconds": eta, "eta": duration(eta) if job.status != JobStatus.DONE else "",
+        "eta_seconds": eta, "eta": duration(eta) if job.status in UNFINISHED else "",
         "voice": job.settings.get("voice"), "dialogue_voice": job.settings.get("dialogue_voice") or None,
         "cast": [{"name": role.get("name"), "voice": role.get("voice")} for role in job.source.get("cast") or []
                  if isinstance(role, dict)],
