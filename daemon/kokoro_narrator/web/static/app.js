@@ -215,7 +215,8 @@ function follow() {
   if (id) {
     const node = document.getElementById(`s-${id}`);
     node.classList.add("current");
-    node.scrollIntoView({ block: "center", behavior: "smooth" });
+    const pane = $("#text");  // scroll the text pane only: the rest of the page stays where the reader left it
+    pane.scrollTo({ top: node.offsetTop - pane.clientHeight / 2, behavior: "smooth" });
   }
 }
 
