@@ -101,9 +101,9 @@ class Daemon:
         self.listed_signature: tuple | None = None
         self.listed_at = float("-inf")
         self.latest_progress: Progress | None = None
+        """The worker's latest progress report, as the page reads it (web/queue.py): set, never waited on."""
         self.pool: EnginePool | None = None
         """The pool of engines (backend = "ray"), once started by the worker thread."""
-        """The worker's latest progress report, as the page reads it (web/queue.py): set, never waited on."""
         self.web = None
         """The page's server (web/server.py) while `[web] enabled`; None with the page off."""
 
