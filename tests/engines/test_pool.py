@@ -162,10 +162,10 @@ def test_a_pause_leaves_the_book_within_an_utterance_per_worker_and_it_resumes_b
     asked: list[float] = []
 
     def pause_once_busy(job):
-        """Pause as soon as a worker says it has made part of a chunk, once."""
-        if asked:
+        """Pause once, after the first chunk is in, while the workers have others in flight."""
+        if asked or not any(chunk.status == "done" for chunk in job.chunks):
             return None
-        if any(worker["making"] and worker["making"]["chars"] for worker in pool.snapshot()):
+        if any(worker["making"] for worker in pool.snapshot()):
             asked.append(time.monotonic())
             return "pause"
         return None
@@ -237,17 +237,6 @@ def test_the_daemon_runs_its_books_on_the_pool_and_status_shows_the_workers(pool
 
 def job_status(store, job) -> str:
     return str(store.load(store.folder(job)).status)
-
-
-def test_an_unreachable_cluster_is_said_in_one_line_within_seconds():
-    from kokoro_narrator.engines import Unreachable
-    from kokoro_narrator.engines.runtime import probe
-
-    started = time.monotonic()
-    with pytest.raises(Unreachable) as error:
-        probe("127.0.0.1:1")
-    assert time.monotonic() - started < 10
-    assert "127.0.0.1:1" in str(error.value) and "\n" not in str(error.value)
 
 
 def test_the_workers_have_the_thread_count_they_were_given(pool):

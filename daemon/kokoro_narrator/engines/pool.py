@@ -141,6 +141,8 @@ class EnginePool:
         self.current: Dispatch | None = None
         self.job: dict[str, Any] | None = None
         self.written = float("-inf")
+        self.shape: list[tuple[str, int | None]] = []
+        """The workers' states and chunks when the status file was last written."""
         self.watched = float("-inf")
 
     # ------------------------------------------------------------------ workers
@@ -279,14 +281,18 @@ class EnginePool:
         return "engines: " + ", ".join(parts)
 
     def write_status(self, job: dict[str, Any] | None = None, force: bool = False) -> None:
-        """Write the status file (at most every PROGRESS_SECONDS unless forced); a failed write is only logged."""
+        """Write the status file when a worker's state or chunk changed, else at most every PROGRESS_SECONDS
+        (or when forced); a failed write is only logged."""
         if job is not None:
             self.job = job
-        if self.status_path is None or (not force and time.monotonic() - self.written < PROGRESS_SECONDS):
+        workers = self.snapshot()
+        shape = [(worker["state"], (worker["making"] or {}).get("index")) for worker in workers]
+        if self.status_path is None or (not force and shape == self.shape
+                                        and time.monotonic() - self.written < PROGRESS_SECONDS):
             return
-        self.written = time.monotonic()
+        self.written, self.shape = time.monotonic(), shape
         data = {"backend": "ray", "address": self.config.engines.address or "local", "pid": os.getpid(),
-                "updated_at": round(time.time(), 3), "workers": self.snapshot(), "job": self.job}
+                "updated_at": round(time.time(), 3), "workers": workers, "job": self.job}
         try:
             atomic_write_json(self.status_path, data)
         except OSError as exc:  # status only: never stop a book for it

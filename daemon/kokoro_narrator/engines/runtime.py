@@ -54,6 +54,8 @@ def connect(config: Config) -> tuple[Any, bool]:
         import ray
     except ImportError as exc:
         raise Unreachable(f'[engines] backend = "ray" needs Ray: {INSTALL} ({exc})') from exc
+    if engines.address not in ("", "auto"):
+        probe(engines.address)
     if ray.is_initialized():
         return ray, False
     options: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
@@ -61,8 +63,6 @@ def connect(config: Config) -> tuple[Any, bool]:
         temp = ray_temp_dir()
         temp.mkdir(mode=0o700, exist_ok=True)
         options["_temp_dir"] = str(temp)  # not /tmp/ray, which another user's Ray may own
-    elif engines.address != "auto":
-        probe(engines.address)
     try:
         ray.init(address=engines.address or None, **options)
     except (ConnectionError, RuntimeError, ValueError) as exc:
