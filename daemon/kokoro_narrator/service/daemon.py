@@ -4,7 +4,8 @@ Threads, and what each owns:
 - the watcher's threads only report complete-looking paths (`on_ready` → the ingest queue);
 - the ingest thread reads a reported file (regular files only, never following links),
   copies it into a new job folder and wakes the worker; it never synthesizes;
-- the worker thread owns the engine: it runs the first job of the queue
+- the worker thread owns the engine (or, with `[engines] backend = "ray"`, the pool of engines it
+  starts at its start and stops at its end: engines/): it runs the first job of the queue
   (`jobs.queue_order`), one at a time; between utterances it beats the heartbeat
   (heartbeat.py), reports progress (STATUS= at most every STATUS_SECONDS, the log every
   LOG_SECONDS) and takes queue requests (jobs/steering.py);
