@@ -277,3 +277,46 @@ def test_a_worker_killed_mid_book_costs_only_its_chunk_in_flight(pool, settings,
     leftovers = [path for path in (config.paths.jobs / job.id).iterdir() if ".tmp-" in path.name
                  or path.suffix == ".partial"] + [path for path in config.paths.outbox.iterdir() if ".tmp-" in path.name]
     assert leftovers == []
+
+
+def all_ready(pool, timeout: float = 120.0) -> None:
+    """Wait until every worker of the pool is ready again (a killed one is replaced after REPLACE_SECONDS)."""
+    deadline = time.monotonic() + timeout
+    while not all(worker.state == "ready" for worker in pool.workers):
+        assert time.monotonic() < deadline, f"workers not ready: {pool.snapshot()}"
+        pool.heal()
+        awaited = pool.awaited()
+        ready, _ = ray.wait(awaited, num_returns=1, timeout=0.5) if awaited else ([], [])
+        for ref in ready:
+            pool.settle(ref)
+
+
+def test_a_node_lost_mid_book_costs_only_the_chunks_its_worker_had(cluster, pool, settings, reference, tmp_path,
+                                                                   monkeypatch):
+    """Last in the module: the second node goes for good, and its worker with it (Ray cannot restart it
+    elsewhere: the head's one CPU is taken). The other worker makes the rest of the book."""
+    expected, _ = reference
+    nodes, second = cluster
+    all_ready(pool)
+    writes: dict[str, int] = {}
+    monkeypatch.setattr(atomic, "fault_hook", lambda path: writes.update({path.name: writes.get(path.name, 0) + 1}))
+    removed: list[int] = []
+
+    def remove_the_second_node_when_its_worker_is_busy(job):
+        if not removed and any(chunk.status == "done" for chunk in job.chunks):
+            there = [worker for worker in pool.workers
+                     if worker.tasks and worker.info and worker.info["node"] == second.node_id]
+            if there:
+                removed.append(there[0].number)
+                nodes.remove_node(second)
+        return None
+
+    job, config = run_on_pool(tmp_path, settings, pool, control=remove_the_second_node_when_its_worker_is_busy)
+
+    assert removed, "the second node's worker was never busy after the first chunk"
+    assert job.status == "done", job.error
+    assert (config.paths.outbox / "book.wav").read_bytes() == expected
+    chunk_writes = [n for name, n in writes.items() if name.startswith("chunk_") and name.endswith(".wav")]
+    assert len(chunk_writes) == len(job.chunks) and set(chunk_writes) == {1}
+    lost = next(worker for worker in pool.snapshot() if worker["number"] == removed[0])
+    assert lost["state"] != "ready"

@@ -41,6 +41,8 @@ enough that a host that kills every engine does not reload the model in a loop (
 slowly, instead)."""
 IN_FLIGHT = 2
 """Chunks handed to one worker at a time: one being made, one waiting there, so it never waits for the daemon."""
+RETRY_SECONDS = 1.0
+"""How long after a failed call a worker that may be restarting is asked again whether it is back."""
 REPLACE_SECONDS = 10.0
 """How long a worker dead for good stays gone before a new actor takes its place."""
 CLOSE_SECONDS = 30.0
@@ -99,7 +101,7 @@ class Worker:
     number: int
     handle: Any
     state: str = "starting"
-    """starting (loading, or restarting), ready, or lost (dead for good: replaced after REPLACE_SECONDS)."""
+    """starting (loading, or restarting), ready, or lost (probed again, or replaced when dead for good)."""
     info: dict[str, Any] | None = None
     """describe(): host, pid, device, path."""
     tasks: dict[Any, Task] = field(default_factory=dict)
@@ -108,6 +110,9 @@ class Worker:
     """progress(): the chunk it is making now."""
     made: int = 0
     since: float = 0.0
+    """When it was lost."""
+    dead: bool = False
+    """Lost for good (Ray will not restart it): replaced after REPLACE_SECONDS."""
 
     @property
     def label(self) -> str:
@@ -170,15 +175,19 @@ class EnginePool:
         if dispatch is not None:
             for task in reversed(lost):
                 dispatch.put_back(task, worker.label)
-        if type(error).__name__ == "ActorDiedError":  # dead for good: restarts used up, or killed for good
-            worker.state, worker.since = "lost", time.monotonic()
-        else:  # restarting: it answers the probe once its constructor has loaded the model again
-            self._probe(worker)
+        worker.state, worker.since = "lost", time.monotonic()
+        worker.dead = type(error).__name__ == "ActorDiedError"  # restarts used up, or killed for good
 
     def heal(self) -> None:
-        """Replace the workers dead for good for REPLACE_SECONDS by new actors."""
+        """Probe again, a second later, a worker that may be restarting (it answers once its constructor has
+        loaded the model again); replace a worker dead for good by a new actor after REPLACE_SECONDS."""
         for position, worker in enumerate(self.workers):
-            if worker.state == "lost" and time.monotonic() - worker.since >= REPLACE_SECONDS:
+            waited = time.monotonic() - worker.since
+            if worker.state != "lost":
+                continue
+            if not worker.dead and waited >= RETRY_SECONDS:
+                self._probe(worker)
+            elif worker.dead and waited >= REPLACE_SECONDS:
                 self._kill(worker)
                 self.workers[position] = self._spawn(worker.number)
                 log.info("engine %d: a new actor takes the place of the lost one", worker.number)

@@ -124,16 +124,10 @@ class JobRunner:
         log.info("job start: %s (%d chunks, %d to do)", job.name, len(job.chunks),
                  sum(chunk.status != "done" for chunk in job.chunks))
         try:
-            failed = self._chunks_on_pool(job, texts, folder) if self.pool is not None else None
+            make = self._chunks_on_pool if self.pool is not None else self._chunks_here
+            failed = make(job, texts, folder)
             if failed is not None:
                 return self._fail(job, failed)
-            for chunk in job.chunks:
-                if chunk.status == "done" or self.pool is not None:  # the pool made them all, or none is left
-                    continue
-                self._check_interrupt(job)
-                self._report(job, chunk.index)
-                if not self._chunk_with_retries(job, chunk, texts.spoken[chunk.index - 1], folder):
-                    return self._fail(job, f"chunk {chunk.index} failed after {chunk.attempts} attempts: {chunk.error}")
             self._report(job, len(job.chunks))
             self._check_interrupt(job)
             return self._publish_with_retries(job, folder, texts)
@@ -167,6 +161,17 @@ class JobRunner:
             raise Interrupted(reason)
 
     # ------------------------------------------------------------------ chunks
+
+    def _chunks_here(self, job: Job, texts: BookTexts, folder: Path) -> str | None:
+        """Make every pending chunk with the local engine, in order; return why the job fails, or None."""
+        for chunk in job.chunks:
+            if chunk.status == "done":
+                continue
+            self._check_interrupt(job)
+            self._report(job, chunk.index)
+            if not self._chunk_with_retries(job, chunk, texts.spoken[chunk.index - 1], folder):
+                return f"chunk {chunk.index} failed after {chunk.attempts} attempts: {chunk.error}"
+        return None
 
     def _chunk_with_retries(self, job: Job, chunk: ChunkState, text: str, folder: Path) -> bool:
         """Synthesize one chunk, retrying; return False when it failed for good."""
