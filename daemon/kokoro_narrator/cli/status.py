@@ -87,7 +87,8 @@ def collect(store: JobStore) -> dict[str, Any]:
         report[summary["status"]].append(summary)
     report["daemon"] = {"pid": daemon, "running": daemon is not None, "paused": is_paused(store.root),
                         "chars_per_second": round(speed, 1) if speed else None}
-    report["engines"] = engines = read_status(store.root) if daemon is not None else None  # else: left by a kill
+    engines = read_status(store.root)
+    report["engines"] = engines = engines if engines and engines.get("pid") == daemon else None  # else: left by a kill
     pool_job = (engines or {}).get("job") or {}
     for job in report["running"]:  # several engines: the pool's progress and speed, not one engine's
         if job["id"] == pool_job.get("id") and pool_job.get("chars_done") is not None:
