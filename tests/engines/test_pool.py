@@ -156,6 +156,19 @@ def test_a_job_whose_settings_name_another_numeric_path_is_refused_with_the_reas
     assert not list((config.paths.jobs / job.id).glob("chunk_*.wav"))
 
 
+def test_a_chunk_that_fails_for_its_own_reasons_is_retried_then_fails_the_job_as_locally(pool, settings, tmp_path):
+    config = book_config(tmp_path, settings)
+    store = JobStore(config.paths.jobs)
+    job, _ = add_book(store, "book.txt", BOOK, config)
+    job.settings["voice"] = "no_such_voice"  # every worker fails every chunk of it, in the chunk, not the worker
+    job = JobRunner(store, config, provider=None, space_margin=0, pool=pool).run(job)
+
+    assert job.status == "failed" and "no_such_voice" in job.error
+    failed = [chunk for chunk in job.chunks if chunk.status == "failed"]
+    assert failed and all(chunk.attempts == 1 + config.jobs.retries for chunk in failed)
+    assert all(worker["state"] == "ready" for worker in pool.snapshot())  # the workers live on
+
+
 def test_a_pause_leaves_the_book_within_an_utterance_per_worker_and_it_resumes_byte_identical(pool, settings,
                                                                                              reference, tmp_path):
     expected, _ = reference
