@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import socket
 import time
 
 import pytest
@@ -197,3 +198,63 @@ def test_a_reply_never_waits_on_a_half_sent_request_forever(page):
     assert client.request("GET", "/api/queue").status == 200
     stuck.close()  # the half-written temp file goes with the connection
     wait_for(lambda: not list(page.config.paths.inbox.iterdir()), 5, "the upload's temp file to be removed")
+
+
+def test_a_connection_that_never_finishes_its_headers_is_closed_and_open_connections_are_bounded(page):
+    """Slowloris from any local user, logged in or not: idle and half-sent connections are closed within
+    HEADER_SECONDS, and no more than MAX_CONNECTIONS are held, so the daemon's file descriptors stay its own."""
+    from kokoro_narrator.web.server import HEADER_SECONDS, MAX_CONNECTIONS
+
+    client = page.client().login()
+    held = []
+    for n in range(MAX_CONNECTIONS + 16):
+        sock = socket.create_connection(("127.0.0.1", client.port), timeout=HEADER_SECONDS + 10)
+        if n % 2:  # half of them start a request and never end its headers; the others send nothing
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: %s\r\n" % client.host.encode())
+        held.append(sock)
+    wait_for(lambda: len(page.daemon.web.server.server_state.connections) <= MAX_CONNECTIONS, 5, "the bound")
+    started = time.monotonic()
+    for sock in held:
+        try:
+            assert sock.recv(64) == b""  # closed by the server, nothing answered
+        except ConnectionResetError:
+            pass
+        sock.close()
+    assert time.monotonic() - started < HEADER_SECONDS + 5
+    assert client.request("GET", "/api/queue").status == 200  # the page answers again at once
+
+    # A refused request whose body comes a byte at a time is not waited for: its connection closes with the 401.
+    sock = socket.create_connection(("127.0.0.1", client.port), timeout=HEADER_SECONDS + 10)
+    sock.sendall(b"PUT /api/upload?name=a.md HTTP/1.1\r\nHost: %s\r\nContent-Length: 100000\r\n\r\nx"
+                 % client.host.encode())
+    answer = b""
+    while chunk := sock.recv(4096):
+        answer += chunk
+    assert answer.startswith(b"HTTP/1.1 401") and b"connection: close" in answer.lower()
+    sock.close()
+
+
+def test_a_websocket_never_gets_past_the_guard_and_the_server_serves_none(page):
+    """No route is a WebSocket; with a WebSocket library installed one would reach the app without a
+    cookie, Host or Origin check. The server refuses the upgrade and the guard closes any such scope."""
+    import asyncio
+
+    client = page.client()
+    answer = client.request("GET", "/api/events", headers={"Upgrade": "websocket", "Connection": "Upgrade",
+                                                            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+                                                            "Sec-WebSocket-Version": "13"})
+    assert answer.status == 401  # served as plain HTTP, and refused
+    assert page.daemon.web.server.config.ws == "none"
+    guard = page.daemon.web.server.config.app
+    sent = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "websocket.connect"}
+
+    scope = {"type": "websocket", "path": "/api/events", "headers": [(b"host", b"evil.example")],
+             "query_string": b"", "scheme": "ws", "subprotocols": []}
+    asyncio.run(guard(scope, receive, send))
+    assert sent == [{"type": "websocket.close", "code": 1008}]

@@ -63,6 +63,8 @@ class Guard:
         self.session = session_value(token)
 
     async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket":  # none is served (server.py: ws="none"); never past the checks either
+            return await send({"type": "websocket.close", "code": 1008})
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         headers = dict(scope["headers"])
@@ -74,7 +76,8 @@ class Guard:
                 message = {**message, "headers": [*message.get("headers", []), *HEADERS]}
             await send(message)
 
-        if refusal is not None:
+        if refusal is not None:  # Connection: close: a refused request's body is never waited for
+            refusal.headers["connection"] = "close"
             return await refusal(scope, receive, send_with_headers)
         await self.app(scope, receive, send_with_headers)
 

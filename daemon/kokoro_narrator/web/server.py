@@ -10,6 +10,7 @@ Uvicorn keeps its hands off logging and signals: the daemon owns both.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -19,6 +20,7 @@ import time
 from pathlib import Path
 
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ..core import Config
 from ..jobs import JobStore
@@ -30,6 +32,56 @@ log = logging.getLogger(__name__)
 GRACE_SECONDS = 2
 """What uvicorn gives open connections (event streams, downloads) at a stop."""
 START_SECONDS = 10.0
+HEADER_SECONDS = 10.0
+"""How long a connection may take to send a request's headers (the first, or the next on a kept-alive one)."""
+MAX_CONNECTIONS = 64
+"""Open connections at most; one more is closed at once. Browsers keep about 6 per host, so 64 is many tabs."""
+
+
+class Protocol(H11Protocol):
+    """uvicorn's h11 protocol, bounded: a connection that sends no complete request headers within
+    HEADER_SECONDS is closed (uvicorn itself waits forever for a first request, and a byte at a time
+    cancels its keep-alive timer), and no more than MAX_CONNECTIONS are open at once. Without these
+    bounds any local user, logged in or not, could hold the daemon's file descriptors until the
+    worker can open no file (slowloris)."""
+
+    header_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport) -> None:
+        super().connection_made(transport)
+        if len(self.connections) > MAX_CONNECTIONS:
+            transport.abort()
+            return
+        self._arm()
+
+    def connection_lost(self, exc) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def handle_events(self) -> None:
+        before = self.cycle
+        super().handle_events()
+        if self.cycle is not before:  # a request's headers came whole: the app's own bounds hold from here
+            self._disarm()
+
+    def on_response_complete(self) -> None:
+        if not self.transport.is_closing():
+            self._arm()  # the next request's headers (or the end of a refused body) within the bound too
+        super().on_response_complete()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self.header_deadline = self.loop.call_later(HEADER_SECONDS, self._expire)
+
+    def _disarm(self) -> None:
+        if self.header_deadline is not None:
+            self.header_deadline.cancel()
+            self.header_deadline = None
+
+    def _expire(self) -> None:
+        self.header_deadline = None
+        if not self.transport.is_closing():
+            self.transport.abort()
 
 
 class WebServer:
@@ -63,6 +115,7 @@ def start_web(config: Config, store: JobStore, latest, wake=lambda: None) -> Web
     closing = threading.Event()
     app = make_app(config, store, latest, token, closing, wake)
     settings = uvicorn.Config(app, log_config=None, log_level="warning", access_log=False, lifespan="off", loop="asyncio",
+                              http=Protocol, ws="none",  # bounded h11 (above); no WebSocket is ever served
                               proxy_headers=False, server_header=False, date_header=False,
                               timeout_graceful_shutdown=GRACE_SECONDS, timeout_keep_alive=5,
                               ssl_certfile=config.web.tls_cert, ssl_keyfile=config.web.tls_key)
