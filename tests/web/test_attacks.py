@@ -258,3 +258,17 @@ def test_a_websocket_never_gets_past_the_guard_and_the_server_serves_none(page):
              "query_string": b"", "scheme": "ws", "subprotocols": []}
     asyncio.run(guard(scope, receive, send))
     assert sent == [{"type": "websocket.close", "code": 1008}]
+
+
+@pytest.mark.parametrize("others", ['prefs={"theme": "dark"}', "greeting=hello world", 'x="unterminated',
+                                    "x=\\\\", "kokoro_session=planted-by-another-port"])
+def test_cookies_another_server_on_the_host_set_never_lock_the_owner_out(page, others):
+    """Cookies go to every port of 127.0.0.1: another server there (another user's, or any local app) may set
+    a cookie http.cookies cannot parse, or one of the page's own name; the owner's session still counts."""
+    client = page.client().login()
+    session = client.cookie
+    for header in (f"{others}; {session}", f"{session}; {others}"):
+        client.cookie = header
+        assert client.request("GET", "/api/queue").status == 200, header
+    client.cookie = others
+    assert client.request("GET", "/api/queue").status == 401

@@ -16,7 +16,6 @@ import json
 import logging
 import re
 import threading
-from http.cookies import SimpleCookie
 from importlib import resources
 from typing import Any
 
@@ -100,13 +99,18 @@ class Guard:
         return (f"{self.scheme}://{host}",)
 
     def _has_session(self, headers: dict[bytes, bytes]) -> bool:
-        cookie = SimpleCookie()
-        try:
-            cookie.load(headers.get(b"cookie", b"").decode("latin-1"))
-        except Exception:  # a malformed Cookie header is no session
-            return False
-        morsel = cookie.get(COOKIE)
-        return morsel is not None and same(morsel.value, self.session)
+        """Whether any `kokoro_session` pair in the Cookie header holds the session value.
+
+        Split by hand, not with http.cookies: SimpleCookie stops at the first cookie it finds malformed
+        (a JSON value, a space), and cookies are shared by every port of a host, so any other server
+        on 127.0.0.1 could set one and lock the page's owner out. Several pairs of the name (another
+        port's page may set one too) are each tried."""
+        found = False
+        for pair in headers.get(b"cookie", b"").decode("latin-1").split(";"):
+            name, equals, value = pair.partition("=")
+            if equals and name.strip() == COOKIE:
+                found |= same(value.strip().strip('"'), self.session)
+        return found
 
 
 class Page:
