@@ -133,3 +133,24 @@ def test_with_tls_the_page_speaks_https_and_its_cookie_is_secure(serve, tmp_path
         plain = http.client.HTTPConnection("127.0.0.1", port, timeout=5)  # no clear text on a TLS page
         plain.request("GET", "/api/queue", headers={"Cookie": cookie})
         plain.getresponse().read()
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "[::]"])
+def test_the_server_itself_refuses_clear_text_beyond_loopback_even_past_the_config_check(web_config, host):
+    """The config's check goes by the name in `listen` (a `localhost` that /etc/hosts maps elsewhere passes
+    it); the server looks at the address its socket is bound to and refuses without TLS."""
+    import dataclasses
+    from support.web import free_port
+
+    config = web_config()
+    config = dataclasses.replace(config, web=dataclasses.replace(config.web, listen=f"{host}:{free_port()}"))
+    from kokoro_narrator.jobs import JobStore
+    from kokoro_narrator.web import start_web
+
+    try:
+        served = start_web(config, JobStore(config.paths.jobs), lambda: None)
+    except WebError as refused:
+        assert "beyond loopback: the page would be served in clear text" in str(refused)
+    else:
+        served.stop()
+        pytest.fail(f"the page was served in clear text on {config.web.listen}")

@@ -11,6 +11,7 @@ Uvicorn keeps its hands off logging and signals: the daemon owns both.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import os
 import socket
@@ -168,6 +169,11 @@ def _bind(address: Address) -> socket.socket:
         raise WebError(f"cannot listen on {host}:{address.port} for the page: {exc.strerror or exc}; "
                        "change [web] listen") from None
     sock.set_inheritable(False)
+    bound = ipaddress.ip_address(sock.getsockname()[0].partition("%")[0])
+    if not address.tls and not bound.is_loopback and not getattr(getattr(bound, "ipv4_mapped", None), "is_loopback", False):
+        sock.close()  # the config's check goes by the name; this goes by where the socket really is
+        raise WebError(f"{address.host}:{address.port} is {bound}, beyond loopback: the page would be served in "
+                       "clear text; set web.tls_cert and web.tls_key, or listen on 127.0.0.1")
     return sock
 
 
