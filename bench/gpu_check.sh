@@ -23,7 +23,10 @@ PY="$VENV/bin/python"
 TORCH_VERSION="${TORCH_VERSION:-2.13.0}"
 TORCH_INDEX="${TORCH_INDEX-https://download.pytorch.org/whl/cu128}"  # "": the default index
 SPACY_MODEL="third_party/en_core_web_sm-3.8.0-py3-none-any.whl"
-SYSTEM_PY="${SYSTEM_PY:-$(command -v python3.12 || command -v python3)}"
+# The first Python 3.10-3.12 that runs (a pyenv shim may exist for a version that is not selected).
+SYSTEM_PY="${SYSTEM_PY:-$(for p in python3.12 python3.11 python3.10 python3; do
+  $p -c 'import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 12))' 2>/dev/null && { command -v $p; break; }
+done)}"
 started=$(date +%s)
 
 if [ ! -x "$PY" ]; then
@@ -40,7 +43,9 @@ parts=(.whl-*/)
 if [ -d "${parts[0]}" ]; then
   # Parts may come in separate calls to one machine (its disk and this venv stay while it is warm).
   echo "== wheels from ${parts[*]} (no network)"
-  for part in "${parts[@]}"; do "$PY" -m pip install -q --no-index --no-deps "$part"*; done
+  # setuptools first: a package that comes only as an sdist (docopt) is built without an index.
+  for part in "${parts[@]}"; do ls "$part"setuptools-*.whl >/dev/null 2>&1 && "$PY" -m pip install -q --no-index "$part"setuptools-*.whl; done
+  for part in "${parts[@]}"; do "$PY" -m pip install -q --no-index --no-deps --no-build-isolation "$part"*; done
 fi
 if ! "$PY" -c 'import kokoro_narrator, kokoro, misaki, spacy, pytest' 2>/dev/null; then
   if [ -d "${parts[0]}" ]; then

