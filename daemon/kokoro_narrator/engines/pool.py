@@ -136,7 +136,8 @@ class EnginePool:
         self.status_path = status_path
         self.actor = ray.remote(
             num_cpus=threads, num_gpus=gpus, max_restarts=MAX_RESTARTS, max_task_retries=0,
-            concurrency_groups={"control": 1},  # make() runs alone in the default group; control beside it
+            max_concurrency=1, concurrency_groups={"control": 1},  # one make() at a time (one engine, one
+            # torch RNG); cancel, progress and describe run beside it in their own thread
             runtime_env={"env_vars": {"OMP_NUM_THREADS": str(threads)}},  # Ray's default is 1
         )(EngineWorker)
         self.owner: dict[Any, tuple[Worker, str, int]] = {}
