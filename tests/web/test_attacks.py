@@ -272,3 +272,26 @@ def test_cookies_another_server_on_the_host_set_never_lock_the_owner_out(page, o
         assert client.request("GET", "/api/queue").status == 200, header
     client.cookie = others
     assert client.request("GET", "/api/queue").status == 401
+
+
+def test_a_symlink_in_the_outbox_or_a_job_folder_serves_nothing_outside(page, tmp_path):
+    import json
+    from pathlib import Path
+
+    job = published(page)
+    secret = tmp_path / "secret.txt"
+    secret.write_text("do not serve me")
+    client = page.client().login()
+    wav = Path(job.output["files"]["wav"])
+    wav.unlink()
+    wav.symlink_to(secret)  # the book's own file, swapped for a link out of the outbox
+    folder = page.daemon.store.folder(job)
+    (folder / "cover.jpg").symlink_to(secret)
+    record = json.loads((folder / "job.json").read_text())
+    record["source"].setdefault("metadata", {})["cover"] = "cover.jpg"
+    (folder / "job.json").write_text(json.dumps(record))
+    wait_for(lambda: page.daemon.store.load(folder).source["metadata"].get("cover") == "cover.jpg", 5, "the record")
+    for path in (f"/files/{job.id}/wav", f"/files/{job.id}/cover", f"/files/{job.id}/wav?download=1"):
+        answer = client.request("GET", path)
+        assert answer.status == 404 and b"do not serve me" not in answer.body, path
+    assert client.request("GET", "/api/books").json()["books"] == []  # no playable file left: not listed
