@@ -195,6 +195,38 @@ def test_a_pause_leaves_the_book_within_an_utterance_per_worker_and_it_resumes_b
     assert (config.paths.outbox / "book.wav").read_bytes() == expected
 
 
+def test_a_book_begun_on_the_pool_goes_on_locally_only_on_the_same_numeric_path(pool, settings, reference, tmp_path):
+    import torch
+
+    from kokoro_narrator.jobs.store import requeue
+    from kokoro_narrator.synthesis import KokoroEngine
+
+    expected, _ = reference
+    half: list[bool] = []
+
+    def pause_after_the_first_chunk(job):
+        if not half and any(chunk.status == "done" for chunk in job.chunks):
+            half.append(True)
+            return "pause"
+        return None
+
+    job, config = run_on_pool(tmp_path, settings, pool, control=pause_after_the_first_chunk)
+    assert job.status == "queued" and job.engine_path and any(chunk.status != "done" for chunk in job.chunks)
+    store = JobStore(config.paths.jobs)
+    threads = torch.get_num_threads()
+    try:
+        engine = KokoroEngine.load(settings)  # one thread: the pool's path
+        torch.set_num_threads(2)  # now another path
+        job = JobRunner(store, config, engine, space_margin=0).run(store.load(store.folder(job)))
+        assert job.status == "failed" and "numeric path" in job.error and "'threads': 2" in job.error
+        torch.set_num_threads(1)
+        job = JobRunner(store, config, engine, space_margin=0).run(requeue(store, job))
+    finally:
+        torch.set_num_threads(threads)
+    assert job.status == "done", job.error
+    assert (config.paths.outbox / "book.wav").read_bytes() == expected
+
+
 class Notes(Notifier):
     """A notifier that keeps the STATUS= lines."""
 

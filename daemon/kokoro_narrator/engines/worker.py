@@ -47,6 +47,16 @@ def worker_path(settings: KokoroConfig, device_label: str, threads: int) -> dict
             "backend": settings.backend, "threads": threads}
 
 
+def local_path(provider: object) -> dict[str, Any] | None:
+    """The numeric path of the daemon's own engine, to compare with a job's `engine_path`; None for a provider
+    that is not a KokoroEngine (a test's)."""
+    if not isinstance(provider, KokoroEngine):
+        return None
+    import torch
+
+    return worker_path(provider.settings, provider.device_label, torch.get_num_threads())
+
+
 class EngineWorker:
     """A warm engine for the pool.
 

@@ -27,7 +27,8 @@ import numpy as np
 
 from ..audio import SAMPLE_RATE, wav_info, write_chunk_wav
 from ..core import atomic_write, beat, Config, DISK_FULL, remove_stale_temps, wait_for_space
-from ..engines import add_segment, Dispatch, Done, EnginePool, Failed, Refused, segments, synthesis_args, Task
+from ..engines import (add_segment, Dispatch, Done, EnginePool, Failed, local_path, Refused, segments, synthesis_args,
+                       Task)
 from ..synthesis import Segment, TtsProvider
 from .checkpoint import discard, PartialAudio, reset_damaged_chunks, words_path, write_chunk_words
 from .progress import history_speed, measure, MIN_TIMED_CHARS, Progress, seconds_left, total_chars
@@ -164,6 +165,10 @@ class JobRunner:
 
     def _chunks_here(self, job: Job, texts: BookTexts, folder: Path) -> str | None:
         """Make every pending chunk with the local engine, in order; return why the job fails, or None."""
+        here = local_path(self.local) if job.engine_path else None
+        if here is not None and here != job.engine_path:  # chunks made on a pool: never mix two numeric paths
+            return (f"its chunks so far were made on the numeric path {job.engine_path}, this engine's is {here}; "
+                    f"a job's chunks never mix two: set [engines] backend = \"ray\" again, or make this engine alike")
         for chunk in job.chunks:
             if chunk.status == "done":
                 continue
