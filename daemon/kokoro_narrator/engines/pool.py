@@ -92,6 +92,8 @@ class Failed:
     index: int
     error: str
     worker: str
+    final: bool = False
+    """Its workers died under it too often: it is not tried again."""
 
 
 @dataclass(eq=False)
@@ -346,7 +348,7 @@ class Dispatch:
         task.losses += 1
         if task.losses >= self.losses_allowed:
             self.outcomes.append(Failed(task.index, f"its engine died {task.losses} times while making it "
-                                                    f"(last: {who})", who))
+                                                    f"(last: {who})", who, final=True))
         else:
             self.queue.appendleft(task)
 

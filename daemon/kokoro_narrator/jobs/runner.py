@@ -328,10 +328,11 @@ class JobRunner:
         """Record a chunk's failed attempt; return whether it may be tried again."""
         chunk.attempts += 1
         chunk.status, chunk.error = "failed", outcome.error
+        discard(folder, chunk)  # what a local run kept inside it is not trusted after a failure, as locally
         log.warning("chunk %d/%d of %s failed on %s (attempt %d of %d): %s", chunk.index, len(job.chunks), job.name,
                     outcome.worker, chunk.attempts, allowed, chunk.error)
         self._save_if_possible(job)
-        if chunk.attempts >= allowed:
+        if chunk.attempts >= allowed or outcome.final:
             return False
         chunk.status = "pending"
         return True
