@@ -151,3 +151,38 @@ def test_upload_watch_pause_resume_and_read_along_in_a_real_browser(tiny_page, b
     assert all(url.startswith(origin + "/") for url in requests), [u for u in requests if not u.startswith(origin)]
     assert not [p for p in problems if "Content Security Policy" in p or "Refused" in p], problems
     context.close()
+
+
+HOSTILE = "<img src=x id=pwned-title onerror=\"window.pwned=1\"><script>window.pwned=1</script>"
+HOSTILE_BOOK = (f"# {HOSTILE}\n\n## <svg id=pwned-chapter onload=\"window.pwned=1\">\n\n"
+                "A sentence with <b id=pwned-text>markup</b> and \"><img src=x id=pwned-attr onerror=window.pwned=1>.\n"
+                ).replace("<", "&lt;").replace(">", "&gt;")  # entities: the reader keeps them as text, as an EPUB's would be
+
+
+def test_hostile_titles_chapters_text_and_names_are_shown_as_text_never_markup(page: Served, browser, tmp_path):
+    """Book metadata is anyone's: a title, a chapter title, a sentence and a file name made of markup reach the
+    queue, the library, the player's chapters and its text as literal text; no element of theirs appears."""
+    from kokoro_narrator.core import atomic_write
+    from kokoro_narrator.sync import timings_bytes
+    from support.timings import fake_timings
+    from support.web import published
+
+    name = "\"><img src=x id=pwned-name onerror=window.pwned=1>.md"
+    job = published(page, name, HOSTILE_BOOK)
+    timings = fake_timings(HOSTILE_BOOK.encode(), name, tmp_path / "hostile.wav")
+    atomic_write(Path(job.output["files"]["timings"]), timings_bytes(timings))
+    client = page.client()
+    origin = f"http://{client.host}"
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.goto(f"{origin}/login?token={page.token}")
+    wait_until(tab, "document.querySelector('#books li') !== null", 20)
+    tab.locator("#books li button.play").click()
+    wait_until(tab, "document.querySelectorAll('#text .sentence').length > 0", 10)
+    planted = tab.evaluate("() => [...document.querySelectorAll('[id^=pwned], #queue img, #queue svg, #text img, "
+                           "#text b, #chapters svg, #player-title img')].map((n) => n.outerHTML)")
+    assert planted == [] and tab.evaluate("() => window.pwned") is None, planted
+    assert "<img src=x id=pwned-name" in tab.inner_text("#queue") and "<img src=x id=pwned-name" in tab.inner_text("#books")
+    assert "<svg id=pwned-chapter" in tab.inner_text("#chapters") and "<script>" in tab.inner_text("#chapters")
+    assert "<img src=x id=pwned-title" in tab.locator("#text .sentence").first.inner_text()  # a sentence, as text
+    context.close()
