@@ -154,3 +154,18 @@ def test_the_server_itself_refuses_clear_text_beyond_loopback_even_past_the_conf
     else:
         served.stop()
         pytest.fail(f"the page was served in clear text on {config.web.listen}")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+def test_a_token_file_another_user_planted_is_refused(web_config):
+    """A state_dir another user can write (a shared folder): a 0600 token file of theirs is one whose token they
+    know; the daemon (here run as root, which could read it) refuses it rather than serve the page under it."""
+    config = web_config()
+    folder = state_dir(config)
+    folder.mkdir(parents=True)
+    path = folder / "web-token"
+    path.write_text("planted-by-someone-else-" + "x" * 40 + "\n")
+    path.chmod(0o600)
+    os.chown(path, 12345, 12345)
+    with pytest.raises(WebError, match="belongs to another user"):
+        login_token(config)

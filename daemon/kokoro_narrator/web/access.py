@@ -64,6 +64,8 @@ def login_token(config: Config) -> str:
 
 def _read_token(path: Path) -> str:
     info = path.lstat()
+    if info.st_uid != os.geteuid():  # planted by another user in a folder they can write: they know its token
+        raise WebError(f"{path} belongs to another user (uid {info.st_uid}); delete it for a new token")
     if info.st_mode & 0o077:  # readable by others: another user could log in
         raise WebError(f"{path} is readable by other users (mode {info.st_mode & 0o777:o}); "
                        f"run `chmod 600 {path}` or delete it for a new token")
