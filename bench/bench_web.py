@@ -76,6 +76,7 @@ class Browsers:
         connection.putrequest("GET", "/api/events", skip_host=True)
         connection.putheader("Host", self.client.host)
         connection.putheader("Cookie", self.client.cookie)
+        connection.putheader("X-Kokoro-Key", self.client.key)
         connection.endheaders()
         response = connection.getresponse()
         while not self.stop.is_set():

@@ -34,12 +34,14 @@ class Answer:
 
 @dataclass
 class Client:
-    """Requests to the page, each on a fresh connection, with the session cookie once `login()` got it."""
+    """Requests to the page, each on a fresh connection, with the session cookie and the page key (the
+    `X-Kokoro-Key` header) once `login()` got them, as the page's script sends them."""
 
     port: int | None
     token: str
     socket_path: Path | None = None
     cookie: str | None = None
+    key: str | None = None
     host: str = field(default="")
 
     def __post_init__(self):
@@ -55,11 +57,16 @@ class Client:
         return connection
 
     def request(self, method: str, path: str, body: bytes | None = None, *, headers: dict[str, str] | None = None,
-                host: str | None = None, origin: str | None | bool = True, cookie: bool = True) -> Answer:
-        """origin: True sends the page's own Origin, a string sends that one, None or False sends none."""
+                host: str | None = None, origin: str | None | bool = True, cookie: bool = True,
+                key: str | None | bool = True) -> Answer:
+        """origin: True sends the page's own Origin, a string sends that one, None or False sends none; key alike."""
         sent = {"Host": self.host if host is None else host}
         if cookie and self.cookie:
             sent["Cookie"] = self.cookie
+        if key is True and self.key:
+            sent["X-Kokoro-Key"] = self.key
+        elif key and key is not True:
+            sent["X-Kokoro-Key"] = key
         if origin is True:
             sent["Origin"] = f"http://{self.host}"
         elif origin:
@@ -79,10 +86,18 @@ class Client:
             connection.close()
 
     def login(self) -> "Client":
-        answer = self.request("GET", f"/login?token={self.token}", cookie=False, origin=False)
+        """Log in as a browser does: the cookie from Set-Cookie, the key from the redirect's fragment (`/#key=K`)."""
+        answer = self.request("GET", f"/login?token={self.token}", cookie=False, origin=False, key=False)
         assert answer.status == 303, answer
         self.cookie = answer.headers["set-cookie"].split(";")[0]
+        location = answer.headers["location"]
+        assert location.startswith("/#key="), location
+        self.key = location.removeprefix("/#key=")
         return self
+
+    def credentials(self) -> dict[str, str]:
+        """Host, Cookie, key and Origin, for a request a test writes on a raw connection."""
+        return {"Host": self.host, "Cookie": self.cookie, "X-Kokoro-Key": self.key, "Origin": f"http://{self.host}"}
 
 
 class Served:

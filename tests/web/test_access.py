@@ -128,7 +128,7 @@ def test_with_tls_the_page_speaks_https_and_its_cookie_is_secure(serve, tmp_path
     status, headers, _ = get(f"/login?token={login_token(page.config)}")
     assert status == 303 and "Secure" in headers["set-cookie"]
     cookie = headers["set-cookie"].split(";")[0]
-    assert get("/api/queue", {"Cookie": cookie})[0] == 200
+    assert get("/api/queue", {"Cookie": cookie, "X-Kokoro-Key": headers["location"].removeprefix("/#key=")})[0] == 200
     with pytest.raises((ssl.SSLError, http.client.RemoteDisconnected, ConnectionResetError)):
         plain = http.client.HTTPConnection("127.0.0.1", port, timeout=5)  # no clear text on a TLS page
         plain.request("GET", "/api/queue", headers={"Cookie": cookie})

@@ -186,3 +186,66 @@ def test_hostile_titles_chapters_text_and_names_are_shown_as_text_never_markup(p
     assert "<svg id=pwned-chapter" in tab.inner_text("#chapters") and "<script>" in tab.inner_text("#chapters")
     assert "<img src=x id=pwned-title" in tab.locator("#text .sentence").first.inner_text()  # a sentence, as text
     context.close()
+
+
+def test_a_server_on_another_port_gets_the_cookie_but_never_the_key_and_the_cookie_alone_opens_nothing(
+        page: Served, browser):
+    """The finding the page key answers: cookies go to every port of a host, so a server another local user runs
+    on 127.0.0.1, once the owner's browser opens it, receives `kokoro_session`. Replayed from a script with the
+    right Host and Origin, it gets 401 everywhere: the key stayed in the page's origin."""
+    import http.server
+    import threading
+
+    from support.web import published
+
+    received = []
+
+    class Elsewhere(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            received.append((self.path, dict(self.headers)))
+            body = b"<!doctype html><title>elsewhere</title>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Elsewhere)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        job = published(page)
+        origin = f"http://{page.client().host}"
+        context = browser.new_context()
+        tab = context.new_page()
+        tab.goto(f"{origin}/login?token={page.token}")
+        assert tab.url == f"{origin}/"  # the key left the address bar
+        wait_until(tab, "document.querySelector('#books li .downloads a') !== null", 20)
+        key = tab.evaluate("() => localStorage.getItem('kokoro-key')")
+        assert key and tab.evaluate("() => document.cookie") == ""  # kept by the page; the cookie is HttpOnly
+        link = tab.evaluate("() => document.querySelector('#books li .downloads a').href")
+        assert tab.evaluate(f"async () => (await fetch({link!r})).status") == 200  # a link carries it as k=
+
+        tab.goto(f"http://127.0.0.1:{other.server_port}/")  # lured to another port of the same host
+        assert tab.evaluate("() => localStorage.getItem('kokoro-key')") is None  # another origin's storage
+        path, headers = received[-1]
+        stolen = [pair.strip() for pair in headers.get("Cookie", "").split(";") if pair.strip().startswith("kokoro_session=")]
+        assert stolen, headers  # the premise: the browser did hand the cookie to the other port
+        assert key not in path and not [value for value in headers.values() if key in value]
+
+        thief = page.client(cookie=stolen[0])  # its own Host and Origin, as curl would send them
+        for method, path in [("GET", "/api/queue"), ("GET", "/api/events"), ("GET", "/api/books"),
+                             ("GET", f"/files/{job.id}/wav?download=1"), ("POST", "/api/steer"),
+                             ("PUT", "/api/upload?name=stolen.md")]:
+            answer = thief.request(method, path, b'{"action": "pause"}' if method != "GET" else None)
+            assert answer.status == 401, (method, path, answer)
+        assert not (page.config.paths.jobs / "paused").exists()
+
+        tab.goto(f"{origin}/")  # the owner's page goes on with its key
+        wait_until(tab, "document.querySelector('#books li') !== null", 20)
+        context.close()
+    finally:
+        other.shutdown()
+        other.server_close()

@@ -27,6 +27,7 @@ def events(client, timeout: float = 10.0):
     connection.putrequest("GET", "/api/events", skip_host=True)
     connection.putheader("Host", client.host)
     connection.putheader("Cookie", client.cookie)
+    connection.putheader("X-Kokoro-Key", client.key)
     connection.endheaders()
     response = connection.getresponse()
     assert response.status == 200 and response.getheader("content-type").startswith("text/event-stream")

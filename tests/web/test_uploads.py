@@ -55,7 +55,7 @@ def test_the_limit_is_the_smaller_of_max_upload_mb_and_the_inbox_s(serve):
     connection = client.connection()
     connection.putrequest("PUT", "/api/upload?name=big.txt", skip_host=True)
     body = b"word " * (1024 * 1024 // 5 + 1)
-    for key, value in {"Host": client.host, "Cookie": client.cookie, "Origin": f"http://{client.host}",
+    for key, value in {**client.credentials(),
                        "Content-Length": str(len(body))}.items():
         connection.putheader(key, value)
     connection.endheaders()

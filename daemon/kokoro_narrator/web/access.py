@@ -2,9 +2,12 @@
 
 The token is made once, at the first start (or the first `kokoro-narrator web-url`), in a file only
 its owner can read (0600, in a 0700 folder): other local users cannot read it, so they cannot log
-in, although loopback lets them connect. The first visit gives the token in the URL and gets a
-cookie instead (HttpOnly: no script reads it; SameSite=Strict: no other site's page sends it).
-The cookie holds a value derived from the token, not the token itself.
+in, although loopback lets them connect. The first visit gives the token in the URL and opens a
+session (`Sessions`): two random secrets, neither derived from the token. The session id goes in a
+cookie (HttpOnly, SameSite=Strict, 30 days). The page key goes in the login redirect's fragment,
+which no server ever receives; the page keeps it in its origin's storage and sends it with every
+request. Browsers send the cookie to every port of the host, so another server on 127.0.0.1 can
+get it; the key never leaves the page's origin, and a request needs both (docs/web.md).
 
 Host is checked against the listen address, so a DNS name rebound to 127.0.0.1 reaches nothing;
 Origin is checked on every request that changes something, so no other site's page can steer.
@@ -13,11 +16,11 @@ Only standard-library code here: `web-url` and the daemon's start read it withou
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import secrets
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +30,11 @@ TOKEN_FILE = "web-token"
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 WILDCARD = ("0.0.0.0", "[::]")
 COOKIE = "kokoro_session"
+KEY_HEADER = "x-kokoro-key"
+KEY_PARAM = "k"
+SESSION_SECONDS = 30 * 24 * 3600
+"""A session (its cookie and its key) lasts 30 days from its login, or until the daemon stops."""
+MAX_SESSIONS = 32
 
 
 class WebError(RuntimeError):
@@ -75,14 +83,42 @@ def _read_token(path: Path) -> str:
     return token
 
 
-def session_value(token: str) -> str:
-    """The cookie's value: derived from the token, so the cookie never carries the token itself."""
-    return hmac.new(token.encode(), b"kokoro-narrator web session", hashlib.sha256).hexdigest()
-
-
 def same(a: str, b: str) -> bool:
     """Compare secrets in constant time."""
     return hmac.compare_digest(a.encode(), b.encode())
+
+
+@dataclass(frozen=True)
+class Session:
+    id: str
+    """The cookie's value."""
+    key: str
+    """The page key: sent by the page's script beside the cookie, never in a cookie."""
+    expires: float
+
+
+class Sessions:
+    """The logged-in browsers, in memory only: a daemon restart ends every session, so a cookie and key
+    taken while the daemon is down (another user's server on its port) are already worthless.
+    Used from the server's event loop only: no lock."""
+
+    def __init__(self, seconds: float = SESSION_SECONDS, clock=time.time):
+        self.seconds, self.clock = seconds, clock
+        self.live: list[Session] = []
+
+    def open(self) -> Session:
+        """A new session (a login); the oldest go past MAX_SESSIONS, so logins cannot grow memory."""
+        now = self.clock()
+        kept = [session for session in self.live if session.expires > now]
+        session = Session(secrets.token_urlsafe(32), secrets.token_urlsafe(32), now + self.seconds)
+        self.live = [*kept[-(MAX_SESSIONS - 1):], session]
+        return session
+
+    def find(self, ids: list[str]) -> list[Session]:
+        """The live sessions whose id is one of ids (the Cookie header may hold several), compared in constant time."""
+        now = self.clock()
+        return [session for session in self.live
+                if session.expires > now and any([same(value, session.id) for value in ids])]
 
 
 @dataclass(frozen=True)

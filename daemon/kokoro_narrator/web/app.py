@@ -2,7 +2,10 @@
 
 The guard (`Guard`, plain ASGI so it covers streams and files alike), in order:
 1. Host must be one the listen address answers to (web/access.py), else 400: DNS rebinding;
-2. every request but `/login` needs the session cookie, else 401: the event stream and audio too;
+2. every request but `/login` needs a live session's cookie, else 401; and every one but the files that
+   boot the page (BOOT: they hold nothing) needs that session's page key too (the `X-Kokoro-Key`
+   header, or `?k=` on a GET from an EventSource, <audio> or a link, which cannot set headers), else 401:
+   the cookie reaches every port of the host, the key only the page's own origin (web/access.py);
 3. a request that changes something (not GET or HEAD) needs an Origin equal to the page's own, else 403;
 4. every answer carries a strict Content-Security-Policy (scripts from the page's origin only, none
    inline), no-referrer, nosniff, frame-ancestors none; no CORS header is ever sent.
@@ -18,6 +21,7 @@ import re
 import threading
 from importlib import resources
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -27,7 +31,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Route
 
 from ..jobs import command, ControlError, set_paused
-from .access import Address, COOKIE, same, session_value
+from .access import Address, COOKIE, KEY_HEADER, KEY_PARAM, same, SESSION_SECONDS, Sessions
 from .queue import QueueView
 from .shelf import MEDIA_TYPES, Shelf
 from .uploads import check_declared, clean_name, limit_bytes, receive, UploadRefused
@@ -43,6 +47,8 @@ SAFE_METHODS = (b"GET", b"HEAD")
 STATIC = {"index.html": "text/html; charset=utf-8", "app.js": "text/javascript; charset=utf-8",
           "style.css": "text/css; charset=utf-8"}
 """Every file the page is made of: they ship in the wheel (package data); nothing comes from elsewhere."""
+BOOT = ("/", "/static/app.js", "/static/style.css")
+"""What a browser loads before the page's script can send its key: the cookie alone serves these."""
 JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
 EVENT_SECONDS = 1.0
 """How often the event stream looks for a change (the page moves within ~2 s of one)."""
@@ -55,11 +61,11 @@ STEER = ("cancel", "retry", "next", "pause", "resume")
 class Guard:
     """The checks every request passes before any route (see the module's docstring)."""
 
-    def __init__(self, app, address: Address, token: str):
+    def __init__(self, app, address: Address, sessions: Sessions):
         self.app = app
         self.hosts = address.hosts()
         self.scheme = address.scheme
-        self.session = session_value(token)
+        self.sessions = sessions
 
     async def __call__(self, scope, receive, send):
         if scope["type"] == "websocket":  # none is served (server.py: ws="none"); never past the checks either
@@ -84,7 +90,7 @@ class Guard:
         if self.hosts is not None and host not in self.hosts:  # a rebound DNS name, or a wrong address
             return PlainTextResponse(f"this page answers to {', '.join(sorted(self.hosts))}, not Host {host[:80]!r}\n",
                                      400)
-        if scope["path"] != "/login" and not self._has_session(headers):
+        if scope["path"] != "/login" and not self._logged_in(scope, headers):
             return PlainTextResponse("not logged in: open the URL that `kokoro-narrator web-url` prints\n", 401)
         if scope["method"].encode() not in SAFE_METHODS:
             origin = headers.get(b"origin", b"").decode("latin-1")
@@ -98,29 +104,42 @@ class Guard:
             return (f"http://{host}", f"https://{host}")
         return (f"{self.scheme}://{host}",)
 
-    def _has_session(self, headers: dict[bytes, bytes]) -> bool:
-        """Whether any `kokoro_session` pair in the Cookie header holds the session value.
+    def _logged_in(self, scope, headers: dict[bytes, bytes]) -> bool:
+        """Whether the cookie names a live session and, past BOOT, the request carries that session's key."""
+        sessions = self.sessions.find(self._cookies(headers))
+        if scope["path"] in BOOT:
+            return bool(sessions)
+        key = headers.get(KEY_HEADER.encode(), b"").decode("latin-1")
+        if not key and scope["method"] in ("GET", "HEAD"):  # a changing request always sends the header
+            key = parse_qs(scope["query_string"].decode("latin-1")).get(KEY_PARAM, [""])[0]
+        return bool(key) and any([same(key, session.key) for session in sessions])
+
+    @staticmethod
+    def _cookies(headers: dict[bytes, bytes]) -> list[str]:
+        """Every `kokoro_session` value in the Cookie header.
 
         Split by hand, not with http.cookies: SimpleCookie stops at the first cookie it finds malformed
         (a JSON value, a space), and cookies are shared by every port of a host, so any other server
         on 127.0.0.1 could set one and lock the page's owner out. Several pairs of the name (another
         port's page may set one too) are each tried."""
-        found = False
+        values = []
         for pair in headers.get(b"cookie", b"").decode("latin-1").split(";"):
             name, equals, value = pair.partition("=")
             if equals and name.strip() == COOKIE:
-                found |= same(value.strip().strip('"'), self.session)
-        return found
+                values.append(value.strip().strip('"'))
+        return values
 
 
 class Page:
     """The routes, over the job store, the latest progress and the outbox."""
 
-    def __init__(self, config, store, latest, token: str, closing: threading.Event, wake=lambda: None):
+    def __init__(self, config, store, latest, token: str, sessions: Sessions, closing: threading.Event,
+                 wake=lambda: None):
         self.config = config
         self.wake = wake
         self.store = store
         self.token = token
+        self.sessions = sessions
         self.address = Address.of(config)
         self.queue = QueueView(store, latest)
         self.shelf = Shelf(store, config.paths.outbox)
@@ -140,8 +159,11 @@ class Page:
     async def login(self, request: Request) -> Response:
         if not same(request.query_params.get("token", ""), self.token):
             return PlainTextResponse("wrong or missing token: open the URL that `kokoro-narrator web-url` prints\n", 401)
-        response = RedirectResponse("/", 303)  # the token leaves the address bar at once
-        response.set_cookie(COOKIE, session_value(self.token), httponly=True, samesite="strict",
+        session = self.sessions.open()
+        # The token leaves the address bar at once. The key rides in the fragment, which the browser keeps
+        # for the page's script and sends to no server; only the cookie goes to other ports of this host.
+        response = RedirectResponse(f"/#key={session.key}", 303, headers={"cache-control": "no-store"})
+        response.set_cookie(COOKIE, session.id, max_age=SESSION_SECONDS, httponly=True, samesite="strict",
                             secure=self.address.tls, path="/")
         return response
 
@@ -271,6 +293,7 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
 def make_app(config, store, latest, token: str, closing: threading.Event, wake=lambda: None):
     """Given the config, the job store, a way to read the latest progress, the login token, the event that ends
     the streams and a way to wake the daemon's idle worker, return the ASGI app."""
-    page = Page(config, store, latest, token, closing, wake)
+    sessions = Sessions()
+    page = Page(config, store, latest, token, sessions, closing, wake)
     app = Starlette(routes=page.routes())
-    return Guard(app, page.address, token)
+    return Guard(app, page.address, sessions)

@@ -4,6 +4,18 @@
 
 const $ = (selector) => document.querySelector(selector);
 
+// The page key, the credential beside the cookie (docs/web.md): it comes once, in the login redirect's
+// fragment, which no server receives, and is kept in this origin's storage, which no other port can read.
+// It goes with every request: a header on fetches, `k=` on the URLs that cannot carry one.
+const KEY = "kokoro-key";
+const given = /^#key=([A-Za-z0-9_-]+)$/.exec(location.hash);
+if (given) {
+  localStorage.setItem(KEY, given[1]);
+  history.replaceState(null, "", location.pathname + location.search);  // out of the address bar
+}
+const pageKey = () => localStorage.getItem(KEY) || "";  // read each time: a login in another tab replaces it
+const withKey = (url) => `${url}${url.includes("?") ? "&" : "?"}k=${encodeURIComponent(pageKey())}`;
+
 function element(tag, attributes = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attributes)) {
@@ -22,7 +34,7 @@ function say(text, error = false) {
 }
 
 async function call(method, url, body, type = "application/json") {
-  const options = { method, credentials: "same-origin", headers: {} };
+  const options = { method, credentials: "same-origin", headers: { "x-kokoro-key": pageKey() } };
   if (body !== undefined) {
     options.body = type === "application/json" ? JSON.stringify(body) : body;
     options.headers["content-type"] = type;
@@ -89,9 +101,13 @@ async function steerJob(action, job) {
 }
 
 function listen() {
-  const events = new EventSource("/api/events");
+  const events = new EventSource(withKey("/api/events"));
   events.addEventListener("queue", (event) => renderQueue(JSON.parse(event.data)));
-  events.onerror = () => { $("#state").textContent = "reconnecting…"; };
+  events.onerror = () => {
+    $("#state").textContent = "reconnecting…";
+    // Refused (a 401: the key changed with a login elsewhere), EventSource gives up: open it anew, with the key now kept.
+    if (events.readyState === EventSource.CLOSED) setTimeout(listen, 5000);
+  };
 }
 
 // ------------------------------------------------------------------ adding a book, previews
@@ -138,9 +154,9 @@ async function loadBooks() {
 
 function bookItem(book) {
   const downloads = element("div", { class: "downloads" },
-    ...book.downloads.map((fmt) => element("a", { href: `/files/${encodeURIComponent(book.id)}/${fmt}?download=1`, text: fmt })));
+    ...book.downloads.map((fmt) => element("a", { href: withKey(`/files/${encodeURIComponent(book.id)}/${fmt}?download=1`), text: fmt })));
   return element("li", { "data-book": book.id },
-    book.cover ? element("img", { src: `/files/${encodeURIComponent(book.id)}/cover`, alt: "" }) : element("img", { alt: "" }),
+    book.cover ? element("img", { src: withKey(`/files/${encodeURIComponent(book.id)}/cover`), alt: "" }) : element("img", { alt: "" }),
     element("div", { class: "meta" }, element("strong", { text: book.title }),
       element("div", { text: [book.authors.join(", "), clock(book.seconds), `${book.chapters.length} chapters`].filter(Boolean).join(" · ") }),
       downloads, element("button", { type: "button", class: "play", text: "Play", onclick: () => openBook(book) })));
@@ -156,7 +172,7 @@ function openBook(book) {
   player.sentences = [];
   player.current = null;
   $("#player-title").textContent = book.title;
-  audio.src = `/files/${encodeURIComponent(book.id)}/${playable.format}`;
+  audio.src = withKey(`/files/${encodeURIComponent(book.id)}/${playable.format}`);
   $("#chapters").replaceChildren(...book.chapters.map((chapter) => element("li", { "data-chapter": String(chapter.index) },
     element("button", { type: "button", text: chapter.title || `Chapter ${chapter.index}`, onclick: () => seek(chapter.start || 0) }))));
   $("#text").replaceChildren(element("p", { text: book.timings ? "" : "This book has no timings: no text to follow." }));
