@@ -112,7 +112,7 @@ def main() -> None:
         for _ in range(args.rounds):
             for name, call in calls.items():
                 times[name].append(best_of(call, 2))
-    isa = os.environ.get("ONEDNN_MAX_CPU_ISA", "native")
+    isa = os.environ.get("ONEDNN_MAX_CPU_ISA") or "native"
     cores, ghz = torch.get_num_threads(), clock_ghz()
     print(f"decoder: {flops / audio_seconds / 1e9:.1f} GFLOP per second of audio ({flops / 1e9:.0f} GFLOP for "
           f"{audio_seconds:.1f} s); {cores} threads at {ghz:.2f} GHz, ISA {isa}"

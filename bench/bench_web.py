@@ -1,15 +1,16 @@
 """Does the page slow synthesis? Rounds with the page off and on (open and streaming), alternating, in one process.
 
     .venv/kokoro/bin/python bench/bench_web.py [--weights weights] [--voice jf_gongitsune] [--rounds 8] [--chars 3000]
-                                               [--clients 2] [--threads 2]
+                                               [--clients 2] [--poll 0] [--threads 2]
 
 One warm engine (the tiny random model, or real Kokoro-82M weights with --weights) serves every round.
 Each round runs the real daemon in this process (service.Daemon: watcher, ingest, worker) on a fresh
 folder and drops the same book into its inbox; the figure is the job's own `synth_seconds` (the worker's
 wall time inside synthesis, job.json). In an "on" round the daemon serves the page ([web] enabled) and
-`--clients` browsers' worth of traffic runs against it the whole time: each holds the event stream
-(/api/events) open and reads every event, and polls /api/queue and /api/books every second as a page
-reloading its lists would. Rounds go off, on, on, off, ... (ABBA: a drift in the machine's speed
+`--clients` pages run against it the whole time, in a process of their own as a browser is: each does
+what the page does (it reads /api/books once, then holds the event stream /api/events open and reads
+every event), and with `--poll S` also fetches /api/queue and /api/books every S seconds (a heavier
+load than the page makes: a stress case). Rounds go off, on, on, off, ... (ABBA: a drift in the machine's speed
 cancels out) after one warm-up round that is not counted. Prints each round, then on/off as the ratio
 of the summed seconds and the median of the pairwise ratios; the issue's bar is within 2 %.
 """
@@ -62,12 +63,14 @@ def load_engine(args):
 
 
 class Browsers:
-    """`count` pages' worth of traffic: each holds the event stream and polls the lists every second."""
+    """`count` pages' traffic (run in the child process: `--browse PORT`): each holds the event stream and
+    reads every event; with poll > 0 it also fetches the lists every poll seconds."""
 
-    def __init__(self, client: Client, count: int):
-        self.client, self.stop, self.events, self.polls = client, threading.Event(), 0, 0
-        self.threads = [threading.Thread(target=target, daemon=True)
-                        for _ in range(count) for target in (self._stream, self._poll)]
+    def __init__(self, client: Client, count: int, poll: float):
+        self.client, self.poll, self.stop, self.events, self.polls = client, poll, threading.Event(), 0, 0
+        targets = (self._stream, self._poll) if poll > 0 else (self._stream,)
+        self.threads = [threading.Thread(target=target, daemon=True) for _ in range(count) for target in targets]
+        self.client.request("GET", "/api/books")  # what the page loads when it opens
         for thread in self.threads:
             thread.start()
 
@@ -90,7 +93,7 @@ class Browsers:
         connection.close()
 
     def _poll(self):
-        while not self.stop.wait(1.0):
+        while not self.stop.wait(self.poll):
             for path in ("/api/queue", "/api/books"):
                 self.client.request("GET", path)
                 self.polls += 1
@@ -101,7 +104,22 @@ class Browsers:
             thread.join(10)
 
 
-def one_round(settings, engine, text: str, web: bool, clients: int) -> tuple[float, int, int]:
+def browse(port: int, token: str, count: int, poll: float) -> None:
+    """The child process: log in, run the pages until stdin closes, print `events polls`."""
+    browsers = Browsers(Client(port, token).login(), count, poll)
+    sys.stdin.read()
+    browsers.close()
+    print(browsers.events, browsers.polls, flush=True)
+
+
+def open_pages(port: int, token: str, count: int, poll: float):
+    import subprocess
+
+    return subprocess.Popen([sys.executable, __file__, "--browse", str(port), token, str(count), str(poll)],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+
+def one_round(settings, engine, text: str, web: bool, clients: int, poll: float) -> tuple[float, int, int]:
     """Make the book once through the daemon; return (synth_seconds, events read, polls made)."""
     from kokoro_narrator.service import Daemon
 
@@ -118,9 +136,8 @@ def one_round(settings, engine, text: str, web: bool, clients: int) -> tuple[flo
     if web:
         from kokoro_narrator.web.access import login_token
 
-        client = Client(int(config.web.listen.rpartition(":")[2]), login_token(config)).login()
-        browsers = Browsers(client, clients)
-        time.sleep(1.0)  # the pages are open before the book comes
+        browsers = open_pages(int(config.web.listen.rpartition(":")[2]), login_token(config), clients, poll)
+        time.sleep(2.0)  # the pages are open before the book comes
     (config.paths.inbox / "mill.md").write_text(text)
     job = None
     deadline = time.monotonic() + 3600
@@ -130,9 +147,10 @@ def one_round(settings, engine, text: str, web: bool, clients: int) -> tuple[flo
             job = done[0]
             break
         time.sleep(0.2)
-    events, polls = (browsers.events, browsers.polls) if browsers else (0, 0)
+    events, polls = 0, 0
     if browsers:
-        browsers.close()
+        out, _ = browsers.communicate("", timeout=60)
+        events, polls = map(int, out.split()[-2:])
     daemon.stop.set()
     daemon.wake.set()
     thread.join(60)
@@ -148,16 +166,23 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=8, help="counted rounds, half off and half on (a multiple of 4)")
     parser.add_argument("--chars", type=int, default=3000)
     parser.add_argument("--clients", type=int, default=2, help="open pages in an 'on' round")
+    parser.add_argument("--poll", type=float, default=0.0, help="also fetch the lists every POLL s (0: as the page)")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--browse", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.browse:
+        port, token, count, poll = args.browse
+        browse(int(port), token, int(count), float(poll))
+        return 0
     settings, engine = load_engine(args)
     text = book(args.chars)
-    one_round(settings, engine, text, False, args.clients)  # warm-up: caches, allocator, first G2P
+    one_round(settings, engine, text, False, args.clients, args.poll)  # warm-up: caches, allocator, first G2P
     order = [False, True, True, False] * max(1, args.rounds // 4)
     seconds = {False: [], True: []}
+    print(f"{args.clients} pages, {'polling every %g s' % args.poll if args.poll else 'streaming as the page does'}")
     print("| round | page | synth s | events read | polls |\n|---|---|---|---|---|")
     for n, web in enumerate(order, 1):
-        spent, events, polls = one_round(settings, engine, text, web, args.clients)
+        spent, events, polls = one_round(settings, engine, text, web, args.clients, args.poll)
         seconds[web].append(spent)
         print(f"| {n} | {'on' if web else 'off'} | {spent:.2f} | {events} | {polls} |", flush=True)
     pairs = [on / off for off, on in zip(seconds[False], seconds[True])]
