@@ -28,10 +28,9 @@ from kokoro_narrator.jobs.runner import JobRunner  # noqa: E402
 from kokoro_narrator.jobs.store import JobStore  # noqa: E402
 from kokoro_narrator.service import daemon as service  # noqa: E402
 from kokoro_narrator.service.daemon import Daemon  # noqa: E402
-from kokoro_narrator.service.notify import Notifier  # noqa: E402
 
 from support.config import build_config  # noqa: E402
-from support.daemons import wait_for  # noqa: E402
+from support.daemons import RecordingNotifier, wait_for  # noqa: E402
 from support.providers import ToneProvider  # noqa: E402
 from support.jobs import add_book  # noqa: E402
 from support.tiny_model import build_tiny_model, VOICE  # noqa: E402
@@ -227,16 +226,6 @@ def test_a_book_begun_on_the_pool_goes_on_locally_only_on_the_same_numeric_path(
     assert (config.paths.outbox / "book.wav").read_bytes() == expected
 
 
-class Notes(Notifier):
-    """A notifier that keeps the STATUS= lines."""
-
-    def __init__(self):
-        super().__init__(socket_path="")
-        self.sent: list[str] = []
-
-    def send(self, *fields: str) -> bool:
-        self.sent.extend(fields)
-        return True
 
 
 def test_the_daemon_runs_its_books_on_the_pool_and_status_shows_the_workers(pool, settings, reference, tmp_path,
@@ -251,7 +240,7 @@ def test_the_daemon_runs_its_books_on_the_pool_and_status_shows_the_workers(pool
     monkeypatch.setattr(pool, "status_path", status_file)
     monkeypatch.setattr(pool, "shutdown", lambda: stopped.append(True))
     monkeypatch.setattr(service, "STATUS_SECONDS", 0.0)
-    notes = Notes()
+    notes = RecordingNotifier()
     daemon = Daemon(config, ToneProvider(), notes, space_wait_seconds=0.01)  # a tone would show in the bytes
     job, _ = add_book(daemon.store, "book.txt", BOOK, config)
     thread = threading.Thread(target=daemon.run, daemon=True)

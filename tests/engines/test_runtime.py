@@ -17,9 +17,8 @@ from kokoro_narrator.engines import Unreachable  # noqa: E402
 from kokoro_narrator.engines.runtime import connect, probe  # noqa: E402
 from kokoro_narrator.service import daemon as service  # noqa: E402
 from kokoro_narrator.service.daemon import Daemon  # noqa: E402
-from kokoro_narrator.service.notify import Notifier  # noqa: E402
 
-from support.daemons import wait_for  # noqa: E402
+from support.daemons import RecordingNotifier, wait_for  # noqa: E402
 from support.jobs import add_book  # noqa: E402
 from support.providers import ToneProvider  # noqa: E402
 
@@ -29,14 +28,6 @@ NOWHERE = "127.0.0.1:1"
 """A port where nothing listens: the connection is refused at once."""
 
 
-class Notes(Notifier):
-    def __init__(self):
-        super().__init__(socket_path="")
-        self.sent: list[str] = []
-
-    def send(self, *fields: str) -> bool:
-        self.sent.extend(fields)
-        return True
 
 
 def test_an_unreachable_cluster_is_said_in_one_line_within_seconds(make_config):
@@ -62,7 +53,7 @@ def run_daemon(daemon: Daemon) -> threading.Thread:
 
 def test_with_on_unreachable_local_the_daemon_makes_the_book_with_its_own_engine(make_config, caplog):
     config = make_config(engines={"backend": "ray", "address": NOWHERE, "on_unreachable": "local"})
-    daemon = Daemon(config, ToneProvider(), Notes(), space_wait_seconds=0.01)
+    daemon = Daemon(config, ToneProvider(), RecordingNotifier(), space_wait_seconds=0.01)
     job, _ = add_book(daemon.store, "book.txt", "A short book.\n\nIn two paragraphs.\n", config)
     caplog.set_level(logging.ERROR, logger="kokoro_narrator.service")
     thread = run_daemon(daemon)
@@ -79,7 +70,7 @@ def test_with_on_unreachable_local_the_daemon_makes_the_book_with_its_own_engine
 def test_with_on_unreachable_wait_the_daemon_waits_says_why_and_still_stops_at_once(make_config, monkeypatch):
     monkeypatch.setattr(service, "UNREACHABLE_SECONDS", 0.2)
     config = make_config(engines={"backend": "ray", "address": NOWHERE})
-    notes = Notes()
+    notes = RecordingNotifier()
     daemon = Daemon(config, ToneProvider(), notes, space_wait_seconds=0.01)
     job, _ = add_book(daemon.store, "book.txt", "A short book.\n", config)
     thread = run_daemon(daemon)

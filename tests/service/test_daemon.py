@@ -19,24 +19,16 @@ import time
 from kokoro_narrator.core import atomic
 from kokoro_narrator.service import daemon as service
 from kokoro_narrator.jobs.store import JobStore
-from kokoro_narrator.service.notify import Notifier
 from kokoro_narrator.jobs.runner import Progress
 from kokoro_narrator.service.daemon import Daemon, describe_progress
 
 from support.providers import ToneProvider
+from support.daemons import RecordingNotifier
 from support.jobs import add_book
 
 ONE_CHUNK = "\n\n".join(f"Paragraph {n} of a book that is one chunk long." for n in range(40)).encode()
 
 
-class RecordingNotifier(Notifier):
-    def __init__(self):
-        super().__init__(socket_path="")
-        self.sent: list[str] = []
-
-    def send(self, *fields: str) -> bool:
-        self.sent.extend(fields)
-        return True
 
 
 class SlowTone(ToneProvider):

@@ -7,6 +7,8 @@ import threading
 import time
 from pathlib import Path
 
+from kokoro_narrator.service import Notifier
+
 
 class NotifySocket:
     """A real AF_UNIX datagram socket standing in for systemd's NOTIFY_SOCKET."""
@@ -48,3 +50,15 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.05):
             return
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+class RecordingNotifier(Notifier):
+    """A notifier that keeps what it would send to systemd (STATUS= lines and the rest), in order."""
+
+    def __init__(self):
+        super().__init__(socket_path="")
+        self.sent: list[str] = []
+
+    def send(self, *fields: str) -> bool:
+        self.sent.extend(fields)
+        return True
