@@ -12,6 +12,7 @@ import pytest
 from kokoro_narrator.jobs.lock import LockedError, StoreLock, holder
 from kokoro_narrator.service.daemon import Daemon
 
+from support.daemons import wait_for
 from support.providers import ToneProvider
 from support.tiny_model import tiny_config_toml
 
@@ -60,11 +61,9 @@ def test_two_daemons_on_one_store_the_second_exits_at_once_and_the_first_serves_
             second.run()
         config.paths.inbox.mkdir(exist_ok=True)
         (config.paths.inbox / "book.txt").write_text("A short book, made once.\n")
-        deadline = time.monotonic() + 30
-        while not (config.paths.outbox / "book.wav").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        # Publishing writes the WAV before job.json says done: wait for the job, not for the file.
+        wait_for(lambda: [job.status for job in first.store.all()] == ["done"], 30, "the book's job done")
         assert (config.paths.outbox / "book.wav").exists()
-        assert [job.status for job in first.store.all()] == ["done"]
     finally:
         first.stop.set()
         first.wake.set()
