@@ -18,14 +18,12 @@ read that are the text's), by difflib on the word lists; its chapters must be th
 from __future__ import annotations
 
 import argparse
-import difflib
 import hashlib
 import re
 import subprocess
-import time
 from pathlib import Path
 
-from bench_pdf import BOOKS, ROOT, SHARED, markdown_of, words_of
+from bench_pdf import BOOKS, compare_read, ROOT, SHARED, markdown_of
 
 from kokoro_narrator.books.reader import read_book
 
@@ -52,25 +50,6 @@ def build(name: str, form: str, work: Path) -> tuple[Path, str, list[str]]:
     return path, text, headings
 
 
-def compare(path: Path, text: str, headings: list[str], show: int) -> dict:
-    """The words and chapters of the document read, against the book's text and headings."""
-    started = time.perf_counter()
-    book = read_book(path.read_bytes(), path.name)
-    seconds = time.perf_counter() - started
-    want, got = words_of(text), words_of(book.text)
-    matcher = difflib.SequenceMatcher(None, want, got, autojunk=False)
-    same = sum(block.size for block in matcher.get_matching_blocks())
-    stretches = [op for op in matcher.get_opcodes() if op[0] != "equal"]
-    for tag, i1, i2, j1, j2 in stretches[:show]:
-        print(f"  {tag}: text {' '.join(want[max(0, i1 - 3):i2 + 3])!r} / "
-              f"read {' '.join(got[max(0, j1 - 3):j2 + 3])!r}")
-    spoken = [" ".join(words_of(heading)) for heading in book.headings]
-    chapters_ok = list(book.titles) == headings and spoken == [" ".join(words_of(heading)) for heading in headings]
-    return {"words": len(want), "recall": same / len(want), "precision": same / max(1, len(got)),
-            "stretches": len(stretches), "chapters": len(book.headings), "book_chapters": len(headings),
-            "chapters_ok": chapters_ok, "seconds": seconds, "warnings": book.warnings}
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--work", type=Path, default=WORK)
@@ -85,7 +64,7 @@ def main() -> int:
     for form in args.formats:
         for name in args.books:
             path, text, headings = build(name, form, args.work)
-            row = compare(path, text, headings, args.diff)
+            row = compare_read(path, text, headings, args.diff)
             ok = row["chapters_ok"] and row["chapters"] == row["book_chapters"]
             print(f"| {form.upper()} | {name} | {row['words']} | {100 * row['recall']:.2f} % | "
                   f"{100 * row['precision']:.2f} % | {row['stretches']} | {'yes' if ok else 'NO'} "

@@ -117,21 +117,28 @@ def words_of(text: str) -> list[str]:
     return WORD.findall(unicodedata.normalize("NFKC", text).replace("\u2019", "'").lower())
 
 
-def compare(name: str, pdf: Path, text: str, headings: list[str], show: int) -> dict:
+def compare_read(path: Path, text: str, headings: list[str], show: int, label: str = "read") -> dict:
+    """The words and chapters of the document read, against the book's text and headings (also bench_formats)."""
     started = time.perf_counter()
-    book = read_book(pdf.read_bytes(), pdf.name)
+    book = read_book(path.read_bytes(), path.name)
     seconds = time.perf_counter() - started
     want, got = words_of(text), words_of(book.text)
     matcher = difflib.SequenceMatcher(None, want, got, autojunk=False)
     same = sum(block.size for block in matcher.get_matching_blocks())
     stretches = [op for op in matcher.get_opcodes() if op[0] != "equal"]
     for tag, i1, i2, j1, j2 in stretches[:show]:
-        print(f"  {tag}: text {' '.join(want[max(0, i1 - 3):i2 + 3])!r} / pdf {' '.join(got[max(0, j1 - 3):j2 + 3])!r}")
-    spoken_headings = [" ".join(words_of(h)) for h in book.headings]
-    chapters_ok = (list(book.titles) == headings and spoken_headings == [" ".join(words_of(h)) for h in headings])
-    return {"book": name, "pages": page_count(pdf), "words": len(want), "recall": same / len(want),
-            "precision": same / max(1, len(got)), "stretches": len(stretches), "chapters": len(book.headings),
-            "outline": len(headings), "chapters_ok": chapters_ok, "seconds": seconds, "warnings": book.warnings}
+        print(f"  {tag}: text {' '.join(want[max(0, i1 - 3):i2 + 3])!r} / "
+              f"{label} {' '.join(got[max(0, j1 - 3):j2 + 3])!r}")
+    spoken = [" ".join(words_of(heading)) for heading in book.headings]
+    chapters_ok = list(book.titles) == headings and spoken == [" ".join(words_of(heading)) for heading in headings]
+    return {"words": len(want), "recall": same / len(want), "precision": same / max(1, len(got)),
+            "stretches": len(stretches), "chapters": len(book.headings), "book_chapters": len(headings),
+            "chapters_ok": chapters_ok, "seconds": seconds, "warnings": book.warnings}
+
+
+def compare(name: str, pdf: Path, text: str, headings: list[str], show: int) -> dict:
+    row = compare_read(pdf, text, headings, show, "pdf")
+    return {"book": name, "pages": page_count(pdf), **row, "outline": row.pop("book_chapters")}
 
 
 def page_count(pdf: Path) -> int:
