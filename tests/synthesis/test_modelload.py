@@ -51,7 +51,7 @@ def test_unset_tensors_names_what_holds_a_nan():
     assert unset_tensors(layer) == ["bias"]
 
 
-@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+@pytest.mark.parametrize("precision", ["fp32", "fp32-cl", "bf16"])
 def test_the_engine_speaks_the_same_samples_as_before(tiny_settings, precision):
     """The engine loads through build_kmodel: its audio equals a model that kokoro built itself."""
     import dataclasses
@@ -59,7 +59,7 @@ def test_the_engine_speaks_the_same_samples_as_before(tiny_settings, precision):
     import numpy as np
 
     from kokoro_narrator.synthesis.engine import KokoroEngine, seed_for
-    from kokoro_narrator.synthesis.bf16path import generator_in_bf16
+    from kokoro_narrator.synthesis.channels_last import generator_channels_last, generator_in_bf16
     from kokoro_narrator.synthesis.fastpath import speed_up
 
     settings = dataclasses.replace(tiny_settings, precision=precision)
@@ -68,6 +68,8 @@ def test_the_engine_speaks_the_same_samples_as_before(tiny_settings, precision):
     speed_up(reference)
     if precision == "bf16":
         generator_in_bf16(reference)
+    elif precision == "fp32-cl":
+        assert generator_channels_last(reference)
     pack = engine.voice_pack(settings.voice)
     phonemes = "hˈɛloʊ wˈɜɹld"
     torch.manual_seed(seed_for(1))

@@ -8,6 +8,7 @@ configured, else kokoro downloads them from the hub, its normal path) and return
 from __future__ import annotations
 
 import json
+import os
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -56,9 +57,17 @@ NATIVE_BF16_FLAGS = ("avx512_bf16", "amx_bf16")
 """CPU flags (/proc/cpuinfo) of x86 CPUs that compute in bfloat16 natively: there bf16
 convolutions are about twice as fast as fp32 (bench/README.md); elsewhere they are emulated."""
 
+ONEDNN_BF16_ISAS = ("ALL", "DEFAULT", "AVX512_CORE_BF16", "AVX512_CORE_FP16", "AVX512_CORE_AMX",
+                    "AVX512_CORE_AMX_FP16", "AVX10_1_512", "AVX10_1_512_AMX", "AVX10_1_512_AMX_FP16")
+"""Values of ONEDNN_MAX_CPU_ISA that still let oneDNN use bf16 instructions: any other (AVX2, say)
+makes it emulate bf16, about 7x slower than fp32 (bench/README.md)."""
+
 
 def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether this CPU computes bfloat16 natively (x86: AVX512-BF16 or AMX)."""
+    """Whether this CPU computes bfloat16 natively (x86: AVX512-BF16 or AMX), and oneDNN may use it."""
+    capped = os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper()
+    if capped and capped not in ONEDNN_BF16_ISAS:
+        return False
     try:
         text = cpuinfo.read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -68,36 +77,45 @@ def cpu_has_native_bf16(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
 
 
 def resolve_precision(settings: KokoroConfig) -> str:
-    """Given Kokoro settings, return the decoder's arithmetic on this machine: "fp32", "bf16" or "onnx".
+    """Given Kokoro settings, return the decoder's arithmetic on this machine: "fp32", "fp32-cl", "bf16"
+    or "onnx".
 
-    "auto" is bf16 only where it is both faster and measured: torch on a CPU with native bf16.
-    GPUs stay fp32 until measured there. Part of a job's settings: a changed numeric path
-    changes the audio, so it makes a new job and resume never mixes the two.
+    "auto" on a CPU is the fastest path measured to keep the quality bench: bf16 where the CPU
+    computes it natively, else fp32 channels-last. GPUs stay fp32 until measured there (and
+    fp32-cl is a CPU layout: on a GPU it is fp32). Part of a job's settings: a changed numeric
+    path changes the audio, so it makes a new job and resume never mixes the two.
     """
     if settings.backend == "onnx":
         return "onnx"
-    if settings.precision != "auto":
-        return settings.precision
-    if settings.device == "cuda":
-        return "fp32"
-    if settings.device == "auto":
+    on_gpu = settings.device == "cuda"
+    if settings.device == "auto" and settings.precision in ("auto", "fp32-cl"):
         import torch
 
-        if torch.cuda.is_available():
-            return "fp32"
-    return "bf16" if cpu_has_native_bf16() else "fp32"
+        on_gpu = torch.cuda.is_available()
+    if settings.precision == "fp32-cl":
+        return "fp32" if on_gpu else "fp32-cl"
+    if settings.precision != "auto":
+        return settings.precision
+    if on_gpu:
+        return "fp32"
+    return "bf16" if cpu_has_native_bf16() else "fp32-cl"
 
 
 def numeric_path(settings: KokoroConfig) -> str:
-    """The numeric path a job records in its settings: "fp32", "onnx", or the bf16 path's name.
+    """The numeric path a job records in its settings: "fp32", "onnx", or a channels-last path's name.
 
-    A bf16 path that changed (bf16path.BF16_PATH) makes new jobs, as a changed setting does.
+    A channels-last path that changed (channels_last.BF16_PATH, FP32_CL_PATH) makes new jobs, as a
+    changed setting does.
     """
     precision = resolve_precision(settings)
     if precision == "bf16":
-        from .bf16path import BF16_PATH
+        from .channels_last import BF16_PATH
 
         return BF16_PATH
+    if precision == "fp32-cl":
+        from .channels_last import FP32_CL_PATH
+
+        return FP32_CL_PATH
     return precision
 
 
@@ -185,7 +203,7 @@ def load_acoustic(settings: KokoroConfig) -> LoadedAcoustic:
     """Given Kokoro settings, load the acoustic model once; raise EngineError when impossible."""
     from kokoro import KModel
 
-    from .bf16path import generator_in_bf16
+    from .channels_last import generator_channels_last, generator_in_bf16
     from .fastpath import speed_up
     from .modelload import build_kmodel
 
@@ -213,8 +231,11 @@ def load_acoustic(settings: KokoroConfig) -> LoadedAcoustic:
             if device == "cuda":
                 deterministic_gpu()
             speed_up(model)
-            if resolve_precision(settings) == "bf16":
+            precision = resolve_precision(settings)
+            if precision == "bf16":
                 generator_in_bf16(model)
+            elif precision == "fp32-cl":
+                generator_channels_last(model)
             acoustic = TorchAcoustic(model)
     except (OSError, RuntimeError, KeyError, ValueError) as exc:
         raise EngineError(f"could not load the Kokoro model from {source}: {exc}{offline_hint(settings)}") from exc

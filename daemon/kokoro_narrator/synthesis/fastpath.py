@@ -77,7 +77,7 @@ def _snake(x: torch.Tensor, alpha: torch.Tensor) -> torch.Tensor:
 
 
 def run_residual_block(block, x: torch.Tensor, style: torch.Tensor, adain, snake) -> torch.Tensor:
-    """kokoro's AdaINResBlock1.forward, with the given AdaIN and Snake (bf16path.py has its own)."""
+    """kokoro's AdaINResBlock1.forward, with the given AdaIN and Snake (channels_last.py has its own)."""
     for conv1, conv2, norm1, norm2, alpha1, alpha2 in zip(
         block.convs1, block.convs2, block.adain1, block.adain2, block.alpha1, block.alpha2
     ):

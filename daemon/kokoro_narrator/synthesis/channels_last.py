@@ -1,6 +1,7 @@
-"""The decoder's generator in bfloat16, for CPUs that compute bf16 natively (precision "bf16").
+"""The decoder's generator channels-last, in bfloat16 (precision "bf16") or fp32 ("fp32-cl").
 
-Measured with the real weights against fp32 (bench/README.md, issue 18), three paragraphs:
+bf16 is for CPUs that compute it natively. Measured with the real weights against fp32
+(bench/README.md, issue 18), three paragraphs:
 
 | generator arithmetic | call time vs fp32 | log-mel error vs fp32 | quality bench WER |
 |---|---|---|---|
@@ -23,9 +24,13 @@ Measured with the real weights against fp32 (bench/README.md, issue 18), three p
   stage's reflection padding keeps bf16 and the layout (under autocast it returned fp32, and the
   whole last stage, the largest, ran in fp32 with copies: 13 % of a call).
 
+On CPUs without native bf16 (AVX2), the same layout in fp32 makes the whole model call about
+1.2x faster than kokoro's fp32 (issue 28, bench/README.md) for a waveform within 95 dB of it:
+only the order of the sums differs. That is what "auto" picks there.
+
 The same input still gives the same samples, run after run. A kokoro release whose blocks
 compute something else is caught by a check at load against kokoro's own block, and keeps
-the plain autocast path.
+the plain path.
 """
 
 from __future__ import annotations
@@ -44,20 +49,23 @@ BF16_PATH = "bf16: channels-last bf16 generator, fp32 conv_post"
 """What a job records as its numeric path when precision is bf16 (jobs.audio_settings). A
 changed bf16 path gets a new name: jobs made on an older one are never resumed with it."""
 
-CHECK_TOLERANCE = 0.05
-"""Largest relative error of the channels-last block against kokoro's, on random input in
-bf16; bf16 rounding alone gives about 0.01."""
+FP32_CL_PATH = "fp32-cl: channels-last fp32 generator"
+"""The same for precision fp32-cl: its samples differ from fp32's in the last bits."""
+
+CHECK_TOLERANCE = {torch.bfloat16: 0.05, torch.float32: 1e-4}
+"""Largest relative error of the channels-last block against kokoro's, on random input; bf16
+rounding alone gives about 0.01, fp32's summation order about 1e-6."""
 
 
-def _channels_last(x: torch.Tensor) -> torch.Tensor:
+def _channels_last(x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     """(N, C, L) as (N, C, 1, L) in channels-last memory: a copy only when it is not already."""
-    return x.to(torch.bfloat16).unsqueeze(2).contiguous(memory_format=torch.channels_last)
+    return x.to(dtype).unsqueeze(2).contiguous(memory_format=torch.channels_last)
 
 
-def _conv_channels_last(module: torch.nn.Conv1d | torch.nn.ConvTranspose1d):
-    """A forward for a 1-D convolution as a channels-last bf16 2-D one of height 1 (weights converted once)."""
-    weight = module.weight.detach().to(torch.bfloat16).unsqueeze(2).contiguous(memory_format=torch.channels_last)
-    bias = None if module.bias is None else module.bias.detach().to(torch.bfloat16)
+def _conv_channels_last(module: torch.nn.Conv1d | torch.nn.ConvTranspose1d, dtype: torch.dtype):
+    """A forward for a 1-D convolution as a channels-last 2-D one of height 1 (weights converted once)."""
+    weight = module.weight.detach().to(dtype).unsqueeze(2).contiguous(memory_format=torch.channels_last)
+    bias = None if module.bias is None else module.bias.detach().to(dtype)
     (stride,), (padding,), (dilation,) = module.stride, module.padding, module.dilation
     shape = dict(stride=(1, stride), padding=(0, padding), dilation=(1, dilation), groups=module.groups)
     if isinstance(module, torch.nn.ConvTranspose1d):
@@ -67,7 +75,7 @@ def _conv_channels_last(module: torch.nn.Conv1d | torch.nn.ConvTranspose1d):
         convolve = F.conv2d
 
     def forward(x: torch.Tensor) -> torch.Tensor:
-        return convolve(_channels_last(x), weight, bias, **shape).squeeze(2)
+        return convolve(_channels_last(x, dtype), weight, bias, **shape).squeeze(2)
 
     return forward
 
@@ -115,20 +123,22 @@ def _residual_block_forward(self, x: torch.Tensor, style: torch.Tensor) -> torch
     return run_residual_block(self, x, style, _adain, _snake)
 
 
-def _close_to_kokoro(block: torch.nn.Module) -> bool:
-    """Does the channels-last block compute kokoro's block, within bf16's rounding, on random input?"""
+def _close_to_kokoro(block: torch.nn.Module, dtype: torch.dtype) -> bool:
+    """Does the channels-last block compute kokoro's block, within dtype's rounding, on random input?"""
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(1, block.convs1[0].in_channels, 300, generator=generator)
     style = torch.randn(1, block.adain1[0].fc.in_features, generator=generator)
-    with torch.inference_mode(), torch.autocast(device_type="cpu", dtype=torch.bfloat16):
+    with torch.inference_mode(), torch.autocast(device_type="cpu", dtype=torch.bfloat16,
+                                                enabled=dtype == torch.bfloat16):
         expected = block.plain_forward(x, style).float()
         actual = _residual_block_forward(block, x, style).float()
-    return bool(torch.linalg.vector_norm(actual - expected) <= CHECK_TOLERANCE * torch.linalg.vector_norm(expected))
+    tolerance = CHECK_TOLERANCE[dtype]
+    return bool(torch.linalg.vector_norm(actual - expected) <= tolerance * torch.linalg.vector_norm(expected))
 
 
-def _go_channels_last(generator: torch.nn.Module) -> bool:
-    """On a CPU, switch the generator's blocks and convolutions (not conv_post) to channels-last; False if
-    they differ from what this module expects."""
+def _go_channels_last(generator: torch.nn.Module, dtype: torch.dtype) -> bool:
+    """On a CPU, switch the generator's blocks and convolutions (not conv_post) to channels-last in dtype;
+    False if they differ from what this module expects."""
     from kokoro.istftnet import AdaINResBlock1
 
     blocks = [m for m in generator.modules() if isinstance(m, AdaINResBlock1)]
@@ -139,7 +149,7 @@ def _go_channels_last(generator: torch.nn.Module) -> bool:
     for block in blocks:
         block.plain_forward = block.forward
     try:
-        if not _close_to_kokoro(blocks[0]):
+        if not _close_to_kokoro(blocks[0], dtype):
             return False
     except (AttributeError, IndexError, RuntimeError, TypeError, ValueError) as exc:
         log.warning("kokoro's residual blocks are not the expected ones (%s)", exc)
@@ -147,7 +157,7 @@ def _go_channels_last(generator: torch.nn.Module) -> bool:
     for block in blocks:
         block.forward = types.MethodType(_residual_block_forward, block)
     for conv in convs:
-        conv.forward = _conv_channels_last(conv)
+        conv.forward = _conv_channels_last(conv, dtype)
     for pad in generator.modules():
         if isinstance(pad, torch.nn.ReflectionPad1d):
             pad.forward = _reflection_pad_channels_last(pad)
@@ -172,6 +182,18 @@ def generator_in_bf16(model: torch.nn.Module) -> None:
 
     post.forward = post_forward
     generator.forward = forward
-    if device_type == "cpu" and not _go_channels_last(generator):
+    if device_type == "cpu" and not _go_channels_last(generator, torch.bfloat16):
         log.warning("kokoro's generator is not the expected one; bf16 runs it without the channels-last layout "
                     "(slower, and the audio differs from that of other machines)")
+
+
+def generator_channels_last(model: torch.nn.Module) -> bool:
+    """Run the decoder's generator channels-last in fp32 on a CPU (see the module's text); False, and
+    kokoro's own layout, when its blocks are not the expected ones."""
+    generator = model.decoder.generator
+    if generator.conv_post.weight.device.type != "cpu":
+        return False
+    if _go_channels_last(generator, torch.float32):
+        return True
+    log.warning("kokoro's generator is not the expected one; fp32-cl runs it in kokoro's own layout (slower)")
+    return False
