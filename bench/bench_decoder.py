@@ -5,7 +5,7 @@
 
 One utterance (the first paragraph of Alice, about 15 s of audio) goes through KModel once to catch
 the decoder's inputs; then the decoder alone is timed, in the engine's own numeric paths (fp32 with
-fastpath.py, and the bf16 generator where asked), best of each round, rounds alternating. FLOPs are
+fastpath.py, fp32 channels-last, and the bf16 generator unless --no-bf16), best of each round, rounds alternating. FLOPs are
 torch's FlopCounterMode count: convolutions and matrix products, which are the decoder's arithmetic
 (Snake, AdaIN and padding are memory-bound and not counted). The peak is cores x clock x FLOPs per
 cycle, given on the command line (defaults: two 256-bit FMA pipes per core, 32 fp32 FLOPs a cycle,
@@ -87,7 +87,8 @@ def main() -> None:
                         model_weights=w / "kokoro-v1_0-dequant.pth", voices_dir=w / "voices", precision="fp32")
     pack = torch.load(w / "voices" / f"{args.voice}.pt", weights_only=True)
     phonemes = next(iter(KPipeline(lang_code="a", repo_id="hexgrad/Kokoro-82M", model=False)(TEXT))).phonemes
-    paths = {"fp32": load_acoustic(base).acoustic.model}
+    paths = {"fp32": load_acoustic(base).acoustic.model,
+             "fp32-cl": load_acoustic(dataclasses.replace(base, precision="fp32-cl")).acoustic.model}
     if not args.no_bf16:
         paths["bf16"] = load_acoustic(dataclasses.replace(base, precision="bf16")).acoustic.model
     calls, audio_seconds = {}, 0.0

@@ -7,8 +7,10 @@ Ways (each in its own process, so that load time and peak RSS are its own):
   a   the plan's original design: one worker process per chunk, each loading KPipeline cold
   b   kokoro's README loop: one KPipeline, `for gs, ps, audio in pipeline(text, ...)`, raw text
   c   this project as configured by default: engine + job runner (chunking, G2P overlapped with the
-      model, WAVs, concat); precision "auto" (the generator in bf16 on a CPU with native bf16)
-  c-fp32 the same in full precision (precision = "fp32")
+      model, WAVs, concat); precision "auto" (the generator in bf16 on a CPU with native bf16, else
+      fp32 channels-last; ONEDNN_MAX_CPU_ISA=AVX2 counts as no native bf16)
+  c-fp32 the same in kokoro's own full precision (precision = "fp32")
+  c-fp32-cl the same in full precision with the generator channels-last (precision = "fp32-cl")
   c-bf16 the same with the generator in bf16 on any CPU (precision = "bf16")
   c-seq  the same with G2P and the model one after the other (to show what overlap buys)
   c-onnx the same with the ONNX Runtime backend (needs --weights with the .onnx file)
@@ -193,6 +195,7 @@ MODES = {
     "a": mode_a, "b": mode_b, "c": mode_c, "c-glibc": mode_c,
     "c-fp32": lambda args, text: mode_c(args, text, precision="fp32"),
     "c-bf16": lambda args, text: mode_c(args, text, precision="bf16"),
+    "c-fp32-cl": lambda args, text: mode_c(args, text, precision="fp32-cl"),
     "c-seq": lambda args, text: mode_c(args, text, overlap=False),
     "c-onnx": lambda args, text: mode_c(args, text, backend="onnx"),
     "synth": mode_synth,
@@ -259,10 +262,19 @@ def main() -> None:
     report(args, results)
 
 
+def auto_precision() -> str:
+    from kokoro_narrator.core.config import KokoroConfig
+    from kokoro_narrator.synthesis.acoustic import resolve_precision
+
+    return resolve_precision(KokoroConfig(device="cpu"))
+
+
 def report(args, results: dict) -> None:
     model = "tiny random model" if args.tiny else f"real Kokoro-82M ({args.weights}), voice {args.voice}"
     print(f"\n{results.get('b', {}).get('chars', args.chars)} characters of pg5200.txt, {model}, "
-          f"{args.threads} torch threads, device {args.device}\n")
+          f"{args.threads} torch threads, device {args.device}, ISA caps: "
+          f"ONEDNN_MAX_CPU_ISA={os.environ.get('ONEDNN_MAX_CPU_ISA', '(unset)')} "
+          f"ATEN_CPU_CAPABILITY={os.environ.get('ATEN_CPU_CAPABILITY', '(unset)')}; precision auto here: {auto_precision()}\n")
     print("| way | chars/s | audio s / wall s | load s | whole process s | peak RSS MB | speed vs (b) | vs (d) | "
           "whole process vs (d) | G2P share | model share | malloc |")
     print("|---|---|---|---|---|---|---|---|---|---|---|---|")
