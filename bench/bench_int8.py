@@ -27,26 +27,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
+from bench_voices import RATE, mel_bank  # this file's folder is on sys.path when run as a script
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus"
-RATE = 24000
 
 
-def mel_bank(n_fft: int = 1024, bands: int = 80) -> np.ndarray:
-    mel = lambda f: 2595 * np.log10(1 + f / 700)  # noqa: E731
-    edges = 700 * (10 ** (np.linspace(mel(0), mel(RATE / 2), bands + 2) / 2595) - 1)
-    bins = np.floor((n_fft + 1) * edges / RATE).astype(int)
-    bank = np.zeros((bands, n_fft // 2 + 1))
-    for b in range(bands):
-        left, centre, right = bins[b], bins[b + 1], bins[b + 2]
-        bank[b, left:centre] = np.linspace(0, 1, max(1, centre - left), endpoint=False)
-        bank[b, centre:right] = np.linspace(1, 0, max(1, right - centre), endpoint=False)
-    return bank
-
-
-BANK = mel_bank()
+BANK = mel_bank(bands=80, low=0, high=RATE / 2)
 
 
 def log_mel(audio: np.ndarray) -> np.ndarray:

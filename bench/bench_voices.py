@@ -72,9 +72,10 @@ def segments(config_file: Path, book: Path) -> dict:
     return json.loads(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
 
 
-def mel_bank(n_fft: int = 1024, bands: int = 40) -> np.ndarray:
+def mel_bank(n_fft: int = 1024, bands: int = 40, low: float = 60, high: float = 8000) -> np.ndarray:
+    """Triangular mel filters over the rfft bins of n_fft samples at RATE (bench_int8.py uses them too)."""
     mel = lambda f: 2595 * np.log10(1 + f / 700)  # noqa: E731
-    edges = 700 * (10 ** (np.linspace(mel(60), mel(8000), bands + 2) / 2595) - 1)
+    edges = 700 * (10 ** (np.linspace(mel(low), mel(high), bands + 2) / 2595) - 1)
     bins = np.floor((n_fft + 1) * edges / RATE).astype(int)
     bank = np.zeros((bands, n_fft // 2 + 1))
     for b in range(bands):
