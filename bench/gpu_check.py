@@ -6,7 +6,10 @@
    device=cuda (or rocm); time to the first chunk, realtime factor, the GPU memory it held;
 2. the same book again, the daemon SIGKILLed inside its second chunk and started again: the
    published WAV must be byte-identical to the first run's;
-3. kokoro's own README loop on the same GPU, the same text and weights: its realtime factor.
+3. kokoro's own README loop on the same GPU, the same text and weights: its realtime factor;
+4. the generator under bf16 autocast on the GPU (precision = "bf16", conv_post in fp32), against
+   fp32, through the engine: its realtime factor and its log-mel error on the first paragraphs
+   (the CPU's bf16 path passed the quality bench at 0.25 dB; whole-decoder bf16 at 0.8 dB did not).
 
 Without --weights it uses the tests' tiny random model: every check holds, but the speeds mean
 nothing. --rehearse runs it all on a machine without a GPU (device = "cpu"), to test this script.
@@ -209,6 +212,36 @@ def kokoro_loop(files: dict, text: str, device: str) -> dict:
             "torch_peak_mb": memory}
 
 
+def bf16_against_fp32(files: dict, text: str, device: str, paragraphs: int = 4) -> dict:
+    """The engine in fp32 and in bf16 on one device, the same paragraphs (the engine seeds each chunk):
+    realtime factors and the bf16 audio's log-mel error against fp32's."""
+    import dataclasses
+
+    import numpy as np
+    import torch
+    from bench_int8 import log_mel_error
+    from kokoro_narrator.core.config import KokoroConfig
+    from kokoro_narrator.synthesis.engine import KokoroEngine
+
+    pieces = [p.replace("\r\n", " ") for p in text.split("\r\n\r\n") if len(p) > 200][:paragraphs]
+    base = KokoroConfig(voice=files["voice"], device=device, lang_code="a", model_config=Path(files["model_config"]),
+                        model_weights=Path(files["model_weights"]), voices_dir=Path(files["voices_dir"]))
+    result = {}
+    for precision in ("fp32", "bf16"):
+        engine = KokoroEngine.load(dataclasses.replace(base, precision=precision), warm_up=True)
+        started, audio = time.perf_counter(), []
+        for piece in pieces:
+            audio.append(np.concatenate([segment.audio for segment in engine.synthesize_chunk(piece)]))
+        if device == "cuda":
+            torch.cuda.synchronize()
+        wall = time.perf_counter() - started
+        result[precision] = {"rtf": round(sum(map(len, audio)) / 24000 / wall, 2), "audio": audio}
+        del engine
+    errors = [log_mel_error(b, f) for b, f in zip(result["bf16"].pop("audio"), result["fp32"].pop("audio"))]
+    return {"paragraphs": len(pieces), "fp32_rtf": result["fp32"]["rtf"], "bf16_rtf": result["bf16"]["rtf"],
+            "log_mel_error_db": [round(e, 2) for e in errors]}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--weights", help="real Kokoro-82M weights (config.json, kokoro-v1_0-dequant.pth, voices/)")
@@ -235,9 +268,10 @@ def main() -> int:
             failures.append("the resumed book's WAV differs from the uninterrupted one's")
         resumed.pop("wav")
         loop = kokoro_loop(files, text, device)
+        autocast = bf16_against_fp32(files, text, device)
     name = torch.cuda.get_device_name(0) if device == "cuda" else "CPU (rehearsal)"
     result = {"device": name, "torch": torch.__version__, "weights": "real" if args.weights else "tiny (speeds mean nothing)",
-              "chars": len(text), "daemon": whole, "resume": resumed, "kokoro_loop": loop, "failures": failures}
+              "chars": len(text), "daemon": whole, "resume": resumed, "kokoro_loop": loop, "bf16": autocast, "failures": failures}
     print(report(result))
     if os.environ.get("OUT"):
         Path(os.environ["OUT"], "gpu_check.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
@@ -253,6 +287,8 @@ def report(r: dict) -> str:
              f"| kokoro's loop (after its load) | | {loop['first_audio_s']} (first utterance) | {loop['rtf']} "
              f"| {loop['torch_peak_mb']} (torch peak) |",
              "", f"daemon vs kokoro's loop: {d['rtf'] / loop['rtf']:.2f}x" if d["rtf"] and loop["rtf"] else "",
+             f"bf16 autocast vs fp32 (engine, {r['bf16']['paragraphs']} paragraphs): realtime factor "
+             f"{r['bf16']['bf16_rtf']} vs {r['bf16']['fp32_rtf']}, log-mel error {r['bf16']['log_mel_error_db']} dB",
              f"resume after SIGKILL ({res['chunks_before_kill']} chunk(s) done, {res['resumed_inside_chunk'] or 'at a chunk start'}): "
              + ("byte-identical" if not any("resumed" in f for f in r["failures"]) else "DIFFERENT"),
              *(f"FAILED: {failure}" for failure in r["failures"])]
