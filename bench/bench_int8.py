@@ -53,18 +53,23 @@ def snr(audio: np.ndarray, reference: np.ndarray) -> float:
     return float(10 * np.log10((reference[:n] ** 2).sum() / ((audio[:n] - reference[:n]) ** 2).sum()))
 
 
-def int8_conv(module: torch.nn.Conv1d):
-    """A forward for module as an int8 oneDNN convolution: weights per output channel, input per tensor."""
-    import torch.ao.quantization.fx._decomposed  # noqa: F401  (registers the onednn quantised ops' helpers)
-
+def int8_weights(module: torch.nn.Conv1d, shape: tuple, x_scale: float, x_zero: int):
+    """module's weights in int8 for oneDNN, one scale per output channel (its largest weight is 127):
+    the packed weights, their scales and their zero points (all 0)."""
     weight = module.weight.detach().float()
     scales = (weight.abs().amax(dim=(1, 2)).clamp_min(1e-12) / 127).double()
     quantised = torch.round(weight / scales[:, None, None]).clamp(-127, 127).to(torch.int8).unsqueeze(2)
     quantised = quantised.contiguous(memory_format=torch.channels_last)
+    packed = torch.ops.onednn.qconv_prepack(quantised, scales, x_scale, x_zero, *shape, module.groups, None)
+    return packed, scales, torch.zeros(len(scales), dtype=torch.int64)
+
+
+def int8_conv(module: torch.nn.Conv1d):
+    """A forward for module as an int8 oneDNN convolution: weights per output channel, input per tensor."""
     (stride,), (padding,), (dilation,) = module.stride, module.padding, module.dilation
     shape = ([1, stride], [0, padding], [1, dilation])
-    packed = torch.ops.onednn.qconv_prepack(quantised, scales, 0.05, 128, *shape, module.groups, None)
-    bias, zero_points = module.bias.detach().float(), torch.zeros(len(scales), dtype=torch.int64)
+    packed, scales, zero_points = int8_weights(module, shape, 0.05, 128)
+    bias = module.bias.detach().float()
 
     def forward(x: torch.Tensor) -> torch.Tensor:
         x = x.float().unsqueeze(2).contiguous(memory_format=torch.channels_last)
@@ -83,17 +88,11 @@ def int8_conv_in_blocks(module: torch.nn.Conv1d, block: int):
     """The same with the input scaled per block of `block` samples (and its halo), the blocks batched into one
     oneDNN call: each block is divided by its own absolute maximum, quantised on one shared scale, and its
     output multiplied back (a convolution is linear; the bias is added after)."""
-    import torch.ao.quantization.fx._decomposed  # noqa: F401
-
-    weight = module.weight.detach().float()
-    scales = (weight.abs().amax(dim=(1, 2)).clamp_min(1e-12) / 127).double()
-    quantised = torch.round(weight / scales[:, None, None]).clamp(-127, 127).to(torch.int8).unsqueeze(2)
-    quantised = quantised.contiguous(memory_format=torch.channels_last)
     (padding,), (dilation,) = module.padding, module.dilation
     assert module.stride == (1,) and module.groups == 1 and padding <= block
     shape = ([1, 1], [0, 0], [1, dilation])
-    packed = torch.ops.onednn.qconv_prepack(quantised, scales, 1 / 127, 128, *shape, 1, None)
-    bias, zero_points = module.bias.detach().float(), torch.zeros(len(scales), dtype=torch.int64)
+    packed, scales, zero_points = int8_weights(module, shape, 1 / 127, 128)
+    bias = module.bias.detach().float()
 
     def forward(x: torch.Tensor) -> torch.Tensor:
         _, channels, length = x.shape

@@ -8,8 +8,8 @@ configured, else kokoro downloads them from the hub, its normal path) and return
 from __future__ import annotations
 
 import json
-import os
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
@@ -87,18 +87,18 @@ def resolve_precision(settings: KokoroConfig) -> str:
     """
     if settings.backend == "onnx":
         return "onnx"
+    if settings.precision in ("fp32", "bf16"):
+        return settings.precision
     on_gpu = settings.device == "cuda"
-    if settings.device == "auto" and settings.precision in ("auto", "fp32-cl"):
+    if settings.device == "auto":
         import torch
 
         on_gpu = torch.cuda.is_available()
-    if settings.precision == "fp32-cl":
-        return "fp32" if on_gpu else "fp32-cl"
-    if settings.precision != "auto":
-        return settings.precision
     if on_gpu:
         return "fp32"
-    return "bf16" if cpu_has_native_bf16() else "fp32-cl"
+    if settings.precision == "auto" and cpu_has_native_bf16():
+        return "bf16"
+    return "fp32-cl"
 
 
 def numeric_path(settings: KokoroConfig) -> str:
@@ -108,14 +108,10 @@ def numeric_path(settings: KokoroConfig) -> str:
     changed setting does.
     """
     precision = resolve_precision(settings)
-    if precision == "bf16":
-        from .channels_last import BF16_PATH
+    if precision in ("bf16", "fp32-cl"):
+        from .channels_last import BF16_PATH, FP32_CL_PATH
 
-        return BF16_PATH
-    if precision == "fp32-cl":
-        from .channels_last import FP32_CL_PATH
-
-        return FP32_CL_PATH
+        return BF16_PATH if precision == "bf16" else FP32_CL_PATH
     return precision
 
 
