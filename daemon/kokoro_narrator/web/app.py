@@ -215,7 +215,7 @@ class Page:
         jobs_dir = self.config.paths.jobs
         if action in ("pause", "resume"):
             return _json({"ok": True, "message": await run_in_threadpool(set_paused, jobs_dir, action == "pause")})
-        if not isinstance(ref, str) or not JOB_ID.fullmatch(ref) or self.queue.find(ref) is None:
+        if not isinstance(ref, str) or not JOB_ID.fullmatch(ref) or await run_in_threadpool(self.queue.find, ref) is None:
             return _json({"ok": False, "message": f"no job {str(ref)[:80]!r}"}, 404)
         answer = asyncio.ensure_future(run_in_threadpool(command, jobs_dir, action, ref))
         while not answer.done():  # the idle worker takes requests every 2 s: wake it until it has taken this one
@@ -249,7 +249,7 @@ class Page:
         return _json({"books": await run_in_threadpool(listed)})
 
     async def chapter(self, request: Request) -> Response:
-        job = self._job(request)
+        job = await self._job(request)
         if job is None:
             return _json({"message": "no such book"}, 404)
         try:
@@ -259,7 +259,7 @@ class Page:
         return _json(text) if text is not None else _json({"message": "this book has no timings"}, 404)
 
     async def preview(self, request: Request) -> Response:
-        job = self._job(request)
+        job = await self._job(request)
         if job is None:
             return _json({"message": "no such job"}, 404)
         try:
@@ -268,11 +268,13 @@ class Page:
             return _json({"message": f"the book cannot be previewed: {exc}"}, 409)
 
     async def file(self, request: Request) -> Response:
-        job, fmt = self._job(request), request.path_params["fmt"]
+        job, fmt = await self._job(request), request.path_params["fmt"]
         if job is None or (fmt not in MEDIA_TYPES and fmt != "cover"):
             return PlainTextResponse("no such file\n", 404)
-        found = await run_in_threadpool(self.shelf.cover if fmt == "cover" else self.shelf.file, *(
-            (job,) if fmt == "cover" else (job, fmt)))
+        if fmt == "cover":
+            found = await run_in_threadpool(self.shelf.cover, job)
+        else:
+            found = await run_in_threadpool(self.shelf.file, job, fmt)
         if found is None:
             return PlainTextResponse("no such file\n", 404)
         path, media_type = found
@@ -280,10 +282,11 @@ class Page:
         return FileResponse(path, media_type=media_type, filename=path.name if download else None,
                             content_disposition_type="attachment" if download else "inline")
 
-    def _job(self, request: Request):
-        """The job a request names by id, from the store's listing (never a path), or None."""
+    async def _job(self, request: Request):
+        """The job a request names by id, from the store's listing (never a path), or None; looked up off the
+        event loop (the listing may read job.json files)."""
         ref = request.path_params.get("job", "")
-        return self.queue.find(ref) if JOB_ID.fullmatch(ref) else None
+        return await run_in_threadpool(self.queue.find, ref) if JOB_ID.fullmatch(ref) else None
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

@@ -74,9 +74,9 @@ class Shelf:
                 "authors": list(metadata.get("authors") or []), "seconds": (job.output or {}).get("audio_seconds"),
                 "audio": [{"format": fmt, "type": MEDIA_TYPES[fmt]} for fmt in AUDIO if fmt in files],
                 "downloads": sorted(files), "timings": "timings" in files, "cover": self.cover(job) is not None,
-                "chapters": self.chapters(job, files), "finished_at": job.finished_at}
+                "chapters": self.chapters(job), "finished_at": job.finished_at}
 
-    def chapters(self, job: Job, files: dict[str, Path]) -> list[dict[str, Any]]:
+    def chapters(self, job: Job) -> list[dict[str, Any]]:
         """Each chapter's index, title and start, from `<book>.json`."""
         path = Path((job.output or {}).get("json") or "")
         if not inside(path, self.outbox):

@@ -11,15 +11,15 @@ replaced: the `on_done` hook may put it in a command line.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
-import secrets
 from pathlib import Path
 from typing import AsyncIterator
 
 from ..books import BOOK_SUFFIXES
-from ..core import fsync_directory, NAME_MAX, shorten_to_bytes
+from ..core import fsync_directory, NAME_MAX, shorten_to_bytes, temp_name
 from ..inbox import is_candidate_name, MAX_BOOK_BYTES
 from ..jobs import JobStatus, JobStore
 
@@ -68,7 +68,7 @@ async def receive(body: AsyncIterator[bytes], name: str, inbox: Path, store: Job
     if final.exists():
         raise UploadRefused(409, f"{name} is already in the inbox")
     inbox.mkdir(parents=True, exist_ok=True)
-    temp = inbox / f".{name[:100]}.tmp-upload-{secrets.token_hex(4)}"
+    temp = inbox / temp_name(name)
     digest, size = hashlib.sha256(), 0
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
@@ -81,10 +81,10 @@ async def receive(body: AsyncIterator[bytes], name: str, inbox: Path, store: Job
                 os.write(fd, block)
             if size == 0:
                 raise UploadRefused(400, f"{name} is empty")
-            os.fsync(fd)
+            await asyncio.to_thread(os.fsync, fd)  # a large book: not on the event loop, which serves the streams
         finally:
             os.close(fd)
-        already = _same_book(store, digest.hexdigest())
+        already = await asyncio.to_thread(_same_book, store, digest.hexdigest())  # reads every job.json
         if already:
             raise UploadRefused(409, already)
         try:
