@@ -307,7 +307,6 @@ class JobRunner:
                     outcome = dispatch.next(POOL_WAIT_SECONDS)
                 except Refused as exc:
                     return str(exc)
-                self._report_pool(job, dispatch)
                 if isinstance(outcome, Failed):
                     chunk = job.chunks[outcome.index - 1]
                     if not self._pool_chunk_failed(job, chunk, outcome, folder, allowed):
@@ -315,6 +314,7 @@ class JobRunner:
                     dispatch.submit(tasks[chunk.index])
                 elif outcome is not None:
                     self._keep_pool_chunk(job, outcome, folder)
+                self._report_pool(job, dispatch)  # after the outcome is kept: its chunk counts as done, not as 0
         except Interrupted:
             for done in dispatch.close():  # finished while the others left: keep them
                 self._keep_pool_chunk(job, done, folder)

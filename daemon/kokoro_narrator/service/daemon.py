@@ -103,12 +103,15 @@ class Daemon:
         self.listed_at = float("-inf")
         self.latest_progress: Progress | None = None
         """The worker's latest progress report, as the page reads it (web/queue.py): set, never waited on."""
-        self.pool: EnginePool | None = None
-        """The pool of engines (backend = "ray"), once started by the worker thread."""
         self.web = None
         """The page's server (web/server.py) while `[web] enabled`; None with the page off."""
 
     # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def pool(self) -> EnginePool | None:
+        """The pool of engines (backend = "ray"), once started by the worker thread: the runner's."""
+        return self.runner.pool
 
     def install_signal_handlers(self) -> None:
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -254,7 +257,7 @@ class Daemon:
         said = ""
         while not self.stop.is_set():
             try:
-                self.pool = self.runner.pool = start_pool(self.config, self.config.paths.jobs / ENGINES_FILE)
+                self.runner.pool = start_pool(self.config, self.config.paths.jobs / ENGINES_FILE)
                 return
             except Unreachable as exc:
                 if self.config.engines.on_unreachable == "local":
